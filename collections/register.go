@@ -1,0 +1,10 @@
+package collections
+
+import "github.com/pocketbase/pocketbase/core"
+
+// Register binds every Crews hook to app.
+func Register(app core.App) {
+	registerServerFields(app)
+	registerUsers(app)
+	registerGroups(app)
+}

@@ -1,0 +1,104 @@
+// Package config reads Hearth's deploy-time settings from HEARTH_* environment
+// variables, twelve-factor style. Flags given on the command line win over the
+// environment; the environment wins over the built-in defaults.
+//
+// Usage:
+//
+//	cfg, err := config.FromEnv(os.Getenv)
+//	if err != nil {
+//		log.Fatal(err) // names the variable at fault
+//	}
+//	app := pocketbase.NewWithConfig(cfg.PocketBase())
+//	config.Register(app, cfg)
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/pocketbase/pocketbase"
+)
+
+// Config holds the settings a deploy needs before the database is open.
+type Config struct {
+	// DataDir is where SQLite files and uploads live (HEARTH_DATA_DIR, --dir).
+	DataDir string
+	// HTTPAddr is the serve command's listen address (HEARTH_HTTP, serve --http).
+	HTTPAddr string
+	// Dev turns on SQL logging, verbose errors, automigrate and hook reloads (HEARTH_DEV, --dev).
+	Dev bool
+	// HooksDir holds the JS hooks (HEARTH_HOOKS_DIR, --hooksDir).
+	HooksDir string
+	// SuperuserEmail and SuperuserPassword, when both are set, create or
+	// update that superuser at every start, so a fresh deploy needs no browser step.
+	SuperuserEmail    string
+	SuperuserPassword string
+}
+
+// Defaults are relative to the working directory, so `hearth serve` run from
+// the repository root uses ./pb_data and ./pb_hooks whatever the binary's path.
+const (
+	DefaultDataDir  = "pb_data"
+	DefaultHTTPAddr = "127.0.0.1:8090"
+	DefaultHooksDir = "pb_hooks"
+)
+
+// minPasswordLength matches PocketBase's own minimum for superusers.
+const minPasswordLength = 10
+
+// FromEnv builds a Config from getenv (os.Getenv in production, a map in
+// tests). Every bad value is reported, each naming its variable.
+func FromEnv(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		DataDir:           envOr(getenv, "HEARTH_DATA_DIR", DefaultDataDir),
+		HTTPAddr:          envOr(getenv, "HEARTH_HTTP", DefaultHTTPAddr),
+		HooksDir:          envOr(getenv, "HEARTH_HOOKS_DIR", DefaultHooksDir),
+		SuperuserEmail:    strings.TrimSpace(getenv("HEARTH_SUPERUSER_EMAIL")),
+		SuperuserPassword: getenv("HEARTH_SUPERUSER_PASSWORD"),
+	}
+
+	var errs []error
+	if v := strings.TrimSpace(getenv("HEARTH_DEV")); v != "" {
+		dev, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("HEARTH_DEV: %q is not a boolean (use true or false)", v))
+		}
+		cfg.Dev = dev
+	}
+	if _, port, err := net.SplitHostPort(cfg.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("HEARTH_HTTP: %q is not a host:port address: %w", cfg.HTTPAddr, err))
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		errs = append(errs, fmt.Errorf("HEARTH_HTTP: port %q is not a number from 0 to 65535", port))
+	}
+	switch {
+	case cfg.SuperuserEmail == "" && cfg.SuperuserPassword == "":
+	case cfg.SuperuserEmail == "":
+		errs = append(errs, errors.New("HEARTH_SUPERUSER_EMAIL: must be set when HEARTH_SUPERUSER_PASSWORD is"))
+	case cfg.SuperuserPassword == "":
+		errs = append(errs, errors.New("HEARTH_SUPERUSER_PASSWORD: must be set when HEARTH_SUPERUSER_EMAIL is"))
+	default:
+		if !strings.Contains(cfg.SuperuserEmail, "@") {
+			errs = append(errs, fmt.Errorf("HEARTH_SUPERUSER_EMAIL: %q is not an email address", cfg.SuperuserEmail))
+		}
+		if len(cfg.SuperuserPassword) < minPasswordLength {
+			errs = append(errs, fmt.Errorf("HEARTH_SUPERUSER_PASSWORD: must be at least %d characters", minPasswordLength))
+		}
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// PocketBase returns the PocketBase settings that follow from cfg; its flags
+// (--dir, --dev) still override them.
+func (cfg Config) PocketBase() pocketbase.Config {
+	return pocketbase.Config{DefaultDataDir: cfg.DataDir, DefaultDev: cfg.Dev}
+}
+
+func envOr(getenv func(string) string, name, fallback string) string {
+	if v := strings.TrimSpace(getenv(name)); v != "" {
+		return v
+	}
+	return fallback
+}

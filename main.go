@@ -1,0 +1,35 @@
+// Command hearth is the Crews backend: PocketBase embedded as a library, with
+// the Crews schema (pb_migrations), business rules (collections), JS hooks
+// (pb_hooks) and deploy-time settings (config).
+package main
+
+import (
+	"log"
+	"os"
+
+	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/config"
+	_ "github.com/crews/hearth/pb_migrations"
+	"github.com/crews/hearth/version"
+	"github.com/pocketbase/pocketbase"
+	"github.com/pocketbase/pocketbase/plugins/jsvm"
+	"github.com/pocketbase/pocketbase/plugins/migratecmd"
+)
+
+func main() {
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		log.Fatalf("hearth: configuration: %v", err)
+	}
+	app := pocketbase.NewWithConfig(cfg.PocketBase())
+
+	config.Register(app, cfg)
+	jsvm.MustRegister(app, jsvm.Config{HooksDir: cfg.HooksDir, HooksWatch: app.IsDev(), MigrationsDir: "pb_migrations"})
+	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{Dir: "pb_migrations", TemplateLang: migratecmd.TemplateLangGo, Automigrate: app.IsDev()})
+	collections.Register(app)
+	version.Register(app)
+
+	if err := app.Start(); err != nil {
+		log.Fatal(err)
+	}
+}
