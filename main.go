@@ -10,6 +10,7 @@ import (
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/config"
 	_ "github.com/crews/hearth/pb_migrations"
+	"github.com/crews/hearth/seed"
 	"github.com/crews/hearth/version"
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/plugins/jsvm"
@@ -27,6 +28,7 @@ func main() {
 	jsvm.MustRegister(app, jsvm.Config{HooksDir: cfg.HooksDir, HooksWatch: app.IsDev(), MigrationsDir: "pb_migrations"})
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{Dir: "pb_migrations", TemplateLang: migratecmd.TemplateLangGo, Automigrate: app.IsDev()})
 	collections.Register(app)
+	seed.Register(app)
 	version.Register(app)
 
 	if err := app.Start(); err != nil {
