@@ -31,6 +31,9 @@ func String() string {
 // Register adds the `version` command to app.
 func Register(app *pocketbase.PocketBase) {
 	app.RootCmd.Version = String()
+	// `hearth --version` prints the same line as `hearth version`, not
+	// cobra's default "hearth version hearth ...".
+	app.RootCmd.SetVersionTemplate("{{.Version}}\n")
 	app.RootCmd.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Prints the Hearth version and what it was built with",
