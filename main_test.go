@@ -1,8 +1,11 @@
 package main
 
 import (
+	"go/parser"
+	"go/token"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,4 +78,38 @@ func TestCommandTable(t *testing.T) {
 			t.Errorf("hearth --help does not list %s:\n%s", name, res.Output)
 		}
 	}
+}
+
+// `hearth migrate create` writes a Go migration that joins pb_migrations:
+// the package clause PocketBase's template writes must be the one the
+// committed migrations use, or the next build fails.
+func TestMigrateCreateMatchesMigrationsPackage(t *testing.T) {
+	cwd := t.TempDir()
+	cmd := exec.Command(bin, "migrate", "create", "add_something", "--dir", filepath.Join(cwd, "pb_data"))
+	cmd.Dir = cwd
+	cmd.Stdin = strings.NewReader("y\n") // the confirmation prompt
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("migrate create: %v\n%s", err, out)
+	}
+	created, err := filepath.Glob(filepath.Join(cwd, "pb_migrations", "*_add_something.go"))
+	if err != nil || len(created) != 1 {
+		t.Fatalf("migrate create wrote %v (%v), want one file in ./pb_migrations", created, err)
+	}
+	committed, err := filepath.Glob("pb_migrations/*.go")
+	if err != nil || len(committed) == 0 {
+		t.Fatalf("no committed migrations: %v", err)
+	}
+	want := packageName(t, committed[0])
+	if got := packageName(t, created[0]); got != want {
+		t.Fatalf("migrate create writes package %s, pb_migrations is package %s", got, want)
+	}
+}
+
+func packageName(t *testing.T, path string) string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.PackageClauseOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Name.Name
 }

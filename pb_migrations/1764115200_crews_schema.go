@@ -1,4 +1,8 @@
-package migrations
+// Package pb_migrations holds the versioned schema migrations, compiled in
+// and applied at start. The package is named after its directory because
+// that is the name `hearth migrate create` (PocketBase's migratecmd) writes
+// into every new file; any other name would break the build.
+package pb_migrations
 
 import (
 	"fmt"
