@@ -30,7 +30,7 @@ type Config struct {
 	HTTPAddr string
 	// Dev turns on SQL logging, verbose errors, automigrate and hook reloads (HEARTH_DEV, --dev).
 	Dev bool
-	// HooksDir holds the JS hooks (HEARTH_HOOKS_DIR, --hooksDir).
+	// HooksDir holds the JS hooks (HEARTH_HOOKS_DIR; there is no flag).
 	HooksDir string
 	// SuperuserEmail and SuperuserPassword, when both are set, create or
 	// update that superuser at every start, so a fresh deploy needs no browser step.
