@@ -7,11 +7,15 @@ BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/crews/hearth/version.Version=$(VERSION)
 
-.PHONY: run build test test-go test-e2e e2e-deps vet
+.PHONY: run build seed test test-go test-e2e e2e-deps vet
 
 ## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
 run: build
 	./$(BIN) serve
+
+## seed: add the demo data to ./pb_data (prints the demo passwords)
+seed: build
+	./$(BIN) seed
 
 ## build: compile bin/hearth
 build:

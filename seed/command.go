@@ -40,7 +40,7 @@ func (r *Report) Write(w io.Writer, dataDir string) error {
 		fmt.Fprintf(w, "Seeded %s: %d records created.\n", dataDir, r.Created)
 	}
 	if r.OtherUsers > 0 {
-		fmt.Fprintf(w, "Note: --force: the database also has %d users that are not demo users.\n", r.OtherUsers)
+		fmt.Fprintf(w, "Note: --force: users in the database that are not demo users: %d.\n", r.OtherUsers)
 	}
 	fmt.Fprintln(w, "\nDemo users:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

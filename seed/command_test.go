@@ -117,7 +117,7 @@ func TestSeedCommandRefusesOtherUsersUnlessForced(t *testing.T) {
 	if refused.ExitCode == 0 {
 		t.Fatalf("seed beside a real user exited 0:\n%s", refused.Output)
 	}
-	for _, part := range []string{"refusing to seed", "1 users", "--force"} {
+	for _, part := range []string{"refusing to seed", "1 user whose", "--force"} {
 		if !strings.Contains(refused.Output, part) {
 			t.Errorf("refusal does not mention %q:\n%s", part, refused.Output)
 		}
@@ -132,7 +132,7 @@ func TestSeedCommandRefusesOtherUsersUnlessForced(t *testing.T) {
 	if forced.ExitCode != 0 {
 		t.Fatalf("seed --force: exit %d\n%s", forced.ExitCode, forced.Output)
 	}
-	if !strings.Contains(forced.Output, "1 users that are not demo users") {
+	if !strings.Contains(forced.Output, "users in the database that are not demo users: 1.") {
 		t.Errorf("seed --force does not note the other users:\n%s", forced.Output)
 	}
 	app = openDir(t, dir)

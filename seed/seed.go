@@ -70,10 +70,10 @@ func Run(app core.App, opts Options) (*Report, error) {
 		return nil, err
 	}
 	if others > 0 && !opts.Force {
-		return nil, fmt.Errorf("%w: the database in %s has %d users whose email is not @%s; "+
+		return nil, fmt.Errorf("%w: the database in %s has %s whose email is not @%s; "+
 			"demo accounts with printed passwords do not belong beside real ones. "+
 			"Use another --dir, or run `hearth seed --force` to add the demo data anyway",
-			ErrRealUsers, app.DataDir(), others, DemoDomain)
+			ErrRealUsers, app.DataDir(), userCount(others), DemoDomain)
 	}
 
 	report := &Report{OtherUsers: others}
@@ -222,4 +222,12 @@ func isUserField(name string) bool {
 		}
 	}
 	return false
+}
+
+// userCount says "1 user" or "n users".
+func userCount(n int) string {
+	if n == 1 {
+		return "1 user"
+	}
+	return fmt.Sprintf("%d users", n)
 }

@@ -188,7 +188,7 @@ func TestSeedRefusesDatabaseWithOtherUsers(t *testing.T) {
 	if !errors.Is(err, seed.ErrRealUsers) {
 		t.Fatalf("err = %v, want ErrRealUsers", err)
 	}
-	for _, part := range []string{"5 users", "--force", seed.DemoDomain} {
+	for _, part := range []string{"5 users whose", "--force", seed.DemoDomain} {
 		if !strings.Contains(err.Error(), part) {
 			t.Errorf("error %q does not mention %q", err, part)
 		}
