@@ -307,7 +307,11 @@ func (row matrixRow) scenario(t *testing.T, tk tokens, target string, act action
 func checkList(t testing.TB, app core.App, res *http.Response, collection string, a actor, target string, allowed bool) {
 	t.Helper()
 	got := map[string]bool{}
-	items, _ := body(t, res)["items"].([]any)
+	page := body(t, res)
+	items, _ := page["items"].([]any)
+	if total, _ := page["totalItems"].(float64); int(total) != len(items) {
+		t.Errorf("totalItems %v, %d items listed", page["totalItems"], len(items))
+	}
 	for _, it := range items {
 		id, _ := it.(map[string]any)["id"].(string)
 		got[id] = true
