@@ -117,6 +117,10 @@ func TestBadInput(t *testing.T) {
 			multipart: func(t testing.TB) (io.Reader, string) {
 				return multipartBody(t, map[string]string{"group": hearthtest.Climbers, "title": "Crag day", "starts_at": "2030-05-01 09:00:00.000Z", "capacity": "abc"})
 			}},
+		{name: "capacity not a number (@jsonPayload)", as: member, method: http.MethodPost, url: events, field: "capacity",
+			multipart: func(t testing.TB) (io.Reader, string) {
+				return multipartBody(t, map[string]string{"@jsonPayload": event(`,"capacity":"abc"`)})
+			}},
 		{name: "negative capacity", as: member, method: http.MethodPost, url: events, json: event(`,"capacity":-1`), field: "capacity"},
 		{name: "fractional capacity", as: member, method: http.MethodPost, url: events, json: event(`,"capacity":2.5`), field: "capacity"},
 		{name: "starts_at not a date", as: member, method: http.MethodPost, url: events, json: `{` + climbers + `,"title":"x","starts_at":"tomorrow"}`, field: "starts_at"},
@@ -260,13 +264,25 @@ func TestGoodInputControls(t *testing.T) {
 	}).Test(t)
 
 	(&tests.ApiScenario{
-		Name:            "event ending when it starts, capacity as a multipart string",
+		Name:            "event ending when it starts",
 		Method:          http.MethodPost,
 		URL:             "/api/collections/events/records",
 		Body:            strings.NewReader(`{"group":"` + hearthtest.Climbers + `","title":"x","starts_at":"2030-05-01 09:00:00.000Z","ends_at":"2030-05-01 09:00:00.000Z","capacity":0}`),
 		Headers:         map[string]string{"Authorization": tk[member]},
 		ExpectedStatus:  200,
 		ExpectedContent: []string{`"ends_at":"2030-05-01 09:00:00.000Z"`},
+		TestAppFactory:  hearthtest.Factory,
+	}).Test(t)
+
+	numeric, numericType := multipartBody(t, map[string]string{"name": "123", "description": "true"})
+	(&tests.ApiScenario{
+		Name:            "group named 123 through multipart",
+		Method:          http.MethodPost,
+		URL:             "/api/collections/groups/records",
+		Body:            numeric,
+		Headers:         map[string]string{"Authorization": tk[member], "Content-Type": numericType},
+		ExpectedStatus:  200,
+		ExpectedContent: []string{`"name":"123"`, `"description":"true"`},
 		TestAppFactory:  hearthtest.Factory,
 	}).Test(t)
 

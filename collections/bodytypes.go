@@ -9,6 +9,7 @@ import (
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
@@ -33,8 +34,8 @@ func registerBodyTypes(app core.App) {
 			if err != nil {
 				return e.Next()
 			}
-			raw := map[string]any{}
-			if err := e.BindBody(&raw); err != nil {
+			raw, err := rawBody(e)
+			if err != nil {
 				return e.Next() // PocketBase reports the malformed body itself
 			}
 			errs := validation.Errors{}
@@ -54,6 +55,38 @@ func registerBodyTypes(app core.App) {
 		})
 		return se.Next()
 	})
+}
+
+// rawBody reads the request body without PocketBase's inference, which
+// turns the multipart string "123" into a number and "true" into a bool:
+// form values stay strings, JSON (including a multipart @jsonPayload) keeps
+// its own types.
+func rawBody(e *core.RequestEvent) (map[string]any, error) {
+	raw := map[string]any{}
+	contentType := e.Request.Header.Get("Content-Type")
+	var err error
+	switch {
+	case strings.HasPrefix(contentType, "multipart/form-data"):
+		err = e.Request.ParseMultipartForm(router.DefaultMaxMemory)
+	case strings.HasPrefix(contentType, "application/x-www-form-urlencoded"):
+		err = e.Request.ParseForm()
+	default:
+		return raw, e.BindBody(&raw)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for key, values := range e.Request.Form {
+		if key != router.JSONPayloadKey && len(values) > 0 {
+			raw[key] = values[len(values)-1]
+		}
+	}
+	for _, payload := range e.Request.Form[router.JSONPayloadKey] {
+		if err := json.Unmarshal([]byte(payload), &raw); err != nil {
+			return nil, err
+		}
+	}
+	return raw, nil
 }
 
 func checkType(field core.Field, value any) error {
