@@ -65,6 +65,13 @@ func daveJoinsClimbers(t testing.TB, app core.App) {
 	}
 }
 
+// bobJoinsChess puts Bob, admin of Climbers, in Chess too.
+func bobJoinsChess(t testing.TB, app core.App) {
+	if _, err := collections.AddMember(app, hearthtest.Chess, hearthtest.Bob, collections.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRuleDetails(t *testing.T) {
 	tk := newTokens(t)
 	probe := hearthtest.NewApp(t)
@@ -159,7 +166,7 @@ func TestRuleDetails(t *testing.T) {
 			content: []string{`"sort":{"code":"validation_email_private"`}},
 		{name: "member cannot sort memberships by user email", as: owner, method: http.MethodGet, url: "/api/collections/memberships/records?sort=created,user.email", status: 400,
 			content: []string{`"sort":{"code":"validation_email_private"`}},
-		{name: "user cannot verify themselves", as: member, method: http.MethodPatch, url: "/api/collections/users/records/" + hearthtest.Carol, body: `{"verified":false}`, status: 400,
+		{name: "user cannot change their verified flag", as: member, method: http.MethodPatch, url: "/api/collections/users/records/" + hearthtest.Carol, body: `{"verified":false}`, status: 400,
 			content: []string{`"verified":{"code":`}},
 		{name: "sign-up cannot arrive verified", as: anonymous, method: http.MethodPost, url: "/api/collections/users/records", status: 400,
 			body:    `{"name":"Zed","email":"zed@crews.test","password":"` + hearthtest.Password + `","passwordConfirm":"` + hearthtest.Password + `","verified":true}`,
@@ -168,6 +175,17 @@ func TestRuleDetails(t *testing.T) {
 			content: []string{`"email":{"code":`}},
 		{name: "user cannot change their password without the old one", as: member, method: http.MethodPatch, url: "/api/collections/users/records/" + hearthtest.Carol, body: `{"password":"new-password-123","passwordConfirm":"new-password-123"}`, status: 400,
 			content: []string{`"oldPassword":{"code":`}},
+		// a co-member's other groups stay hidden behind the memberships rules,
+		// in filters and expands through back-relations as well.
+		{name: "filter cannot reveal a co-member's other group", as: owner, method: http.MethodGet, setup: bobJoinsChess,
+			url:    "/api/collections/users/records?filter=" + url.QueryEscape(`memberships_via_user.group ?= "`+hearthtest.Chess+`" && id = "`+hearthtest.Bob+`"`),
+			status: 200, content: []string{`"totalItems":0`}},
+		{name: "filter through the other group finds the shared member", as: outsider, method: http.MethodGet, setup: bobJoinsChess,
+			url:    "/api/collections/users/records?filter=" + url.QueryEscape(`memberships_via_user.group ?= "`+hearthtest.Chess+`" && id = "`+hearthtest.Bob+`"`),
+			status: 200, content: []string{`"totalItems":1`, `"id":"` + hearthtest.Bob + `"`}},
+		{name: "expand cannot reveal a co-member's other group", as: owner, method: http.MethodGet, setup: bobJoinsChess,
+			url:    "/api/collections/users/records/" + hearthtest.Bob + "?expand=memberships_via_user",
+			status: 200, content: []string{`"group":"` + hearthtest.Climbers + `"`}, absent: []string{hearthtest.Chess}},
 		{name: "outsider cannot view a user", as: outsider, method: http.MethodGet, url: "/api/collections/users/records/" + hearthtest.Carol, status: 404},
 		{name: "co-member cannot update a user", as: owner, method: http.MethodPatch, url: "/api/collections/users/records/" + hearthtest.Carol, body: `{"name":"Mallory"}`, status: 404},
 		{name: "anonymous lists no user", as: anonymous, method: http.MethodGet, url: "/api/collections/users/records", status: 200,
@@ -181,6 +199,19 @@ func TestRuleDetails(t *testing.T) {
 			content: []string{`"code":{"code":"validation_server_managed"`}},
 		{name: "invite uses is not client-settable", as: admin, method: http.MethodPost, url: "/api/collections/invites/records", body: `{"group":"` + hearthtest.Climbers + `","uses":3}`, status: 400,
 			content: []string{`"uses":{"code":"validation_server_managed"`}},
+		{name: "invite uses+ modifier is refused", as: admin, method: http.MethodPost, url: "/api/collections/invites/records", body: `{"group":"` + hearthtest.Climbers + `","uses+":1}`, status: 400,
+			content: []string{`"uses":{"code":"validation_server_managed"`}},
+		{name: "echoing a server-managed value unchanged is accepted", as: owner, method: http.MethodPatch, url: "/api/collections/groups/records/" + hearthtest.Climbers,
+			body: `{"created_by":"` + hearthtest.Alice + `","description":"echo"}`, status: 200,
+			check: func(t testing.TB, app core.App, _ *http.Response) {
+				g, err := app.FindRecordById(collections.Groups, hearthtest.Climbers)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if g.GetString("description") != "echo" || g.GetString("created_by") != hearthtest.Alice {
+					t.Errorf("stored %v", g.FieldsData())
+				}
+			}},
 		{name: "invite created_by is not client-settable", as: admin, method: http.MethodPost, url: "/api/collections/invites/records", body: `{"group":"` + hearthtest.Climbers + `","created_by":"` + hearthtest.Alice + `"}`, status: 400,
 			content: []string{`"created_by":{"code":"validation_server_managed"`}},
 		{name: "invite gets a server code", as: admin, method: http.MethodPost, url: "/api/collections/invites/records", body: `{"group":"` + hearthtest.Climbers + `"}`, status: 200,
