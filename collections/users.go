@@ -1,6 +1,14 @@
 package collections
 
-import "github.com/pocketbase/pocketbase/core"
+import (
+	"regexp"
+	"strings"
+
+	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/spf13/cast"
+)
 
 func registerUsers(app core.App) {
 	// A user's email is theirs alone: the emailVisibility flag that
@@ -12,4 +20,57 @@ func registerUsers(app core.App) {
 		}
 		return e.Next()
 	})
+
+	// Hiding the email in responses is not enough: PocketBase lets anyone
+	// who sees a user filter on its email when emailVisibility is true,
+	// which would answer "is this Carol's address?". So the flag stays false
+	// for every user: a client asking for true is refused (the
+	// server-managed policy), and any other writer (dashboard, seed,
+	// migrations) has it reset on save.
+	refuseVisible := func(e *core.RecordRequestEvent) error {
+		if e.HasSuperuserAuth() {
+			return e.Next()
+		}
+		info, err := e.RequestInfo()
+		if err != nil {
+			return apis.NewBadRequestError("Invalid request body.", err)
+		}
+		if v, ok := info.Body[core.FieldNameEmailVisibility]; ok && cast.ToBool(v) {
+			return apis.NewBadRequestError("Failed to save record: emails are private.", validation.Errors{
+				core.FieldNameEmailVisibility: validation.NewError("validation_email_private", "Emails are visible only to their owner."),
+			})
+		}
+		return e.Next()
+	}
+	app.OnRecordCreateRequest(Users).BindFunc(refuseVisible)
+	app.OnRecordUpdateRequest(Users).BindFunc(refuseVisible)
+	app.OnRecordValidate(Users).BindFunc(func(e *core.RecordEvent) error {
+		e.Record.Set(core.FieldNameEmailVisibility, false)
+		return e.Next()
+	})
+
+	// Sorting by an email (users?sort=email, memberships?sort=user.email)
+	// would reveal how hidden addresses compare; PocketBase guards email
+	// filters but not sorts, so non-superusers may not sort by one.
+	app.OnRecordsListRequest().BindFunc(func(e *core.RecordsListRequestEvent) error {
+		if !e.HasSuperuserAuth() && sortsByEmail(e.Request.URL.Query().Get("sort")) {
+			return apis.NewBadRequestError("Invalid sort.", validation.Errors{
+				"sort": validation.NewError("validation_email_private", "Emails cannot be sorted on."),
+			})
+		}
+		return e.Next()
+	})
+}
+
+var emailSortField = regexp.MustCompile(`(^|\.)email(:\w+)?$`)
+
+// sortsByEmail reports whether a PocketBase sort expression ("-created,user.email")
+// orders by an email field.
+func sortsByEmail(sort string) bool {
+	for _, f := range strings.Split(sort, ",") {
+		if emailSortField.MatchString(strings.TrimLeft(strings.TrimSpace(f), "+-")) {
+			return true
+		}
+	}
+	return false
 }

@@ -133,7 +133,9 @@ func relation(name string, to *core.Collection, required, cascade bool) *core.Re
 func buildUsers(users *core.Collection) {
 	users.Fields.Add(
 		&core.TextField{Name: "name", Required: true, Min: 1, Max: nameMax},
-		&core.FileField{Name: "avatar", MaxSelect: 1, MaxSize: imageMaxSize, MimeTypes: imageTypes, Thumbs: []string{"100x100"}},
+		// Protected like covers and attachments: an unprotected file is served
+		// to anyone holding its URL, and users are visible only to co-members.
+		&core.FileField{Name: "avatar", MaxSelect: 1, MaxSize: imageMaxSize, MimeTypes: imageTypes, Thumbs: []string{"100x100"}, Protected: true},
 	)
 }
 
