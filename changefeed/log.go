@@ -60,10 +60,16 @@ func logged(e *core.RecordEvent, op string) error {
 	defer func() { e.App = original }()
 	return original.RunInTransaction(func(tx core.App) error {
 		e.App = tx
+		// The groups are read before the write: a delete's cascade removes
+		// the rows (an RSVP's event, a user's memberships) that name them.
+		groups, err := groupsOf(tx, e.Record)
+		if err != nil {
+			return fmt.Errorf("change log: groups of %s/%s: %w", e.Record.Collection().Name, e.Record.Id, err)
+		}
 		if err := e.Next(); err != nil {
 			return err
 		}
-		return appendChange(tx, e.Record, op)
+		return appendChange(tx, e.Record, op, groups)
 	})
 }
 
@@ -71,12 +77,8 @@ func logged(e *core.RecordEvent, op string) error {
 // the groups the record belongs to (and, for a membership, its user) so
 // that a tombstone or revocation can later be shown only to those who
 // were in one of those groups, even once the record is gone.
-func appendChange(app core.App, record *core.Record, op string) error {
+func appendChange(app core.App, record *core.Record, op string, groups []string) error {
 	collection := record.Collection().Name
-	groups, err := groupsOf(app, record)
-	if err != nil {
-		return fmt.Errorf("change log: groups of %s/%s: %w", collection, record.Id, err)
-	}
 	member := ""
 	if collection == collections.Memberships {
 		member = record.GetString("user")
@@ -142,9 +144,9 @@ func groupsOf(app core.App, record *core.Record) ([]string, error) {
 	}
 }
 
-// eventGroup finds the group of an event. When the RSVP is being deleted in
-// the cascade of its event's deletion, the event row is already gone in
-// this transaction, but its tombstone, written just before, still names it.
+// eventGroup finds the group of an event. The event may be gone already
+// (an RSVP deleted in the cascade of a deletion that removed its event
+// first); its last log entry still names the group.
 func eventGroup(app core.App, event string) (string, error) {
 	var group string
 	err := app.DB().Select("group").From(collections.Events).Where(dbx.HashExp{"id": event}).Row(&group)
