@@ -251,10 +251,11 @@ func (s *pageState) expandGroup(g string, x *expansion) error {
 		return nil
 	}
 	later := []row{}
-	err := s.app.DB().Select("collection", "record", "groups", "member").
+	err := s.app.DB().Select("collection", "record", "op", "groups", "member").
 		From(changesTable).
 		Where(dbx.NewExp("[[seq]] > {:seq}", dbx.Params{"seq": x.leftAt})).
 		AndWhere(dbx.Like("groups", g)).
+		OrderBy("seq").
 		All(&later)
 	if err != nil {
 		return fmt.Errorf("sync: later entries of group %s: %w", g, err)
@@ -263,7 +264,10 @@ func (s *pageState) expandGroup(g string, x *expansion) error {
 		if !slices.Contains(splitGroups(r.Groups), g) {
 			continue
 		}
-		s.touch(r.Collection, r.Record, x.seq, []string{g}, false, false)
+		// These are the record's own entries: the last one tells whether
+		// it is gone, so a group deleted after the caller left still
+		// yields tombstones.
+		s.touch(r.Collection, r.Record, x.seq, []string{g}, r.Op == opDelete, true)
 		if r.Member != "" {
 			s.touch(collections.Users, r.Member, x.seq, []string{g}, false, false)
 		}

@@ -308,4 +308,3 @@ func request(t testing.TB, srv *httptest.Server, token, method, path, body strin
 	res.Body.Close()
 	return res.StatusCode
 }
-
