@@ -167,7 +167,7 @@ type testServer struct {
 // mustDo sends a records API request as user and fails t unless it succeeds.
 func (s *testServer) mustDo(t *testing.T, user, method, path string, body ...string) {
 	t.Helper()
-	if status := request(t, s.Server, hearthtest.Token(t, s.app, user), method, path, strings.Join(body, "")); status/100 != 2 {
-		t.Fatalf("%s %s as %s: %d", method, path, user, status)
+	if _, err := send(s.Server, hearthtest.Token(t, s.app, user), method, path, strings.Join(body, "")); err != nil {
+		t.Fatalf("as %s: %v", user, err)
 	}
 }

@@ -18,10 +18,11 @@
 //   - Pages are bounded in log entries (limit); a membership change of the
 //     caller expands to every record of that group, so such a page may hold
 //     more changes than limit.
-//   - A full sync (cursor 0) reads the same log from the start: pruning
-//     keeps the latest entry of every live record forever and drops only
-//     tombstones and superseded entries, so cursors stay plain integers
-//     and a full sync pages like any other.
+//   - A full sync (cursor 0) reads the same log from the start, so cursors
+//     stay plain integers and a full sync pages like any other. Pruning
+//     therefore re-appends the latest entry of every live record older than
+//     the window at the head (a client gets each record again once per
+//     window) and deletes everything below the horizon.
 //   - A cursor before the retention horizon, or after the last entry
 //     (a restored or replaced database), is 410 Gone.
 //   - The caller must be a users record; superusers read the records API.

@@ -291,20 +291,41 @@ func membershipID(t testing.TB, app core.App, group, user string) string {
 	return m.Id
 }
 
-// request sends a JSON request through srv and returns the status.
-func request(t testing.TB, srv *httptest.Server, token, method, path, body string) int {
-	t.Helper()
+// send sends a JSON request through srv and returns the response body; a
+// status other than 2xx is an error.
+func send(srv *httptest.Server, token, method, path, body string) ([]byte, error) {
 	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", token)
 	res, err := srv.Client().Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode/100 != 2 {
+		return out, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, out)
+	}
+	return out, nil
+}
+
+// post creates a record and returns its id.
+func post(srv *testServer, token, path, body string) (string, error) {
+	out, err := send(srv.Server, token, http.MethodPost, path, body)
+	if err != nil {
+		return "", err
+	}
+	var r struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		return "", err
+	}
+	return r.ID, nil
 }

@@ -8,53 +8,50 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// Prune drops the log entries that fell out of the retention window
-// before now, and moves the horizon to the last of them, so that a cursor
-// from before it gets 410 Gone.
+// Prune drops every log entry written before the retention window that
+// ends at now, and moves the horizon to the last of them, so that a cursor
+// before it gets 410 Gone.
 //
-// Dropped: tombstones, and entries superseded by a later entry of the same
-// record. Kept, whatever their age: the latest entry of every live record,
-// because a sync from cursor 0 reads the log from the start and must find
-// every record in it.
+// A sync from cursor 0 reads the log from its start and must find every
+// live record in it, so the latest entry of a record that still exists is
+// not lost but re-appended at the head (an "update" that changes nothing).
+// Every entry below the horizon is then gone and the rule for clients is
+// plain: a cursor below the horizon is too old, whatever it was for. The
+// price is that each live record comes round once per window, so a client
+// that syncs regularly receives it again once a window.
 //
-// Each run looks only at the entries between the previous horizon and the
-// new one, so its cost follows the writes of the last period, not the size
-// of the log: an entry superseded by one beyond the horizon is dropped by
-// the run that passes that later entry.
+// A run reads only the entries between the previous horizon and the new
+// one: its cost follows the writes of one period, not the size of the log.
 func Prune(app core.App, retention time.Duration, now time.Time) (pruned int64, err error) {
 	cutoff := now.Add(-retention).UnixMilli()
 	err = app.RunInTransaction(func(tx core.App) error {
-		var prev int64
-		if err := tx.DB().Select("horizon").From(stateTable).Where(dbx.HashExp{"id": 1}).Row(&prev); err != nil {
-			return fmt.Errorf("read horizon: %w", err)
-		}
 		var horizon int64
 		err := tx.DB().NewQuery("SELECT COALESCE(MAX([[seq]]), 0) FROM {{" + changesTable + "}} WHERE [[at]] < {:cutoff}").
 			Bind(dbx.Params{"cutoff": cutoff}).Row(&horizon)
 		if err != nil {
 			return fmt.Errorf("find horizon: %w", err)
 		}
-		if horizon <= prev {
+		if horizon == 0 {
 			return nil
 		}
-		window := dbx.Params{"prev": prev, "horizon": horizon}
-		res, err := tx.DB().NewQuery(`DELETE FROM {{` + changesTable + `}} WHERE [[seq]] IN (
-			SELECT old.[[seq]] FROM {{` + changesTable + `}} new
-			JOIN {{` + changesTable + `}} old
-				ON old.[[collection]] = new.[[collection]] AND old.[[record]] = new.[[record]] AND old.[[seq]] < new.[[seq]]
-			WHERE new.[[seq]] > {:prev} AND new.[[seq]] <= {:horizon})`).Bind(window).Execute()
+		params := dbx.Params{"horizon": horizon, "now": now.UnixMilli()}
+		_, err = tx.DB().NewQuery(`INSERT INTO {{` + changesTable + `}} ([[at]], [[collection]], [[record]], [[op]], [[groups]], [[member]])
+			SELECT {:now}, c.[[collection]], c.[[record]], 'update', c.[[groups]], c.[[member]]
+			FROM {{` + changesTable + `}} c
+			WHERE c.[[seq]] <= {:horizon} AND c.[[op]] != 'delete' AND NOT EXISTS (
+				SELECT 1 FROM {{` + changesTable + `}} n
+				WHERE n.[[collection]] = c.[[collection]] AND n.[[record]] = c.[[record]] AND n.[[seq]] > c.[[seq]])
+			ORDER BY c.[[seq]]`).Bind(params).Execute()
 		if err != nil {
-			return fmt.Errorf("drop superseded entries: %w", err)
+			return fmt.Errorf("carry live records over: %w", err)
 		}
-		superseded, _ := res.RowsAffected()
-		res, err = tx.DB().NewQuery(`DELETE FROM {{` + changesTable + `}}
-			WHERE [[seq]] > {:prev} AND [[seq]] <= {:horizon} AND [[op]] = 'delete'`).Bind(window).Execute()
+		res, err := tx.DB().NewQuery("DELETE FROM {{" + changesTable + "}} WHERE [[seq]] <= {:horizon}").Bind(params).Execute()
 		if err != nil {
-			return fmt.Errorf("drop tombstones: %w", err)
+			return fmt.Errorf("drop old entries: %w", err)
 		}
-		tombstones, _ := res.RowsAffected()
-		pruned = superseded + tombstones
-		if _, err := tx.DB().Update(stateTable, dbx.Params{"horizon": horizon}, dbx.HashExp{"id": 1}).Execute(); err != nil {
+		pruned, _ = res.RowsAffected()
+		_, err = tx.DB().NewQuery("UPDATE {{" + stateTable + "}} SET [[horizon]] = MAX([[horizon]], {:horizon}) WHERE [[id]] = 1").Bind(params).Execute()
+		if err != nil {
 			return fmt.Errorf("move horizon: %w", err)
 		}
 		return nil
