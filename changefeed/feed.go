@@ -403,6 +403,8 @@ func knownGroups(app core.App, user string, cursor int64) (map[string]bool, erro
 	}
 	err = app.DB().Select("groups").Distinct(true).From(changesTable).
 		Where(dbx.HashExp{"member": user}).
+		// Repeats the partial index's condition so that SQLite uses it.
+		AndWhere(dbx.NewExp("[[member]] != ''")).
 		AndWhere(dbx.NewExp("[[seq]] > {:cursor}", dbx.Params{"cursor": cursor})).
 		Column(&logged)
 	if err != nil {

@@ -329,3 +329,5 @@ func post(srv *testServer, token, path, body string) (string, error) {
 	}
 	return r.ID, nil
 }
+
+func decode(r io.Reader, out any) error { return json.NewDecoder(r).Decode(out) }
