@@ -158,3 +158,40 @@ func TestLogStartsWithTheWorld(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationBackfillsExistingRecords reruns the change log migration on
+// a database that already holds records, as on a deploy that predates it:
+// every record gets one entry and a full sync finds it.
+func TestMigrationBackfillsExistingRecords(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	var changelog *core.Migration
+	for _, m := range core.AppMigrations.Items() {
+		if m.File == "1764115300_changelog.go" {
+			changelog = m
+		}
+	}
+	if changelog == nil {
+		t.Fatal("changelog migration not registered")
+	}
+	remove(t, app, collections.Messages, hearthtest.ChessMessage) // a tombstone the backfill must not revive
+	if err := changelog.Down(app); err != nil {
+		t.Fatal(err)
+	}
+	if err := changelog.Up(app); err != nil {
+		t.Fatal(err)
+	}
+	assertOneRowPerLiveRecord(t, app)
+	var groups string
+	if err := app.DB().NewQuery("SELECT groups FROM _hearth_changes WHERE record = {:id}").Bind(map[string]any{"id": hearthtest.CarolRSVP}).Row(&groups); err != nil {
+		t.Fatal(err)
+	}
+	if groups != hearthtest.Climbers {
+		t.Fatalf("backfilled rsvp names groups %q, want %q", groups, hearthtest.Climbers)
+	}
+	srv := serve(t, app)
+	for _, user := range []string{hearthtest.Bob, hearthtest.Erin} {
+		c := newClient(hearthtest.Token(t, app, user))
+		c.mustSync(t, srv, 4)
+		c.matchesListAPI(t, srv)
+	}
+}
