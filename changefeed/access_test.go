@@ -171,3 +171,41 @@ func (s *testServer) mustDo(t *testing.T, user, method, path string, body ...str
 		t.Fatalf("as %s: %v", user, err)
 	}
 }
+
+// TestGainedAccess: when Erin is added to Climbers, her next sync brings
+// every current record of it, though none of them changed; and when she
+// is removed and added back while offline, she ends with it all again.
+func TestGainedAccess(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	srv := &testServer{serve(t, app), app}
+	erin := newClient(hearthtest.Token(t, app, hearthtest.Erin))
+	erin.mustSync(t, srv.Server, 1000)
+
+	root := hearthtest.SuperuserToken(t, app)
+	add := func() {
+		if _, err := send(srv.Server, root, http.MethodPost, "/api/collections/memberships/records",
+			`{"group":"`+hearthtest.Climbers+`","user":"`+hearthtest.Erin+`","role":"member"}`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add()
+	erin.mustSync(t, srv.Server, 1)
+	erin.matchesListAPI(t, srv.Server)
+	for collection, id := range map[string]string{
+		collections.Groups:   hearthtest.Climbers,
+		collections.Events:   hearthtest.ClimbEvent,
+		collections.RSVPs:    hearthtest.CarolRSVP,
+		collections.Messages: hearthtest.ClimbMessage,
+		collections.Users:    hearthtest.Alice,
+	} {
+		if _, ok := erin.store[collection][id]; !ok {
+			t.Errorf("Erin lacks %s/%s after joining", collection, id)
+		}
+	}
+
+	srv.mustDo(t, hearthtest.Alice, http.MethodDelete, "/api/collections/memberships/records/"+membershipID(t, app, hearthtest.Climbers, hearthtest.Erin))
+	srv.mustDo(t, hearthtest.Bob, http.MethodPost, "/api/collections/messages/records", `{"group":"`+hearthtest.Climbers+`","body":"while Erin was out"}`)
+	add()
+	erin.mustSync(t, srv.Server, 2)
+	erin.matchesListAPI(t, srv.Server)
+}

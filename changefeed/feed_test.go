@@ -45,6 +45,9 @@ func TestEveryChangeOnceInOrder(t *testing.T) {
 	remove(t, app, collections.RSVPs, hearthtest.CarolRSVP)
 	save(t, app, collections.Events, ev.Id, map[string]any{"title": "Crag day (moved)"})
 	save(t, app, collections.Users, hearthtest.Bob, map[string]any{"name": "Robert"})
+	bobs := membershipID(t, app, hearthtest.Climbers, hearthtest.Bob)
+	save(t, app, collections.Memberships, bobs, map[string]any{"role": collections.RoleMember})
+	save(t, app, collections.Groups, hearthtest.Climbers, map[string]any{"name": "Climbers club"})
 	// Chess is not Alice's: none of it may appear.
 	save(t, app, collections.Messages, hearthtest.ChessMessage, map[string]any{"body": "edited"})
 	remove(t, app, collections.Events, hearthtest.ChessEvent)
@@ -65,6 +68,8 @@ func TestEveryChangeOnceInOrder(t *testing.T) {
 		"delete rsvps/" + hearthtest.CarolRSVP,
 		"upsert events/newevent0000001",
 		"upsert users/" + hearthtest.Bob,
+		"upsert memberships/" + bobs,
+		"upsert groups/" + hearthtest.Climbers,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("changes\n got %q\nwant %q", got, want)
