@@ -28,6 +28,9 @@
 //   - The caller must be a users record; superusers read the records API.
 //   - List rules do not depend on a member's role, so a role change does not
 //     resend the group.
+//   - The log is written by record hooks, so every write through PocketBase
+//     (records API, batch, dashboard, app.Save in Go, cascades) is logged;
+//     raw SQL writes to the synced tables are not, and must not be used.
 //
 // Usage:
 //

@@ -108,3 +108,16 @@ func assertOneRowPerLiveRecord(t *testing.T, app core.App) {
 		t.Fatalf("log holds %d rows (%d tombstones), want one per live record: %d", rows, deletes, want)
 	}
 }
+
+func TestPruneIsScheduled(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	for _, job := range app.Cron().Jobs() {
+		if job.Id() == "hearthSyncPrune" {
+			if job.Expression() != "0 * * * *" {
+				t.Fatalf("prune runs at %q, want hourly", job.Expression())
+			}
+			return
+		}
+	}
+	t.Fatal("no hearthSyncPrune cron job")
+}
