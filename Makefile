@@ -7,7 +7,7 @@ BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/crews/hearth/version.Version=$(VERSION)
 
-.PHONY: run build seed test test-go test-e2e e2e-deps vet
+.PHONY: run build seed test test-go test-e2e e2e-deps client-js vet
 
 ## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
 run: build
@@ -31,5 +31,9 @@ test-go:
 e2e-deps:
 	cd e2e && npm ci --no-audit --no-fund
 
-test-e2e: build e2e-deps
+## client-js: build the reference sync client (clients/js/dist), used by e2e
+client-js:
+	cd clients/js && npm ci --no-audit --no-fund && npm run build
+
+test-e2e: build e2e-deps client-js
 	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test

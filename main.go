@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 
+	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/config"
 	_ "github.com/crews/hearth/pb_migrations"
@@ -28,6 +29,7 @@ func main() {
 	jsvm.MustRegister(app, jsvm.Config{HooksDir: cfg.HooksDir, HooksWatch: app.IsDev(), MigrationsDir: "pb_migrations"})
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{Dir: "pb_migrations", TemplateLang: migratecmd.TemplateLangGo, Automigrate: app.IsDev()})
 	collections.Register(app)
+	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
 	seed.Register(app)
 	version.Register(app)
 

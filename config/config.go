@@ -18,6 +18,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/pocketbase"
 )
@@ -36,6 +37,10 @@ type Config struct {
 	// update that superuser at every start, so a fresh deploy needs no browser step.
 	SuperuserEmail    string
 	SuperuserPassword string
+	// SyncRetention is how long /api/sync keeps deletions in its change log
+	// (HEARTH_SYNC_RETENTION, a Go duration such as 720h, or days such as
+	// 30d); zero means the feed's default of 30 days.
+	SyncRetention time.Duration
 }
 
 // Defaults are relative to the working directory, so `hearth serve` run from
@@ -68,6 +73,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		cfg.Dev = dev
 	}
+	if v := strings.TrimSpace(getenv("HEARTH_SYNC_RETENTION")); v != "" {
+		d, err := parseRetention(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("HEARTH_SYNC_RETENTION: %w", err))
+		}
+		cfg.SyncRetention = d
+	}
 	if _, port, err := net.SplitHostPort(cfg.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HEARTH_HTTP: %q is not a host:port address: %w", cfg.HTTPAddr, err))
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
@@ -94,6 +106,23 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // (--dir, --dev) still override them.
 func (cfg Config) PocketBase() pocketbase.Config {
 	return pocketbase.Config{DefaultDataDir: cfg.DataDir, DefaultDev: cfg.Dev}
+}
+
+// parseRetention reads a positive Go duration ("720h") or a whole number
+// of days ("30d"), the unit retention windows are usually thought in.
+func parseRetention(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("%q is not a positive number of days", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration (e.g. 720h or 30d)", v)
+	}
+	return d, nil
 }
 
 func envOr(getenv func(string) string, name, fallback string) string {

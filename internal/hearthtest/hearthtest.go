@@ -26,6 +26,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
 	_ "github.com/crews/hearth/pb_migrations"
 	"github.com/pocketbase/pocketbase/core"
@@ -39,7 +40,7 @@ var (
 )
 
 // NewApp returns a test app cloned from the fixture world, with every
-// Crews hook registered; it is cleaned up when t ends.
+// Crews hook and the sync change log registered; it is cleaned up when t ends.
 func NewApp(t testing.TB) *tests.TestApp {
 	t.Helper()
 	app := newApp(t)
@@ -64,6 +65,7 @@ func newApp(t testing.TB) *tests.TestApp {
 		t.Fatalf("hearthtest: new test app: %v", err)
 	}
 	collections.Register(app)
+	changefeed.Register(app, changefeed.Config{})
 	return app
 }
 
@@ -81,6 +83,7 @@ func buildTemplate() {
 		return
 	}
 	collections.Register(app)
+	changefeed.Register(app, changefeed.Config{})
 	if err := buildWorld(app); err != nil {
 		templateErr = err
 		return

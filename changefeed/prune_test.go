@@ -1,0 +1,123 @@
+package changefeed_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/crews/hearth/changefeed"
+	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/internal/hearthtest"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+func TestPruneKeepsLiveRecordsAndMovesTheHorizon(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	srv := serve(t, app)
+	alice := newClient(hearthtest.Token(t, app, hearthtest.Alice))
+	alice.mustSync(t, srv, 1000)
+	stale := alice.cursor
+
+	save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited once"})
+	save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited twice"})
+	remove(t, app, collections.Events, hearthtest.ClimbEvent)
+	last := head(t, app)
+
+	// Everything so far is older than the window.
+	n, err := changefeed.Prune(app, time.Hour, time.Now().Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("nothing pruned")
+	}
+	assertOneRowPerLiveRecord(t, app)
+	if again, err := changefeed.Prune(app, time.Hour, time.Now().Add(2*time.Hour)); err != nil || again != 0 {
+		t.Fatalf("second prune: %d, %v; want nothing left to prune", again, err)
+	}
+	if rows := logRows(t, app, 0); len(rows) == 0 || rows[0] == "" {
+		t.Fatal("log empty after prune")
+	}
+
+	// A client that synced before the window: 410, told to resync.
+	status, body, _ := get(srv, alice.token, fmt.Sprintf("/api/sync?cursor=%d", stale), nil)
+	if status != http.StatusGone {
+		t.Fatalf("stale cursor: %d %s, want 410", status, body)
+	}
+	// A client that synced after the last write lost nothing: it is served,
+	// and gets every live record again once, carried over the horizon.
+	status, body, _ = get(srv, alice.token, fmt.Sprintf("/api/sync?cursor=%d", last), nil)
+	if status != http.StatusOK {
+		t.Fatalf("cursor at the horizon: %d %s", status, body)
+	}
+	current := newClient(alice.token)
+	current.cursor = last
+	current.mustSync(t, srv, 3)
+	current.matchesListAPI(t, srv)
+	// A full resync still finds every record.
+	fresh := newClient(alice.token)
+	fresh.mustSync(t, srv, 2)
+	fresh.matchesListAPI(t, srv)
+
+	// The next window: a record changed since is carried over once.
+	save(t, app, collections.Groups, hearthtest.Climbers, map[string]any{"name": "Climbers!"})
+	if _, err := changefeed.Prune(app, time.Hour, time.Now().Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	assertOneRowPerLiveRecord(t, app)
+	fresh = newClient(alice.token)
+	fresh.mustSync(t, srv, 2)
+	fresh.matchesListAPI(t, srv)
+}
+
+func TestPruneKeepsTheWindow(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	before := head(t, app)
+	remove(t, app, collections.Messages, hearthtest.ClimbMessage)
+	n, err := changefeed.Prune(app, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("pruned %d entries inside the window", n)
+	}
+	if rows := logRows(t, app, before); len(rows) != 1 {
+		t.Fatalf("tombstone gone from the window: %q", rows)
+	}
+}
+
+func assertOneRowPerLiveRecord(t *testing.T, app core.App) {
+	t.Helper()
+	want := 0
+	for _, name := range changefeed.Synced {
+		n, err := app.CountRecords(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += int(n)
+	}
+	var rows, deletes int
+	if err := app.DB().NewQuery("SELECT COUNT(*) FROM _hearth_changes").Row(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.DB().NewQuery("SELECT COUNT(*) FROM _hearth_changes WHERE op = 'delete'").Row(&deletes); err != nil {
+		t.Fatal(err)
+	}
+	if rows != want || deletes != 0 {
+		t.Fatalf("log holds %d rows (%d tombstones), want one per live record: %d", rows, deletes, want)
+	}
+}
+
+func TestPruneIsScheduled(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	for _, job := range app.Cron().Jobs() {
+		if job.Id() == "hearthSyncPrune" {
+			if job.Expression() != "0 * * * *" {
+				t.Fatalf("prune runs at %q, want hourly", job.Expression())
+			}
+			return
+		}
+	}
+	t.Fatal("no hearthSyncPrune cron job")
+}

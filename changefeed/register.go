@@ -1,0 +1,47 @@
+package changefeed
+
+import (
+	"time"
+
+	"github.com/crews/hearth/collections"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// DefaultRetention is how long deletions and superseded entries stay in
+// the log: a client offline for longer resyncs from cursor 0.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// Config tunes the feed.
+type Config struct {
+	// Retention is the window of the log (HEARTH_SYNC_RETENTION);
+	// zero means DefaultRetention.
+	Retention time.Duration
+}
+
+// pruneSchedule runs the pruning hourly, so the log exceeds the window by
+// an hour at most and each run has an hour of writes to look at.
+const pruneSchedule = "@hourly"
+
+// Register binds the change log hooks, the pruning job and the
+// GET /api/sync route to app.
+func Register(app core.App, cfg Config) {
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
+	registerLog(app)
+	app.Cron().MustAdd("hearthSyncPrune", pruneSchedule, func() {
+		n, err := Prune(app, cfg.Retention, time.Now())
+		if err != nil {
+			app.Logger().Error("sync: pruning the change log failed", "error", err)
+			return
+		}
+		if n > 0 {
+			app.Logger().Info("sync: pruned the change log", "entries", n)
+		}
+	})
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.GET("/api/sync", handleSync).Bind(apis.RequireAuth(collections.Users))
+		return se.Next()
+	})
+}
