@@ -225,3 +225,20 @@ func TestConcurrentJoinsBySameUser(t *testing.T) {
 		t.Fatalf("uses = %d, want 1", uses)
 	}
 }
+
+// The documented rate-limit label matches the route.
+func TestJoinRateLimitLabel(t *testing.T) {
+	s := newServer(t)
+	settings := s.app.Settings()
+	settings.RateLimits.Enabled = true
+	settings.RateLimits.Rules = []core.RateLimitRule{{Label: "POST " + collections.JoinPath, Audience: core.RateLimitRuleAudienceAuth, Duration: 60, MaxRequests: 2}}
+	if err := s.app.Save(settings); err != nil {
+		t.Fatal(err)
+	}
+	erin := token(t, s.app, hearthtest.Erin)
+	for i, want := range []int{404, 404, http.StatusTooManyRequests} {
+		if res := s.do(t, http.MethodPost, collections.JoinPath, erin, map[string]string{"code": "ZZZZZZZZZZZZ"}); res.Status != want {
+			t.Fatalf("attempt %d: %d, want %d: %s", i+1, res.Status, want, res.Raw)
+		}
+	}
+}

@@ -195,3 +195,20 @@ func pastEventWithRSVP(t *testing.T, app core.App, user string) string {
 	}
 	return ev.Id
 }
+
+// An account whose owner is a group's last owner cannot be deleted until
+// the group is handed over or deleted.
+func TestLastOwnerAccountDeletion(t *testing.T) {
+	s := newServer(t)
+	bobM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
+	aliceM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
+	setFields(t, s.app, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
+	setFields(t, s.app, collections.Memberships, aliceM, map[string]any{"role": collections.RoleMember})
+
+	res := s.do(t, http.MethodDelete, "/api/collections/users/records/"+hearthtest.Bob, token(t, s.app, hearthtest.Bob), nil)
+	if res.Status != 400 || res.fieldCode("user") != "validation_last_owner" {
+		t.Fatalf("last owner deletes account: %d %s", res.Status, res.Raw)
+	}
+	record(t, s.app, collections.Users, hearthtest.Bob)
+	record(t, s.app, collections.Memberships, bobM)
+}
