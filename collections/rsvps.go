@@ -121,9 +121,6 @@ func registerRSVPs(app core.App) {
 	app.OnRecordUpdateRequest(RSVPs).BindFunc(refuseWaitlisted)
 
 	app.OnRecordCreate(RSVPs).BindFunc(func(e *core.RecordEvent) error {
-		if isDerived(e.Context) {
-			return e.Next()
-		}
 		return inTx(e, func(txApp core.App) error {
 			r := wrapRSVP(e.Record)
 			ev, err := findEvent(txApp, r.Event())
