@@ -1,6 +1,6 @@
 // Package collections is the Crews domain: one file per collection, each with
 // its typed record wrapper and the hooks that keep its invariants, plus the
-// permission functions the hooks share.
+// permission functions the hooks share and the join-by-code route (join.go).
 //
 // API rules (in pb_migrations) decide who may touch a record; the hooks here
 // decide what a permitted write may do: fill server-managed fields, refuse
@@ -9,6 +9,26 @@
 // either: values of the wrong type are refused instead of cast (bodytypes.go),
 // and a create refused by its rule names the field it was checked against
 // (denials.go). docs/access-rules.md is the reader's guide to all of it.
+//
+// The business rules (docs/api.md has them as a client sees them):
+//   - join by invite code: POST /api/crews/join (join.go, invites.go);
+//   - a group keeps at least one owner (memberships.go);
+//   - event capacity, waitlist and going_count (events.go, rsvps.go);
+//   - leaving a group drops one's RSVPs to its future events (memberships.go);
+//   - messages are editable for EditWindow after posting (messages.go);
+//   - an invite's code never changes (invites.go).
+//
+// Race safety: every rule is checked and applied inside the transaction of
+// the write it guards, by model-level hooks (so the API, the dashboard and
+// Go code are all covered) that read through that transaction, never
+// through a record loaded before it. PocketBase runs every write
+// transaction on a single connection, so they are serialized and a check
+// made inside one still holds when it commits. Writes the domain derives
+// (promotions, going_count) are marked with a context value so that their
+// own hooks let them through instead of re-applying the rules.
+//
+// Domain errors (*Error, codes EINVALID, EUNAUTHORIZED, EFORBIDDEN,
+// ENOTFOUND, ECONFLICT) are mapped to HTTP in errors.go only.
 //
 // Usage:
 //

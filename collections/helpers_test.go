@@ -1,187 +1,182 @@
 package collections_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
-	"strings"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/internal/hearthtest"
-	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 )
 
-// An actor is who sends a request, named by their relation to the Climbers
-// group that every matrix target belongs to.
-type actor string
-
-const (
-	anonymous actor = "anonymous"
-	outsider  actor = "outsider"
-	member    actor = "member"
-	admin     actor = "admin"
-	owner     actor = "owner"
-	superuser actor = "superuser"
-)
-
-var actors = []actor{anonymous, outsider, member, admin, owner, superuser}
-
-// actorUser is the fixture user playing each role in Climbers. The outsider
-// is Dave, who owns Chess: a rule that mixed up groups or membership rows
-// would let an owner of some other group through.
-var actorUser = map[actor]string{
-	outsider: hearthtest.Dave,
-	member:   hearthtest.Carol,
-	admin:    hearthtest.Bob,
-	owner:    hearthtest.Alice,
+// server is a test app behind a real HTTP server, for flows of several
+// requests and for parallel requests: the PocketBase router with the
+// routes OnServe registers, as tests.ApiScenario builds it.
+type server struct {
+	app *tests.TestApp
+	url string
 }
 
-var crewsCollections = []string{
-	collections.Users, collections.Groups, collections.Memberships, collections.Invites,
-	collections.Events, collections.RSVPs, collections.Messages,
-}
-
-// tokens holds an Authorization header per actor (none for anonymous),
-// signed once per test: every clone of the fixture world shares the secrets.
-type tokens map[actor]string
-
-func newTokens(t *testing.T) tokens {
+func newServer(t *testing.T) *server {
+	t.Helper()
 	app := hearthtest.NewApp(t)
-	tk := tokens{superuser: hearthtest.SuperuserToken(t, app)}
-	for a, id := range actorUser {
-		tk[a] = hearthtest.Token(t, app, id)
+	router, err := apis.NewRouter(app)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, id := range []string{hearthtest.Alice, hearthtest.Bob, hearthtest.Carol, hearthtest.Dave, hearthtest.Erin} {
-		tk[actor(id)] = hearthtest.Token(t, app, id)
-	}
-	return tk
-}
-
-func (tk tokens) headers(a actor) map[string]string {
-	if a == anonymous {
+	var srv *httptest.Server
+	se := &core.ServeEvent{App: app, Router: router}
+	err = app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
+		mux, err := e.Router.BuildMux()
+		if err != nil {
+			return err
+		}
+		srv = httptest.NewServer(mux)
 		return nil
-	}
-	v, ok := tk[a]
-	if !ok {
-		panic("no token for " + string(a))
-	}
-	return map[string]string{"Authorization": v}
-}
-
-// membershipID returns the id of user's membership of group in the fixture
-// world (ids are fixed by the template every clone copies).
-func membershipID(t testing.TB, app core.App, group, user string) string {
-	t.Helper()
-	m, err := collections.FindMembership(app, group, user)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m.Id
+	t.Cleanup(srv.Close)
+	return &server{app: app, url: srv.URL}
 }
 
-// fingerprint is the content of every Crews table, to prove that a refused
-// write changed nothing anywhere.
-func fingerprint(t testing.TB, app core.App) string {
-	t.Helper()
-	var b strings.Builder
-	for _, name := range crewsCollections {
-		var rows []dbx.NullStringMap
-		if err := app.DB().NewQuery("SELECT * FROM {{" + name + "}} ORDER BY id").All(&rows); err != nil {
-			t.Fatalf("fingerprint %s: %v", name, err)
+// response is a decoded JSON answer.
+type response struct {
+	Status int
+	Body   map[string]any
+	Raw    string
+}
+
+// do sends a JSON request; token may be "" (anonymous), body may be nil.
+// It is safe to call from many goroutines; it reports failures with
+// t.Error so that it may run outside the test goroutine.
+func (s *server) do(t *testing.T, method, path, token string, body any) response {
+	var r io.Reader
+	if raw, ok := body.(string); ok {
+		r = bytes.NewBufferString(raw)
+	} else if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Error(err)
+			return response{}
 		}
-		for _, r := range rows {
-			keys := make([]string, 0, len(r))
-			for k := range r {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			fmt.Fprintf(&b, "%s:", name)
-			for _, k := range keys {
-				fmt.Fprintf(&b, " %s=%q/%v", k, r[k].String, r[k].Valid)
-			}
-			b.WriteByte('\n')
-		}
+		r = bytes.NewReader(b)
 	}
-	return b.String()
-}
-
-func count(t testing.TB, app core.App, collection string) int {
-	t.Helper()
-	n, err := app.CountRecords(collection)
+	req, err := http.NewRequest(method, s.url+path, r)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return response{}
 	}
-	return int(n)
-}
-
-// body decodes a JSON response.
-func body(t testing.TB, res *http.Response) map[string]any {
-	t.Helper()
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return response{}
+	}
+	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
+		t.Error(err)
+	}
+	out := response{Status: res.StatusCode, Raw: string(raw)}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out.Body); err != nil {
+			t.Errorf("%s %s: body is not a JSON object: %s", method, path, raw)
+		}
+	}
+	return out
+}
+
+// fieldCode returns data.<field>.code of an error answer.
+func (r response) fieldCode(field string) string {
+	data, _ := r.Body["data"].(map[string]any)
+	f, _ := data[field].(map[string]any)
+	code, _ := f["code"].(string)
+	return code
+}
+
+func (r response) str(key string) string {
+	s, _ := r.Body[key].(string)
+	return s
+}
+
+// newUsers saves n users and returns their ids and tokens. They share
+// Alice's password hash: hashing a password per user would make a hundred
+// users cost seconds for nothing under test.
+func newUsers(t *testing.T, app core.App, prefix string, n int) (ids, tokens []string) {
+	t.Helper()
+	alice, err := app.FindRecordById(collections.Users, hearthtest.Alice)
+	if err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]any{}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("response is not a JSON object: %v\n%s", err, raw)
-	}
-	return m
-}
-
-// unchanged is an AfterTestFunc check that the database equals the snapshot
-// taken before the request.
-func unchanged(before *string) func(testing.TB, *tests.TestApp, *http.Response) {
-	return func(t testing.TB, app *tests.TestApp, _ *http.Response) {
-		if after := fingerprint(t, app); after != *before {
-			t.Errorf("a refused request changed the database:\nbefore:\n%s\nafter:\n%s", *before, after)
-		}
-	}
-}
-
-// roleOf is the Go restatement of the membership lookup the rules do: the
-// role of user in group, or "" when there is none. The tests use it as an
-// oracle independent of the rule strings.
-func roleOf(t testing.TB, app core.App, group, user string) string {
-	t.Helper()
-	m, err := collections.FindMembership(app, group, user)
+	col, err := app.FindCachedCollectionByNameOrId(collections.Users)
 	if err != nil {
-		return ""
+		t.Fatal(err)
 	}
-	return m.Role()
+	for i := range n {
+		u := core.NewRecord(col)
+		u.Set("name", fmt.Sprintf("%s %d", prefix, i))
+		u.SetEmail(fmt.Sprintf("%s%d@crews.test", prefix, i))
+		u.SetRaw(core.FieldNamePassword, alice.GetRaw(core.FieldNamePassword))
+		u.SetVerified(true)
+		if err := app.SaveNoValidate(u); err != nil {
+			t.Fatalf("user %d: %v", i, err)
+		}
+		token, err := u.NewAuthToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.Id)
+		tokens = append(tokens, token)
+	}
+	return ids, tokens
 }
 
-// mayList is the oracle of item 5 for list and view: may user see rec?
-func mayList(t testing.TB, app core.App, user string, rec *core.Record) bool {
+// addMembers makes every user a member of group.
+func addMembers(t *testing.T, app core.App, group string, users []string) {
 	t.Helper()
-	switch rec.Collection().Name {
-	case collections.Users:
-		if rec.Id == user {
-			return true
-		}
-		var n int
-		err := app.DB().NewQuery("SELECT COUNT(*) FROM memberships a JOIN memberships b ON a.[[group]] = b.[[group]] WHERE a.user = {:me} AND b.user = {:them}").
-			Bind(dbx.Params{"me": user, "them": rec.Id}).Row(&n)
-		if err != nil {
+	for _, u := range users {
+		if _, err := collections.AddMember(app, group, u, collections.RoleMember); err != nil {
 			t.Fatal(err)
 		}
-		return n > 0
-	case collections.Groups:
-		return roleOf(t, app, rec.Id, user) != ""
-	case collections.Invites:
-		r := roleOf(t, app, rec.GetString("group"), user)
-		return r == collections.RoleOwner || r == collections.RoleAdmin
-	case collections.RSVPs:
-		event, err := app.FindRecordById(collections.Events, rec.GetString("event"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return roleOf(t, app, event.GetString("group"), user) != ""
-	default:
-		return roleOf(t, app, rec.GetString("group"), user) != ""
 	}
+}
+
+// record reads a record, failing the test when it is missing.
+func record(t *testing.T, app core.App, collection, id string) *core.Record {
+	t.Helper()
+	r, err := app.FindRecordById(collection, id)
+	if err != nil {
+		t.Fatalf("%s/%s: %v", collection, id, err)
+	}
+	return r
+}
+
+// setFields saves a record with data, as the dashboard would.
+func setFields(t *testing.T, app core.App, collection, id string, data map[string]any) *core.Record {
+	t.Helper()
+	r := record(t, app, collection, id)
+	for k, v := range data {
+		r.Set(k, v)
+	}
+	if err := app.Save(r); err != nil {
+		t.Fatalf("save %s/%s: %v", collection, id, err)
+	}
+	return r
+}
+
+func token(t *testing.T, app core.App, user string) string {
+	t.Helper()
+	return hearthtest.Token(t, app, user)
 }

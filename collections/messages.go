@@ -2,25 +2,71 @@ package collections
 
 import (
 	"strings"
+	"time"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 )
 
+// EditWindow is how long after posting the author may edit a message.
+const EditWindow = 15 * time.Minute
+
+// Message wraps a messages record.
+type Message struct {
+	core.BaseRecordProxy
+}
+
+// Author is the id of the user who posted the message.
+func (m *Message) Author() string { return m.GetString("author") }
+
+// Body is the message text.
+func (m *Message) Body() string { return m.GetString("body") }
+
+// Attachments are the stored file names.
+func (m *Message) Attachments() []string { return m.GetStringSlice("attachments") }
+
+// CanEditMessage reports whether a message posted at created may still be
+// edited at at. The API rules already limit editing to the author; this adds
+// the time limit, so that what others read and answered does not change
+// under them.
+func CanEditMessage(created, at time.Time) bool {
+	return at.Sub(created) <= EditWindow
+}
+
+// validateMessageContent refuses a message with neither a body nor an
+// attachment.
+func validateMessageContent(m *Message) validation.Errors {
+	if strings.TrimSpace(m.Body()) == "" && !hasFiles(m.GetRaw("attachments")) {
+		return validation.Errors{"body": validation.NewError("validation_required", "A message needs a body or an attachment.")}
+	}
+	return nil
+}
+
 func registerMessages(app core.App) {
-	// A message says something: a body, an attachment or both. The error
-	// names body, the field a chat client most likely left empty.
 	app.OnRecordValidate(Messages).BindFunc(func(e *core.RecordEvent) error {
-		var own validation.Errors
-		if strings.TrimSpace(e.Record.GetString("body")) == "" && !hasFiles(e.Record.GetRaw("attachments")) {
-			own = validation.Errors{"body": validation.NewError("validation_empty_message", "A message needs a body or an attachment.")}
+		m := &Message{}
+		m.SetProxyRecord(e.Record)
+		return mergeValidation(e.Next(), validateMessageContent(m))
+	})
+
+	// The window binds clients; superusers moderate from the dashboard and
+	// Go or JS hooks may rewrite messages (a word filter) at any time.
+	app.OnRecordUpdateRequest(Messages).BindFunc(func(e *core.RecordRequestEvent) error {
+		if e.HasSuperuserAuth() {
+			return e.Next()
 		}
-		return mergeValidation(e.Next(), own)
+		created := e.Record.Original().GetDateTime("created").Time()
+		if !CanEditMessage(created, now()) {
+			return apiError(Errorf(EFORBIDDEN,
+				"Messages can only be edited for %d minutes after they are posted; this one was posted at %s.",
+				int(EditWindow.Minutes()), created.UTC().Format(time.RFC3339)))
+		}
+		return e.Next()
 	})
 }
 
-// hasFiles reports whether a file field's raw value (file names and
-// pending uploads) holds at least one file.
+// hasFiles reports whether a file field's raw value (stored names and
+// pending uploads alike) holds at least one file.
 func hasFiles(raw any) bool {
 	switch v := raw.(type) {
 	case []any:
