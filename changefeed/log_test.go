@@ -29,6 +29,8 @@ func TestLogRecordsEveryWriteOnce(t *testing.T) {
 		"update events/newevent0000001",
 		"update messages/" + hearthtest.ClimbMessage,
 		"delete rsvps/" + hearthtest.CarolRSVP,
+		// Carol's place freed: the RSVP hook recounts going_count.
+		"update events/" + hearthtest.ClimbEvent,
 		"delete events/newevent0000001",
 	}
 	if got := logRows(t, app, start); !reflect.DeepEqual(got, want) {
