@@ -5,13 +5,17 @@
 //   const hearth = await startHearth();      // in before()
 //   const pb = hearth.client();              // a new SDK client, no auth
 //   const alice = await hearth.signUp('alice');
+//   const group = await hearth.createGroup(alice, 'Climbers');
+//   await hearth.addMember(group.id, bob);   // bob: a signed-in client
+//   const err = await rejects(pb.collection('groups').create({}), 400);
 //   await hearth.stop();                     // in after()
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import PocketBase from 'pocketbase';
+import assert from 'node:assert/strict';
+import PocketBase, { ClientResponseError } from 'pocketbase';
 
 const here = new URL('.', import.meta.url).pathname;
 export const HEARTH_BIN = process.env.HEARTH_BIN || resolve(here, '../bin/hearth');
@@ -71,6 +75,7 @@ export async function startHearth(opts = {}) {
   }
 
   let users = 0;
+  let root = null;
   const hearth = {
     url,
     dataDir,
@@ -95,6 +100,23 @@ export async function startHearth(opts = {}) {
       await pb.collection('users').authWithPassword(email, PASSWORD);
       return pb;
     },
+    /** signUpMany signs up n users named prefix-1..n concurrently. */
+    signUpMany(prefix, n) {
+      return Promise.all(Array.from({ length: n }, (_, i) => hearth.signUp(`${prefix}-${i + 1}`)));
+    },
+    /** createGroup has the signed-in client pb create a group named name. */
+    createGroup(pb, name) {
+      return pb.collection('groups').create({ name });
+    },
+    /**
+     * addMember makes the signed-in client user a member of groupId with role,
+     * as a superuser would from the dashboard: for tests whose subject is not
+     * joining.
+     */
+    async addMember(groupId, user, role = 'member') {
+      root ??= hearth.superuser(); // one sign-in shared by concurrent calls
+      return (await root).collection('memberships').create({ group: groupId, user: user.authStore.record.id, role });
+    },
     async stop() {
       if (proc.exitCode === null) {
         proc.kill('SIGTERM');
@@ -104,4 +126,27 @@ export async function startHearth(opts = {}) {
     },
   };
   return hearth;
+}
+
+/**
+ * rejects awaits promise, asserts that it fails with a ClientResponseError
+ * of the given HTTP status, and returns that error for further checks.
+ */
+export async function rejects(promise, status) {
+  let err;
+  try {
+    const value = await promise;
+    assert.fail(`expected HTTP ${status}, got success: ${JSON.stringify(value)}`);
+  } catch (e) {
+    if (e?.code === 'ERR_ASSERTION') throw e;
+    err = e;
+  }
+  assert.ok(err instanceof ClientResponseError, `expected a ClientResponseError, got ${err}`);
+  assert.equal(err.status, status, `HTTP status (response: ${JSON.stringify(err.response)})`);
+  return err;
+}
+
+/** userId returns the id of a signed-in client's user. */
+export function userId(pb) {
+  return pb.authStore.record.id;
 }
