@@ -60,18 +60,26 @@ export async function startHearth(opts = {}) {
   proc.stderr.on('data', (d) => { output += d; });
   const exited = new Promise((ok) => proc.on('exit', ok));
 
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`hearth exited with ${proc.exitCode}:\n${output}`);
-    try {
-      const res = await fetch(`${url}/api/health`);
-      if (res.ok) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`hearth did not become healthy in 30s:\n${output}`);
+  /** waitFor polls cond (sync or async) every 50 ms until it is true; throws after ms. */
+  async function waitFor(cond, ms, what) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`hearth exited with ${proc.exitCode} while waiting for ${what}:\n${output}`);
+      if (await cond()) return;
+      if (Date.now() > deadline) throw new Error(`no ${what} within ${ms} ms:\n${output}`);
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
+  }
+  const healthy = () => fetch(`${url}/api/health`).then((res) => res.ok, () => false);
+  const waitHealthy = () => waitFor(healthy, 30_000, 'healthy server');
+
+  try {
+    await waitHealthy();
+  } catch (err) {
+    proc.kill('SIGKILL');
+    await exited;
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
   }
 
   let users = 0;
@@ -80,6 +88,9 @@ export async function startHearth(opts = {}) {
     url,
     dataDir,
     output: () => output,
+    waitFor,
+    /** waitHealthy resolves once /api/health answers (after a restart, say). */
+    waitHealthy,
     /** client returns a new SDK client with its own auth store. */
     client() {
       const pb = new PocketBase(url);
