@@ -111,9 +111,24 @@ export async function startHearth(opts = {}) {
       await pb.collection('users').authWithPassword(email, PASSWORD);
       return pb;
     },
-    /** signUpMany signs up n users named prefix-1..n concurrently. */
-    signUpMany(prefix, n) {
-      return Promise.all(Array.from({ length: n }, (_, i) => hearth.signUp(`${prefix}-${i + 1}`)));
+    /**
+     * signUpMany signs up n users named prefix-1..n concurrently and returns
+     * their clients. Each signs in by impersonation (a superuser-issued auth
+     * token) rather than by password: bcrypt is the cost of a sign-in, and
+     * the tests that need a crowd are about something else; signUp covers
+     * the password path.
+     */
+    async signUpMany(prefix, n) {
+      root ??= hearth.superuser();
+      const su = await root;
+      return Promise.all(Array.from({ length: n }, async (_, i) => {
+        const name = `${prefix}-${i + 1}`;
+        const email = `${name.toLowerCase()}-${++users}@crews.test`;
+        const user = await hearth.client().collection('users').create({ email, name, password: PASSWORD, passwordConfirm: PASSWORD });
+        const pb = await su.collection('users').impersonate(user.id, 3600);
+        pb.autoCancellation(false);
+        return pb;
+      }));
     },
     /** createGroup has the signed-in client pb create a group named name. */
     createGroup(pb, name) {
