@@ -1,6 +1,8 @@
 package collections
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -17,13 +19,26 @@ func (g *Group) Name() string { return g.GetString("name") }
 // CreatedBy is the id of the user who created the group.
 func (g *Group) CreatedBy() string { return g.GetString("created_by") }
 
+// groupExists reports whether group is still stored. Inside the transaction
+// that deletes a group it is false by the time the cascade reaches the
+// group's memberships: PocketBase deletes the row before its references.
+func groupExists(app core.App, group string) (bool, error) {
+	_, err := app.FindRecordById(Groups, group)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("find group %s: %w", group, err)
+	}
+	return true, nil
+}
+
 func registerGroups(app core.App) {
 	// No group exists without an owner: the group and its creator's owner
 	// membership are written in one transaction, whoever creates it (API,
 	// dashboard, seed).
 	app.OnRecordCreate(Groups).BindFunc(func(e *core.RecordEvent) error {
-		return e.App.RunInTransaction(func(txApp core.App) error {
-			e.App = txApp
+		return inTx(e, func(txApp core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}

@@ -1,7 +1,10 @@
 package collections
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -51,4 +54,112 @@ func FindMembership(app core.App, group, user string) (*Membership, error) {
 		return nil, fmt.Errorf("membership of %s in %s: %w", user, group, err)
 	}
 	return m, nil
+}
+
+// findMembershipByID reads a membership as stored now, not as the request
+// that is changing it loaded it before its transaction began.
+func findMembershipByID(app core.App, id string) (*Membership, error) {
+	r, err := app.FindRecordById(Memberships, id)
+	if err != nil {
+		return nil, fmt.Errorf("membership %s: %w", id, err)
+	}
+	m := &Membership{}
+	m.SetProxyRecord(r)
+	return m, nil
+}
+
+// countOwners counts the owners of group.
+func countOwners(app core.App, group string) (int, error) {
+	n, err := app.CountRecords(Memberships, dbx.HashExp{"group": group, "role": RoleOwner})
+	if err != nil {
+		return 0, fmt.Errorf("count owners of %s: %w", group, err)
+	}
+	return int(n), nil
+}
+
+// CheckOwnerRemains refuses to take m's owner role away (by demotion,
+// leaving or removal) when m is its group's last owner: a group always keeps
+// at least one owner. Ownership is handed over by making someone else owner
+// first; a last owner who wants out deletes the group. field names the
+// request field the error is reported on ("role" for a demotion, "user" for
+// a leave or removal).
+func CheckOwnerRemains(app core.App, m *Membership, field string) error {
+	if m.Role() != RoleOwner {
+		return nil
+	}
+	owners, err := countOwners(app, m.Group())
+	if err != nil {
+		return err
+	}
+	if owners > 1 {
+		return nil
+	}
+	return fieldError(field, "validation_last_owner",
+		"This is the group's last owner: hand ownership over to another member first (make them owner), or delete the group.")
+}
+
+// removeFutureRSVPs deletes user's RSVPs to the events of group that start
+// after at: someone who is no longer a member is not coming. Each delete
+// goes through the RSVP hooks, which promote the waitlist it frees.
+func removeFutureRSVPs(app core.App, group, user string, at time.Time) error {
+	var rsvps []*core.Record
+	err := app.RecordQuery(RSVPs).
+		InnerJoin(Events, dbx.NewExp("[[events.id]] = [[rsvps.event]]")).
+		AndWhere(dbx.HashExp{"events.group": group, "rsvps.user": user}).
+		AndWhere(dbx.NewExp("[[events.starts_at]] > {:at}", dbx.Params{"at": dbTime(at)})).
+		All(&rsvps)
+	if err != nil {
+		return fmt.Errorf("future rsvps of %s in %s: %w", user, group, err)
+	}
+	for _, r := range rsvps {
+		if err := app.Delete(r); err != nil {
+			return fmt.Errorf("delete rsvp %s of former member %s: %w", r.Id, user, err)
+		}
+	}
+	return nil
+}
+
+func registerMemberships(app core.App) {
+	app.OnRecordUpdate(Memberships).BindFunc(func(e *core.RecordEvent) error {
+		return inTx(e, func(txApp core.App) error {
+			stored, err := findMembershipByID(txApp, e.Record.Id)
+			if err != nil {
+				return err
+			}
+			if e.Record.GetString("role") != RoleOwner {
+				if err := CheckOwnerRemains(txApp, stored, "role"); err != nil {
+					return err
+				}
+			}
+			return e.Next()
+		})
+	})
+
+	app.OnRecordDelete(Memberships).BindFunc(func(e *core.RecordEvent) error {
+		return inTx(e, func(txApp core.App) error {
+			stored, err := findMembershipByID(txApp, e.Record.Id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return e.Next()
+			}
+			if err != nil {
+				return err
+			}
+			// A group being deleted takes its memberships with it, last
+			// owner included: that is how a last owner ends a group.
+			exists, err := groupExists(txApp, stored.Group())
+			if err != nil {
+				return err
+			}
+			if !exists {
+				return e.Next()
+			}
+			if err := CheckOwnerRemains(txApp, stored, "user"); err != nil {
+				return err
+			}
+			if err := e.Next(); err != nil {
+				return err
+			}
+			return removeFutureRSVPs(txApp, stored.Group(), stored.User(), now())
+		})
+	})
 }

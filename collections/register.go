@@ -2,9 +2,15 @@ package collections
 
 import "github.com/pocketbase/pocketbase/core"
 
-// Register binds every Crews hook to app.
+// Register binds every Crews hook and route to app.
 func Register(app core.App) {
 	registerServerFields(app)
 	registerUsers(app)
 	registerGroups(app)
+	registerMemberships(app)
+	registerInvites(app)
+	registerEvents(app)
+	registerRSVPs(app)
+	registerMessages(app)
+	registerJoin(app)
 }

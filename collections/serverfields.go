@@ -17,6 +17,7 @@ var serverManaged = map[string][]string{
 	Groups:   {"created_by"},
 	Invites:  {"code", "uses", "created_by"},
 	Events:   {"going_count", "created_by"},
+	RSVPs:    {"waitlisted_at"},
 	Messages: {"author"},
 }
 

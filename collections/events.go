@@ -1,0 +1,138 @@
+package collections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/pocketbase/dbx"
+	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+)
+
+// Event wraps an events record.
+type Event struct {
+	core.BaseRecordProxy
+}
+
+// Group is the id of the event's group.
+func (ev *Event) Group() string { return ev.GetString("group") }
+
+// Capacity is the number of people who can go; 0 means unlimited.
+func (ev *Event) Capacity() int { return ev.GetInt("capacity") }
+
+// GoingCount is the stored number of going RSVPs.
+func (ev *Event) GoingCount() int { return ev.GetInt("going_count") }
+
+// StartsAt is when the event starts.
+func (ev *Event) StartsAt() types.DateTime { return ev.GetDateTime("starts_at") }
+
+// EndsAt is when the event ends; zero when open-ended.
+func (ev *Event) EndsAt() types.DateTime { return ev.GetDateTime("ends_at") }
+
+// IsFull reports whether going people fill capacity. An event may hold more
+// than its capacity when the capacity was lowered after people said yes:
+// they keep their places, and newcomers wait.
+func IsFull(capacity, going int) bool {
+	return capacity > 0 && going >= capacity
+}
+
+func findEvent(app core.App, id string) (*Event, error) {
+	r, err := app.FindRecordById(Events, id)
+	if err != nil {
+		return nil, fmt.Errorf("event %s: %w", id, err)
+	}
+	ev := &Event{}
+	ev.SetProxyRecord(r)
+	return ev, nil
+}
+
+// countGoing counts the going RSVPs of event: going_count is always this
+// count taken inside the write's transaction, never an increment.
+func countGoing(app core.App, event string) (int, error) {
+	n, err := app.CountRecords(RSVPs, dbx.HashExp{"event": event, "status": StatusGoing})
+	if err != nil {
+		return 0, fmt.Errorf("count going rsvps of %s: %w", event, err)
+	}
+	return int(n), nil
+}
+
+// refreshEvent brings event up to date after a write to its RSVPs: promotes
+// the waitlist into freed places and stores the recounted going_count.
+// Call it inside the write's transaction. An event that no longer exists
+// (its RSVPs are being deleted with it) needs nothing.
+func refreshEvent(app core.App, event string) error {
+	ev, err := findEvent(app, event)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	going, err := countGoing(app, ev.Id)
+	if err != nil {
+		return err
+	}
+	promoted, err := promoteWaitlist(app, ev, going)
+	if err != nil {
+		return err
+	}
+	if ev.GoingCount() == going+promoted {
+		return nil
+	}
+	ev.Set("going_count", going+promoted)
+	if err := app.SaveNoValidateWithContext(derived(context.Background()), ev); err != nil {
+		return fmt.Errorf("going_count of event %s: %w", ev.Id, err)
+	}
+	return nil
+}
+
+// validateEventDates refuses an event that ends before it starts.
+func validateEventDates(ev *Event) error {
+	if !ev.EndsAt().IsZero() && ev.EndsAt().Before(ev.StartsAt()) {
+		return validation.Errors{"ends_at": validation.NewError("validation_ends_before_start", "ends_at cannot be before starts_at.")}
+	}
+	return nil
+}
+
+func registerEvents(app core.App) {
+	app.OnRecordValidate(Events).BindFunc(func(e *core.RecordEvent) error {
+		ev := &Event{}
+		ev.SetProxyRecord(e.Record)
+		if err := validateEventDates(ev); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+
+	// A new event has nobody going yet, whatever the writer says.
+	app.OnRecordCreate(Events).BindFunc(func(e *core.RecordEvent) error {
+		e.Record.Set("going_count", 0)
+		return e.Next()
+	})
+
+	// Any write to an event recounts going_count in its transaction (the
+	// record a request loaded may hold a count that changed since), and a
+	// raised or removed capacity promotes the waitlist at once.
+	app.OnRecordUpdate(Events).BindFunc(func(e *core.RecordEvent) error {
+		if isDerived(e.Context) {
+			return e.Next()
+		}
+		return inTx(e, func(txApp core.App) error {
+			ev := &Event{}
+			ev.SetProxyRecord(e.Record)
+			going, err := countGoing(txApp, ev.Id)
+			if err != nil {
+				return err
+			}
+			promoted, err := promoteWaitlist(txApp, ev, going)
+			if err != nil {
+				return err
+			}
+			ev.Set("going_count", going+promoted)
+			return e.Next()
+		})
+	})
+}

@@ -1,0 +1,69 @@
+package collections
+
+import (
+	"strings"
+	"time"
+
+	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// EditWindow is how long after posting the author may edit a message.
+const EditWindow = 15 * time.Minute
+
+// Message wraps a messages record.
+type Message struct {
+	core.BaseRecordProxy
+}
+
+// Author is the id of the user who posted the message.
+func (m *Message) Author() string { return m.GetString("author") }
+
+// Body is the message text.
+func (m *Message) Body() string { return m.GetString("body") }
+
+// Attachments are the stored file names.
+func (m *Message) Attachments() []string { return m.GetStringSlice("attachments") }
+
+// CanEditMessage reports whether a message posted at created may still be
+// edited at at. The API rules already limit editing to the author; this adds
+// the time limit, so that what others read and answered does not change
+// under them.
+func CanEditMessage(created, at time.Time) bool {
+	return at.Sub(created) <= EditWindow
+}
+
+// validateMessageContent refuses a message with neither a body nor an
+// attachment.
+func validateMessageContent(m *Message) error {
+	if strings.TrimSpace(m.Body()) == "" && len(m.Attachments()) == 0 {
+		return validation.Errors{"body": validation.NewError("validation_required", "A message needs a body or an attachment.")}
+	}
+	return nil
+}
+
+func registerMessages(app core.App) {
+	app.OnRecordValidate(Messages).BindFunc(func(e *core.RecordEvent) error {
+		m := &Message{}
+		m.SetProxyRecord(e.Record)
+		if err := validateMessageContent(m); err != nil {
+			return err
+		}
+		return e.Next()
+	})
+
+	// The window binds clients; superusers moderate from the dashboard and
+	// Go or JS hooks may rewrite messages (a word filter) at any time.
+	app.OnRecordUpdateRequest(Messages).BindFunc(func(e *core.RecordRequestEvent) error {
+		if e.HasSuperuserAuth() {
+			return e.Next()
+		}
+		created := e.Record.Original().GetDateTime("created").Time()
+		if !CanEditMessage(created, now()) {
+			return apiError(Errorf(EFORBIDDEN,
+				"Messages can only be edited for %d minutes after they are posted; this one was posted at %s.",
+				int(EditWindow.Minutes()), created.UTC().Format(time.RFC3339)))
+		}
+		return e.Next()
+	})
+}

@@ -1,0 +1,200 @@
+package collections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+)
+
+// RSVP wraps an rsvps record.
+type RSVP struct {
+	core.BaseRecordProxy
+}
+
+// Event is the id of the RSVP's event.
+func (r *RSVP) Event() string { return r.GetString("event") }
+
+// User is the id of the person answering.
+func (r *RSVP) User() string { return r.GetString("user") }
+
+// Status is going, maybe, declined or waitlisted.
+func (r *RSVP) Status() string { return r.GetString("status") }
+
+// WaitlistedAt is when the RSVP joined the waitlist; zero when it is not on it.
+func (r *RSVP) WaitlistedAt() types.DateTime { return r.GetDateTime("waitlisted_at") }
+
+func wrapRSVP(r *core.Record) *RSVP {
+	w := &RSVP{}
+	w.SetProxyRecord(r)
+	return w
+}
+
+// AdmitStatus decides the status an RSVP is stored with when requested is
+// asked of an RSVP stored as stored ("" for a new one) on an event with
+// capacity and going people, and since when it waits if it is waitlisted:
+//   - going is granted while there is room; when the event is full it is
+//     stored as waitlisted, joining the end of the waitlist at;
+//   - someone already going stays going;
+//   - someone waitlisted who asks for going again keeps their place;
+//   - any other answer leaves the waitlist.
+func AdmitStatus(requested, stored string, waitingSince types.DateTime, capacity, going int, at time.Time) (string, types.DateTime) {
+	switch {
+	case requested == StatusGoing && stored == StatusGoing:
+		return StatusGoing, types.DateTime{}
+	case (requested == StatusGoing || requested == StatusWaitlisted) && stored == StatusWaitlisted:
+		return StatusWaitlisted, waitingSince
+	case requested == StatusWaitlisted, requested == StatusGoing && IsFull(capacity, going):
+		since, _ := types.ParseDateTime(at)
+		return StatusWaitlisted, since
+	default:
+		return requested, types.DateTime{}
+	}
+}
+
+// promoteWaitlist turns the oldest waitlisted RSVPs of ev into going ones,
+// as many as fit beside going people (all of them when the capacity is
+// unlimited), and returns how many it promoted. The waitlist is served in
+// the order people joined it; RSVPs that joined in the same millisecond
+// are served in insertion order.
+func promoteWaitlist(app core.App, ev *Event, going int) (int, error) {
+	q := app.RecordQuery(RSVPs).
+		AndWhere(dbx.HashExp{"event": ev.Id, "status": StatusWaitlisted}).
+		OrderBy("waitlisted_at ASC", "rowid ASC")
+	if ev.Capacity() > 0 {
+		free := ev.Capacity() - going
+		if free <= 0 {
+			return 0, nil
+		}
+		q = q.Limit(int64(free))
+	}
+	var waiting []*core.Record
+	if err := q.All(&waiting); err != nil {
+		return 0, fmt.Errorf("waitlist of event %s: %w", ev.Id, err)
+	}
+	for _, r := range waiting {
+		r.Set("status", StatusGoing)
+		r.Set("waitlisted_at", "")
+		if err := app.SaveNoValidateWithContext(derived(context.Background()), r); err != nil {
+			return 0, fmt.Errorf("promote rsvp %s: %w", r.Id, err)
+		}
+	}
+	return len(waiting), nil
+}
+
+// CheckCanRSVP refuses an RSVP of someone who is not a member of the
+// event's group. The API rules check this before the write; checking again
+// inside the write's transaction closes the gap in which the person left.
+func CheckCanRSVP(app core.App, ev *Event, user string) error {
+	_, err := FindMembership(app, ev.Group(), user)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Errorf(EFORBIDDEN, "Only members of the event's group can answer it.")
+	}
+	return err
+}
+
+// refuseWaitlisted stops a client from asking for the waitlisted status:
+// only the server puts people on the waitlist. Echoing a stored waitlisted
+// status back unchanged is accepted, as for every server-managed value.
+func refuseWaitlisted(e *core.RecordRequestEvent) error {
+	if e.HasSuperuserAuth() || e.Record.GetString("status") != StatusWaitlisted {
+		return e.Next()
+	}
+	if !e.Record.IsNew() && e.Record.Original().GetString("status") == StatusWaitlisted {
+		return e.Next()
+	}
+	return apis.NewBadRequestError("Failed to save the RSVP: waitlisted is set by the server.", validation.Errors{
+		"status": validation.NewError("validation_server_managed",
+			`status "waitlisted" is set by the server: ask for "going", and you are waitlisted while the event is full.`),
+	})
+}
+
+func registerRSVPs(app core.App) {
+	app.OnRecordCreateRequest(RSVPs).BindFunc(refuseWaitlisted)
+	app.OnRecordUpdateRequest(RSVPs).BindFunc(refuseWaitlisted)
+
+	app.OnRecordCreate(RSVPs).BindFunc(func(e *core.RecordEvent) error {
+		if isDerived(e.Context) {
+			return e.Next()
+		}
+		return inTx(e, func(txApp core.App) error {
+			r := wrapRSVP(e.Record)
+			ev, err := findEvent(txApp, r.Event())
+			if errors.Is(err, sql.ErrNoRows) || r.User() == "" {
+				return e.Next() // validation names the missing event or user
+			}
+			if err != nil {
+				return err
+			}
+			if err := CheckCanRSVP(txApp, ev, r.User()); err != nil {
+				return err
+			}
+			if err := admit(txApp, r, "", types.DateTime{}, ev); err != nil {
+				return err
+			}
+			if err := e.Next(); err != nil {
+				return err
+			}
+			return refreshEvent(txApp, ev.Id)
+		})
+	})
+
+	app.OnRecordUpdate(RSVPs).BindFunc(func(e *core.RecordEvent) error {
+		if isDerived(e.Context) {
+			return e.Next()
+		}
+		return inTx(e, func(txApp core.App) error {
+			r := wrapRSVP(e.Record)
+			// The stored row, not the one the request loaded: a promotion
+			// may have changed it since.
+			stored, err := txApp.FindRecordById(RSVPs, r.Id)
+			if err != nil {
+				return fmt.Errorf("rsvp %s: %w", r.Id, err)
+			}
+			ev, err := findEvent(txApp, r.Event())
+			if err != nil {
+				return err
+			}
+			s := wrapRSVP(stored)
+			if err := admit(txApp, r, s.Status(), s.WaitlistedAt(), ev); err != nil {
+				return err
+			}
+			if err := e.Next(); err != nil {
+				return err
+			}
+			return refreshEvent(txApp, ev.Id)
+		})
+	})
+
+	app.OnRecordDelete(RSVPs).BindFunc(func(e *core.RecordEvent) error {
+		return inTx(e, func(txApp core.App) error {
+			if err := e.Next(); err != nil {
+				return err
+			}
+			return refreshEvent(txApp, wrapRSVP(e.Record).Event())
+		})
+	})
+}
+
+// admit sets r's status and waitlisted_at as AdmitStatus decides.
+func admit(app core.App, r *RSVP, stored string, waitingSince types.DateTime, ev *Event) error {
+	going, err := countGoing(app, ev.Id)
+	if err != nil {
+		return err
+	}
+	status, since := AdmitStatus(r.Status(), stored, waitingSince, ev.Capacity(), going, now())
+	r.Set("status", status)
+	if since.IsZero() {
+		r.Set("waitlisted_at", "")
+	} else {
+		r.Set("waitlisted_at", since)
+	}
+	return nil
+}
