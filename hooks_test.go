@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/internal/hearthtest"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/plugins/jsvm"
 	"github.com/pocketbase/pocketbase/tests"
 )
@@ -207,4 +210,49 @@ func copyHooks(t *testing.T, config string) string {
 		}
 	}
 	return dir
+}
+
+// BenchmarkMessageCreate measures a message create through the API without
+// JS hooks and with the message guard at two JSVM pool sizes (0: a new VM
+// per hook call, PocketBase's default; 15: main.go's setting).
+func BenchmarkMessageCreate(b *testing.B) {
+	b.Setenv("HEARTH_BLOCKED_WORDS", "spam")
+	for _, c := range []struct {
+		name string
+		pool int // -1: no JS hooks
+	}{{"no JS hooks", -1}, {"guard, pool 0", 0}, {"guard, pool 15", 15}} {
+		b.Run(c.name, func(b *testing.B) {
+			app := hearthtest.NewApp(b)
+			if c.pool >= 0 {
+				if err := jsvm.Register(app, jsvm.Config{HooksDir: "pb_hooks", HooksPoolSize: c.pool}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			r, err := apis.NewRouter(app)
+			if err != nil {
+				b.Fatal(err)
+			}
+			serve := &core.ServeEvent{App: app, Router: r}
+			if err := app.OnServe().Trigger(serve, func(e *core.ServeEvent) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+			mux, err := r.BuildMux()
+			if err != nil {
+				b.Fatal(err)
+			}
+			token := hearthtest.Token(b, app, hearthtest.Carol)
+			body := `{"group":"` + hearthtest.Climbers + `","body":"See you at the wall at six"}`
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				req := httptest.NewRequest(http.MethodPost, "/api/collections/messages/records", strings.NewReader(body))
+				req.Header.Set("Authorization", token)
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				mux.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
 }
