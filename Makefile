@@ -27,5 +27,6 @@ test-go:
 e2e-deps:
 	cd e2e && npm ci --no-audit --no-fund
 
+## test-e2e: the e2e suite; E2E=file.test.mjs runs one file
 test-e2e: build e2e-deps
-	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test
+	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test -- $(E2E)
