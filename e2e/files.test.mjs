@@ -84,6 +84,7 @@ test('files that break the schema are refused with the field named', async () =>
 
   const tooMany = await rejects(alice.collection('messages').create({
     group: group.id,
+    body: 'Five photos',
     attachments: Array.from({ length: 5 }, (_, i) => new File([makePNG(2, 2)], `p${i}.png`, { type: 'image/png' })),
   }), 400);
   assert.ok(tooMany.response.data.attachments, JSON.stringify(tooMany.response.data));
