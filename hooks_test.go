@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -51,7 +52,8 @@ func createMessage(t *testing.T, user, body string) (string, *strings.Reader, ma
 }
 
 func quote(s string) string {
-	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
 }
 
 func TestMessageGuardFromEnv(t *testing.T) {
@@ -68,6 +70,7 @@ func TestMessageGuardFromEnv(t *testing.T) {
 		{"clean message", "See you at the wall", 200, []string{`"body":"See you at the wall"`}},
 		{"blocked word in another case", "Buy SPAM now!", 400, []string{`"body":{"code":"validation_blocked_word"`, `spam`}},
 		{"second listed word", "a scam.", 400, []string{`"body":{"code":"validation_blocked_word"`}},
+		{"blocked word in Unicode quotes", "«spam»…", 400, []string{`"body":{"code":"validation_blocked_word"`}},
 		{"word inside a longer word", "no spammers here", 200, []string{`"body":"no spammers here"`}},
 		{"exactly the limit", strings.Repeat("é", 20), 200, []string{`"body":"` + strings.Repeat("é", 20) + `"`}},
 		{"over the limit", strings.Repeat("a", 21), 400, []string{`"body":{"code":"validation_max_text_constraint"`, `20 character`}},
