@@ -35,5 +35,6 @@ e2e-deps:
 client-js:
 	cd clients/js && npm ci --no-audit --no-fund && npm run build
 
+## test-e2e: the e2e suite; E2E=file.test.mjs runs one file
 test-e2e: build e2e-deps client-js
-	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test
+	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test -- $(E2E)
