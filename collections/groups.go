@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -38,11 +39,15 @@ func registerGroups(app core.App) {
 	// membership are written in one transaction, whoever creates it (API,
 	// dashboard, seed).
 	app.OnRecordCreate(Groups).BindFunc(func(e *core.RecordEvent) error {
+		creator := e.Record.GetString("created_by")
+		if creator == "" {
+			return validation.Errors{"created_by": validation.NewError("validation_required", "A group needs a creator, who becomes its first owner.")}
+		}
 		return inTx(e, func(txApp core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			if _, err := AddMember(txApp, e.Record.Id, e.Record.GetString("created_by"), RoleOwner); err != nil {
+			if _, err := AddMember(txApp, e.Record.Id, creator, RoleOwner); err != nil {
 				return fmt.Errorf("owner membership of new group %s: %w", e.Record.Id, err)
 			}
 			return nil

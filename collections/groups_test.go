@@ -49,3 +49,21 @@ func TestCreateGroupRefusesCreatedBy(t *testing.T) {
 		TestAppFactory:  hearthtest.Factory,
 	}).Test(t)
 }
+
+func TestSuperuserGroupNeedsCreator(t *testing.T) {
+	(&tests.ApiScenario{
+		Method:          http.MethodPost,
+		URL:             "/api/collections/groups/records",
+		Body:            strings.NewReader(`{"name":"Ownerless"}`),
+		Headers:         map[string]string{"Authorization": hearthtest.SuperuserToken(t, nil)},
+		ExpectedStatus:  400,
+		ExpectedContent: []string{`"created_by":{"code":"validation_required"`},
+		ExpectedEvents:  map[string]int{"*": 0, "OnRecordCreateRequest": 1, "OnRecordCreate": 1, "OnModelCreate": 1, "OnModelAfterCreateError": 1, "OnRecordAfterCreateError": 1},
+		TestAppFactory:  hearthtest.Factory,
+		AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
+			if _, err := app.FindFirstRecordByData(collections.Groups, "name", "Ownerless"); err == nil {
+				t.Fatal("a group without a creator was stored")
+			}
+		},
+	}).Test(t)
+}

@@ -203,3 +203,23 @@ func TestLastOwnerAccountDeletion(t *testing.T) {
 	record(t, s.app, collections.Users, hearthtest.Bob)
 	record(t, s.app, collections.Memberships, bobM)
 }
+
+// A creator who handed their group over can delete their account: the group
+// stays with its new owner and forgets its creator.
+func TestCreatorDeletesAccountAfterHandover(t *testing.T) {
+	s := newServer(t)
+	bobM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
+	setFields(t, s.app, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
+
+	res := s.do(t, http.MethodDelete, "/api/collections/users/records/"+hearthtest.Alice, token(t, s.app, hearthtest.Alice), nil)
+	if res.Status != 204 {
+		t.Fatalf("creator deletes account after handover: %d %s", res.Status, res.Raw)
+	}
+	group := record(t, s.app, collections.Groups, hearthtest.Climbers)
+	if got := group.GetString("created_by"); got != "" {
+		t.Fatalf("created_by = %q, want empty once its user is gone", got)
+	}
+	if _, err := collections.FindMembership(s.app, hearthtest.Climbers, hearthtest.Alice); err == nil {
+		t.Fatal("the deleted user's membership remains")
+	}
+}

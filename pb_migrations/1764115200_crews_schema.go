@@ -144,7 +144,10 @@ func buildGroups(c, users *core.Collection) {
 		&core.TextField{Name: "name", Required: true, Min: 1, Max: nameMax, Presentable: true},
 		&core.TextField{Name: "description", Max: descriptionMax},
 		&core.FileField{Name: "cover", MaxSelect: 1, MaxSize: imageMaxSize, MimeTypes: imageTypes, Thumbs: []string{"100x100", "600x0"}, Protected: true},
-		relation("created_by", users, true, false),
+		// Not required in the schema: when its creator deletes their
+		// account, the group (handed over to another owner) stays and
+		// created_by empties. The groups hook requires it at creation.
+		relation("created_by", users, false, false),
 	)
 	timestamps(c)
 	c.AddIndex("idx_groups_created_by", false, "created_by", "")
