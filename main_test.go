@@ -3,8 +3,6 @@ package main
 import (
 	"go/parser"
 	"go/token"
-	"log"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,19 +14,7 @@ import (
 
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "hearth_main_")
-	if err != nil {
-		log.Fatal(err)
-	}
-	bin, err = hearthbin.Build(dir)
-	if err != nil {
-		log.Fatal(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { hearthbin.Main(m, &bin) }
 
 // PocketBase's own commands keep working beside Hearth's: migrate applies
 // the compiled-in Crews migration to a fresh dir, and superuser upsert

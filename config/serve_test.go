@@ -1,7 +1,6 @@
 package config_test
 
 import (
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -18,19 +17,7 @@ import (
 
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "hearth_config_")
-	if err != nil {
-		log.Fatal(err)
-	}
-	bin, err = hearthbin.Build(dir)
-	if err != nil {
-		log.Fatal(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { hearthbin.Main(m, &bin) }
 
 func hasDatabase(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, "data.db"))

@@ -2,9 +2,7 @@ package seed_test
 
 import (
 	"encoding/json"
-	"log"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,19 +16,7 @@ import (
 
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "hearth_seed_")
-	if err != nil {
-		log.Fatal(err)
-	}
-	bin, err = hearthbin.Build(dir)
-	if err != nil {
-		log.Fatal(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { hearthbin.Main(m, &bin) }
 
 // openDir opens a data dir the binary wrote, to count what is in it.
 func openDir(t *testing.T, dir string) core.App {

@@ -2,7 +2,6 @@ package version_test
 
 import (
 	"bytes"
-	"log"
 	"os"
 	"os/exec"
 	"runtime"
@@ -20,17 +19,7 @@ const stamped = "9.8.7-test"
 var bin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "hearth_version_")
-	if err != nil {
-		log.Fatal(err)
-	}
-	bin, err = hearthbin.Build(dir, "-ldflags", "-X github.com/crews/hearth/version.Version="+stamped)
-	if err != nil {
-		log.Fatal(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	hearthbin.Main(m, &bin, "-ldflags", "-X github.com/crews/hearth/version.Version="+stamped)
 }
 
 // pocketBaseModuleVersion asks the go command which PocketBase the module

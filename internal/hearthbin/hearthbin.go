@@ -6,17 +6,7 @@
 //
 //	var bin string
 //
-//	func TestMain(m *testing.M) {
-//		dir, _ := os.MkdirTemp("", "hearth_bin_")
-//		var err error
-//		bin, err = hearthbin.Build(dir)
-//		if err != nil {
-//			log.Fatal(err)
-//		}
-//		code := m.Run()
-//		os.RemoveAll(dir)
-//		os.Exit(code)
-//	}
+//	func TestMain(m *testing.M) { hearthbin.Main(m, &bin) }
 //
 //	func TestSomething(t *testing.T) {
 //		res := hearthbin.Run(t, bin, nil, "seed", "--dir", t.TempDir())
@@ -31,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -59,6 +50,23 @@ func Build(dir string, args ...string) (string, error) {
 		return "", fmt.Errorf("go build %s: %w\n%s", Module, err, out)
 	}
 	return bin, nil
+}
+
+// Main is a whole TestMain: it builds the binary into a temporary dir (with
+// buildArgs passed to go build), stores its path in *bin, runs the tests,
+// removes the dir and exits.
+func Main(m *testing.M, bin *string, buildArgs ...string) {
+	dir, err := os.MkdirTemp("", "hearth_bin_")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *bin, err = Build(dir, buildArgs...); err != nil {
+		os.RemoveAll(dir)
+		log.Fatal(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // Result is what a finished hearth command left behind.
