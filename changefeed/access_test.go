@@ -39,10 +39,10 @@ func TestLostAccess(t *testing.T) {
 		op string
 	}{
 		{"leave", func(t *testing.T, app core.App, srv *testServer) {
-			srv.mustDo(t, hearthtest.Carol, http.MethodDelete, "/api/collections/memberships/records/"+membershipID(t, app, hearthtest.Climbers, hearthtest.Carol))
+			srv.mustDo(t, hearthtest.Carol, http.MethodDelete, "/api/collections/memberships/records/"+hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Carol))
 		}, "revoke"},
 		{"removal by an admin", func(t *testing.T, app core.App, srv *testServer) {
-			srv.mustDo(t, hearthtest.Bob, http.MethodDelete, "/api/collections/memberships/records/"+membershipID(t, app, hearthtest.Climbers, hearthtest.Carol))
+			srv.mustDo(t, hearthtest.Bob, http.MethodDelete, "/api/collections/memberships/records/"+hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Carol))
 		}, "revoke"},
 		{"group deletion", func(t *testing.T, app core.App, srv *testServer) {
 			srv.mustDo(t, hearthtest.Alice, http.MethodDelete, "/api/collections/groups/records/"+hearthtest.Climbers)
@@ -132,7 +132,7 @@ func TestNeverLeaks(t *testing.T) {
 	srv.mustDo(t, hearthtest.Carol, http.MethodPost, "/api/collections/messages/records", `{"group":"`+hearthtest.Climbers+`","body":"secret"}`)
 	srv.mustDo(t, hearthtest.Carol, http.MethodPatch, "/api/collections/rsvps/records/"+hearthtest.CarolRSVP, `{"status":"maybe"}`)
 	srv.mustDo(t, hearthtest.Carol, http.MethodPatch, "/api/collections/users/records/"+hearthtest.Carol, `{"name":"Caroline"}`)
-	srv.mustDo(t, hearthtest.Bob, http.MethodDelete, "/api/collections/memberships/records/"+membershipID(t, app, hearthtest.Climbers, hearthtest.Carol), "")
+	srv.mustDo(t, hearthtest.Bob, http.MethodDelete, "/api/collections/memberships/records/"+hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Carol), "")
 	for _, c := range []*client{erin, dave, carol} {
 		c.mustSync(t, srv.Server, 2)
 	}
@@ -203,7 +203,7 @@ func TestGainedAccess(t *testing.T) {
 		}
 	}
 
-	srv.mustDo(t, hearthtest.Alice, http.MethodDelete, "/api/collections/memberships/records/"+membershipID(t, app, hearthtest.Climbers, hearthtest.Erin))
+	srv.mustDo(t, hearthtest.Alice, http.MethodDelete, "/api/collections/memberships/records/"+hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Erin))
 	srv.mustDo(t, hearthtest.Bob, http.MethodPost, "/api/collections/messages/records", `{"group":"`+hearthtest.Climbers+`","body":"while Erin was out"}`)
 	add()
 	erin.mustSync(t, srv.Server, 2)

@@ -14,7 +14,6 @@ import (
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/internal/hearthtest"
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 )
@@ -112,21 +111,7 @@ func applyBenchChanges(b *testing.B, app core.App, records int) {
 }
 
 func benchMux(b *testing.B, app *tests.TestApp) http.Handler {
-	b.Helper()
-	r, err := apis.NewRouter(app)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var mux http.Handler
-	err = app.OnServe().Trigger(&core.ServeEvent{App: app, Router: r}, func(e *core.ServeEvent) error {
-		m, err := e.Router.BuildMux()
-		mux = m
-		return err
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return mux
+	return hearthtest.Handler(b, app)
 }
 
 func benchID(prefix string, n int) string { return fmt.Sprintf("%s%014d", prefix, n) }

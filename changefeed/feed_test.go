@@ -45,7 +45,7 @@ func TestEveryChangeOnceInOrder(t *testing.T) {
 	remove(t, app, collections.RSVPs, hearthtest.CarolRSVP)
 	save(t, app, collections.Events, ev.Id, map[string]any{"title": "Crag day (moved)"})
 	save(t, app, collections.Users, hearthtest.Bob, map[string]any{"name": "Robert"})
-	bobs := membershipID(t, app, hearthtest.Climbers, hearthtest.Bob)
+	bobs := hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Bob)
 	save(t, app, collections.Memberships, bobs, map[string]any{"role": collections.RoleMember})
 	save(t, app, collections.Groups, hearthtest.Climbers, map[string]any{"name": "Climbers club"})
 	// Chess is not Alice's: none of it may appear.

@@ -12,8 +12,7 @@ import (
 	"testing"
 
 	"github.com/crews/hearth/changefeed"
-	"github.com/crews/hearth/collections"
-	"github.com/pocketbase/pocketbase/apis"
+	"github.com/crews/hearth/internal/hearthtest"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 )
@@ -21,23 +20,7 @@ import (
 // serve runs app's real router (with the routes its OnServe hooks add) on
 // a loopback test server.
 func serve(t testing.TB, app *tests.TestApp) *httptest.Server {
-	t.Helper()
-	r, err := apis.NewRouter(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mux http.Handler
-	err = app.OnServe().Trigger(&core.ServeEvent{App: app, Router: r}, func(e *core.ServeEvent) error {
-		m, err := e.Router.BuildMux()
-		mux = m
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv
+	return hearthtest.Serve(t, app)
 }
 
 type page struct {
@@ -280,15 +263,6 @@ func remove(t testing.TB, app core.App, collection, id string) {
 	if err := app.Delete(r); err != nil {
 		t.Fatalf("delete %s/%s: %v", collection, id, err)
 	}
-}
-
-func membershipID(t testing.TB, app core.App, group, user string) string {
-	t.Helper()
-	m, err := collections.FindMembership(app, group, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m.Id
 }
 
 // send sends a JSON request through srv and returns the response body; a

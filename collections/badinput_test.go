@@ -85,7 +85,7 @@ type badInput struct {
 func TestBadInput(t *testing.T) {
 	tk := newTokens(t)
 	probe := hearthtest.NewApp(t)
-	mCarol := "/api/collections/memberships/records/" + membershipID(t, probe, hearthtest.Climbers, hearthtest.Carol)
+	mCarol := "/api/collections/memberships/records/" + hearthtest.MembershipID(t, probe, hearthtest.Climbers, hearthtest.Carol)
 	const (
 		groups   = "/api/collections/groups/records"
 		events   = "/api/collections/events/records"

@@ -15,7 +15,7 @@ const membershipsPath = "/api/collections/memberships/records/"
 
 func TestLastOwnerCannotLeaveOrBeDemoted(t *testing.T) {
 	s := newServer(t)
-	aliceM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
+	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
 	alice := token(t, s.app, hearthtest.Alice)
 
 	res := s.do(t, http.MethodDelete, membershipsPath+aliceM, alice, nil)
@@ -39,12 +39,12 @@ func TestLastOwnerCannotLeaveOrBeDemoted(t *testing.T) {
 func TestOwnershipHandedOverThenLeave(t *testing.T) {
 	s := newServer(t)
 	alice := token(t, s.app, hearthtest.Alice)
-	bobM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
+	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
 	if res := s.do(t, http.MethodPatch, membershipsPath+bobM, alice, map[string]string{"role": "owner"}); res.Status != 200 {
 		t.Fatalf("alice makes bob owner: %d %s", res.Status, res.Raw)
 	}
 	// Bob, now the other owner, may demote Alice; she may then leave.
-	aliceM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
+	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
 	if res := s.do(t, http.MethodPatch, membershipsPath+aliceM, token(t, s.app, hearthtest.Bob), map[string]string{"role": "member"}); res.Status != 200 {
 		t.Fatalf("bob demotes alice: %d %s", res.Status, res.Raw)
 	}
@@ -87,8 +87,8 @@ func TestLastOwnerDeletesGroup(t *testing.T) {
 // pass by luck of scheduling.
 func TestConcurrentMutualDemotionKeepsAnOwner(t *testing.T) {
 	s := newServer(t)
-	aliceM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
-	bobM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
+	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
+	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
 	alice, bob := token(t, s.app, hearthtest.Alice), token(t, s.app, hearthtest.Bob)
 	refusedAs := map[int]int{}
 	defer func() {
@@ -144,7 +144,7 @@ func TestLeavingRemovesFutureRSVPs(t *testing.T) {
 			if by == "removal" {
 				actor = token(t, s.app, hearthtest.Bob)
 			}
-			res := s.do(t, http.MethodDelete, membershipsPath+membershipID(t, s.app, hearthtest.Climbers, hearthtest.Carol), actor, nil)
+			res := s.do(t, http.MethodDelete, membershipsPath+hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Carol), actor, nil)
 			if res.Status != http.StatusNoContent {
 				t.Fatalf("%s: %d %s", by, res.Status, res.Raw)
 			}
@@ -191,8 +191,8 @@ func pastEventWithRSVP(t *testing.T, app core.App, user string) string {
 // the group is handed over or deleted.
 func TestLastOwnerAccountDeletion(t *testing.T) {
 	s := newServer(t)
-	bobM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
-	aliceM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
+	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
+	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
 	setFields(t, s.app, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
 	setFields(t, s.app, collections.Memberships, aliceM, map[string]any{"role": collections.RoleMember})
 
@@ -208,7 +208,7 @@ func TestLastOwnerAccountDeletion(t *testing.T) {
 // stays with its new owner and forgets its creator.
 func TestCreatorDeletesAccountAfterHandover(t *testing.T) {
 	s := newServer(t)
-	bobM := membershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
+	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
 	setFields(t, s.app, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
 
 	res := s.do(t, http.MethodDelete, "/api/collections/users/records/"+hearthtest.Alice, token(t, s.app, hearthtest.Alice), nil)

@@ -75,9 +75,9 @@ func bobJoinsChess(t testing.TB, app core.App) {
 func TestRuleDetails(t *testing.T) {
 	tk := newTokens(t)
 	probe := hearthtest.NewApp(t)
-	mAlice := "/api/collections/memberships/records/" + membershipID(t, probe, hearthtest.Climbers, hearthtest.Alice)
-	mBob := "/api/collections/memberships/records/" + membershipID(t, probe, hearthtest.Climbers, hearthtest.Bob)
-	mCarol := "/api/collections/memberships/records/" + membershipID(t, probe, hearthtest.Climbers, hearthtest.Carol)
+	mAlice := "/api/collections/memberships/records/" + hearthtest.MembershipID(t, probe, hearthtest.Climbers, hearthtest.Alice)
+	mBob := "/api/collections/memberships/records/" + hearthtest.MembershipID(t, probe, hearthtest.Climbers, hearthtest.Bob)
+	mCarol := "/api/collections/memberships/records/" + hearthtest.MembershipID(t, probe, hearthtest.Climbers, hearthtest.Carol)
 	carolEmail := hearthtest.Email(hearthtest.Carol)
 	bobRSVP := "bobrsvp00000001"
 	bobRSVPSetup := func(t testing.TB, app core.App) {

@@ -73,17 +73,6 @@ func (tk tokens) headers(a actor) map[string]string {
 	return map[string]string{"Authorization": v}
 }
 
-// membershipID returns the id of user's membership of group in the fixture
-// world (ids are fixed by the template every clone copies).
-func membershipID(t testing.TB, app core.App, group, user string) string {
-	t.Helper()
-	m, err := collections.FindMembership(app, group, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m.Id
-}
-
 // fingerprint is the content of every Crews table, to prove that a refused
 // write changed nothing anywhere.
 func fingerprint(t testing.TB, app core.App) string {

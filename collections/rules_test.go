@@ -91,7 +91,7 @@ var matrix = []matrixRow{
 	{
 		collection: collections.Memberships,
 		target: func(t testing.TB, app core.App) string {
-			return membershipID(t, app, hearthtest.Climbers, hearthtest.Carol)
+			return hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Carol)
 		},
 		createBody: func(actor) string {
 			return `{"group":"` + hearthtest.Climbers + `","user":"` + hearthtest.Erin + `","role":"member"}`
