@@ -9,6 +9,7 @@ import (
 
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/config"
+	"github.com/crews/hearth/healthcheck"
 	_ "github.com/crews/hearth/pb_migrations"
 	"github.com/crews/hearth/version"
 	"github.com/pocketbase/pocketbase"
@@ -20,6 +21,9 @@ func main() {
 	cfg, err := config.FromEnv(os.Getenv)
 	if err != nil {
 		log.Fatalf("hearth: configuration: %v", err)
+	}
+	if healthcheck.Invoked(os.Args) {
+		os.Exit(healthcheck.Run(cfg.HTTPAddr, os.Stderr))
 	}
 	app := pocketbase.NewWithConfig(cfg.PocketBase())
 
