@@ -36,6 +36,9 @@ type Config struct {
 	// update that superuser at every start, so a fresh deploy needs no browser step.
 	SuperuserEmail    string
 	SuperuserPassword string
+	// Settings are the dashboard settings declared in HEARTH_* variables
+	// (settings.go), saved over the stored ones at every start.
+	Settings Settings
 }
 
 // Defaults are relative to the working directory, so `hearth serve` run from
@@ -68,6 +71,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		cfg.Dev = dev
 	}
+	settings, err := SettingsFromEnv(getenv, cfg.Dev)
+	cfg.Settings = settings
+	errs = append(errs, err)
 	if _, port, err := net.SplitHostPort(cfg.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HEARTH_HTTP: %q is not a host:port address: %w", cfg.HTTPAddr, err))
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
