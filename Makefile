@@ -7,7 +7,7 @@ BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/crews/hearth/version.Version=$(VERSION)
 
-.PHONY: run build test test-go test-e2e e2e-deps vet
+.PHONY: run build test test-go test-e2e e2e-deps vet docker-test
 
 ## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
 run: build
@@ -29,3 +29,7 @@ e2e-deps:
 
 test-e2e: build e2e-deps
 	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test
+
+## docker-test: the deploy (Dockerfile, compose, S3, Litestream) against a real Docker engine; needs root
+docker-test:
+	scripts/docker-test.sh

@@ -230,6 +230,234 @@ test_image() {
 	docker rm -f "$PREFIX-second-$$" >/dev/null
 }
 
+# --- 4. docker-compose.yml ---------------------------------------------------
+
+compose() { docker-compose -p "$PREFIX-$$" --env-file "$COMPOSE_DIR/env" -f docker-compose.yml -f "$COMPOSE_DIR/host-network.yml" "$@"; }
+
+test_compose() {
+	log "docker-compose.yml: validate, then up the hearth service on the host network"
+	COMPOSE_DIR=$(mktemp -d)
+	TMPDIRS+=("$COMPOSE_DIR")
+	# The documented example must be a valid configuration, every profile on.
+	docker-compose --env-file .env.example -f docker-compose.yml --profile s3 --profile replicate config -q
+	PORT=$(free_port)
+	BASE_URL=http://127.0.0.1:$PORT
+	cat >"$COMPOSE_DIR/env" <<-ENV
+		HEARTH_SUPERUSER_EMAIL=$SU_EMAIL
+		HEARTH_SUPERUSER_PASSWORD=$SU_PASSWORD
+		HEARTH_APP_NAME=Hearth compose test
+		HEARTH_BACKUPS_CRON=0 3 * * *
+		HEARTH_TRUSTED_PROXY_HEADERS=X-Forwarded-For
+	ENV
+	# No bridge network here: the override puts the service on the host's
+	# network on a free loopback port, and reuses the image built above.
+	cat >"$COMPOSE_DIR/host-network.yml" <<-YAML
+		services:
+		  hearth:
+		    image: $IMAGE
+		    network_mode: host
+		    environment:
+		      HEARTH_HTTP: 127.0.0.1:$PORT
+	YAML
+	compose config -q
+	compose up -d --no-build hearth
+	local c
+	c=$(compose ps -q hearth)
+	CONTAINERS+=("$c")
+	wait_healthy "$c" >/dev/null
+	[[ $(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$c") == unless-stopped ]] || fail "compose service restart policy"
+	curl -fsS "$BASE_URL/api/health" >/dev/null || fail "compose service not answering"
+	echo "compose service healthy on $BASE_URL"
+	compose down -v >/dev/null 2>&1
+}
+
+# --- 5. S3: uploads and backups in a real S3 server ---------------------------
+
+# go_tool NAME MODULE@VERSION: installs a Go command into $STATE/tools once.
+go_tool() {
+	local bin=$STATE/tools/$1
+	if [[ ! -x $bin ]]; then
+		log "go install $2"
+		GOBIN=$STATE/tools go install -trimpath "$2"
+	fi
+	echo "$bin"
+}
+
+# png FILE: a valid 1x1 PNG (users.avatar accepts images only).
+png() {
+	python3 - "$1" <<-'PY'
+		import struct, sys, zlib
+		def chunk(kind, data):
+		    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+		raw = b"\x00\xff\x80\x00"
+		png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) \
+		    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+		open(sys.argv[1], "wb").write(png)
+	PY
+}
+
+test_s3() {
+	local gw dir s3port su_token user_id avatar col_id obj
+	gw=$(go_tool versitygw github.com/versity/versitygw/cmd/versitygw@v1.2.0)
+	dir=$(mktemp -d)
+	TMPDIRS+=("$dir")
+	mkdir -p "$dir/s3/hearth-files" "$dir/s3/hearth-backups"
+	s3port=$(free_port)
+	log "S3: versitygw posix $dir/s3 on 127.0.0.1:$s3port"
+	"$gw" --access dtest-access --secret dtest-secret-key --region us-east-1 --port "127.0.0.1:$s3port" \
+		posix "$dir/s3" >"$dir/versitygw.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break; sleep 0.1; done
+
+	PORT=$(free_port)
+	BASE_URL=http://127.0.0.1:$PORT
+	VOLUME=$PREFIX-s3-$$
+	docker volume create "$VOLUME" >/dev/null
+	VOLUMES+=("$VOLUME")
+	docker run -d --name "$PREFIX-s3-$$" --network host \
+		-e HEARTH_HTTP="127.0.0.1:$PORT" \
+		-e HEARTH_SUPERUSER_EMAIL="$SU_EMAIL" -e HEARTH_SUPERUSER_PASSWORD="$SU_PASSWORD" \
+		-e HEARTH_S3_BUCKET=hearth-files -e HEARTH_S3_ENDPOINT="http://127.0.0.1:$s3port" \
+		-e HEARTH_S3_REGION=us-east-1 -e HEARTH_S3_ACCESS_KEY=dtest-access -e HEARTH_S3_SECRET=dtest-secret-key \
+		-e HEARTH_S3_FORCE_PATH_STYLE=true \
+		-e HEARTH_BACKUPS_S3_BUCKET=hearth-backups -e HEARTH_BACKUPS_CRON="0 3 * * *" -e HEARTH_BACKUPS_KEEP=2 \
+		-v "$VOLUME:/pb_data" "$IMAGE" >/dev/null
+	CONTAINERS+=("$PREFIX-s3-$$")
+	wait_healthy "$PREFIX-s3-$$" >/dev/null
+	if docker logs "$PREFIX-s3-$$" 2>&1 | grep -q dtest-secret-key; then fail "the S3 secret appears in the logs"; fi
+
+	su_token=$(api POST /api/collections/_superusers/auth-with-password "" \
+		"{\"identity\":\"$SU_EMAIL\",\"password\":\"$SU_PASSWORD\"}" | json token)
+	png "$dir/avatar.png"
+	user_id=$(curl -fsS -X POST "$BASE_URL/api/collections/users/records" \
+		-F email=erin@hearth.test -F password=erin-password-1 -F passwordConfirm=erin-password-1 -F name=Erin \
+		-F "avatar=@$dir/avatar.png;type=image/png" | json id) || fail "upload through the API"
+	avatar=$(api GET "/api/collections/users/records/$user_id" "$su_token" | json avatar)
+	col_id=$(api GET /api/collections/users "$su_token" | json id)
+	obj=$dir/s3/hearth-files/$col_id/$user_id/$avatar
+	[[ -f $obj ]] || { find "$dir/s3" -type f >&2; fail "uploaded file not in the bucket at $obj"; }
+	cmp -s "$obj" "$dir/avatar.png" || fail "object in the bucket differs from the upload"
+	echo "upload stored in S3: hearth-files/$col_id/$user_id/$avatar"
+
+	api POST /api/backups "$su_token" '{"name":"dtest_backup.zip"}' >/dev/null
+	[[ -f $dir/s3/hearth-backups/pb_backups/dtest_backup.zip ]] || { find "$dir/s3" -type f >&2; fail "backup not in the backups bucket"; }
+	echo "backup stored in S3: hearth-backups/pb_backups/dtest_backup.zip"
+
+	# A change after the backup, which the restore must undo.
+	api POST /api/collections/users/records "" \
+		'{"email":"late@hearth.test","password":"late-password-1","passwordConfirm":"late-password-1","name":"Late"}' >/dev/null
+	api POST /api/backups/dtest_backup.zip/restore "$su_token" >/dev/null
+	# PocketBase restarts itself into the restored data.
+	sleep 1
+	for _ in $(seq 300); do curl -fsS --max-time 1 "$BASE_URL/api/health" >/dev/null 2>&1 && break; sleep 0.1; done
+	su_token=$(api POST /api/collections/_superusers/auth-with-password "" \
+		"{\"identity\":\"$SU_EMAIL\",\"password\":\"$SU_PASSWORD\"}" | json token)
+	local emails
+	emails=$(api GET "/api/collections/users/records?fields=email&sort=email" "$su_token" |
+		python3 -c 'import json,sys; print(" ".join(i["email"] for i in json.load(sys.stdin)["items"]))')
+	[[ $emails == "erin@hearth.test" ]] || fail "after the restore the users are '$emails', want only erin@hearth.test"
+	curl -fsS "$BASE_URL/api/files/users/$user_id/$avatar" -o "$dir/downloaded.png" || fail "file download after restore"
+	cmp -s "$dir/downloaded.png" "$dir/avatar.png" || fail "downloaded file differs after restore"
+	echo "backup restored: the later user is gone, the upload downloads from S3"
+	docker rm -f "$PREFIX-s3-$$" >/dev/null
+}
+
+# --- 6. Litestream: continuous replication survives a SIGKILL ------------------
+
+# sql DB QUERY: one value from a SQLite file.
+sql() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$1" "$2"; }
+
+test_litestream() {
+	local ls dir c token su_token lag lags=() t0 kill_at ls_pid writer_pid
+	ls=$(go_tool litestream github.com/benbjohnson/litestream/cmd/litestream@v0.5.18)
+	dir=$(mktemp -d)
+	TMPDIRS+=("$dir")
+	mkdir -p "$dir/pb_data" "$dir/replica"
+	chown 10001:10001 "$dir/pb_data"
+	PORT=$(free_port)
+	BASE_URL=http://127.0.0.1:$PORT
+	c=$PREFIX-litestream-$$
+	log "Litestream: $dir/pb_data/data.db -> file://$dir/replica"
+	# Rate limits off: the writer creates groups far faster than a client may.
+	docker run -d --name "$c" --network host -e HEARTH_HTTP="127.0.0.1:$PORT" -e HEARTH_RATE_LIMITS=false \
+		-e HEARTH_SUPERUSER_EMAIL="$SU_EMAIL" -e HEARTH_SUPERUSER_PASSWORD="$SU_PASSWORD" \
+		-v "$dir/pb_data:/pb_data" "$IMAGE" >/dev/null
+	CONTAINERS+=("$c")
+	wait_healthy "$c" >/dev/null
+
+	# The repository's litestream.yml, pointed at a file replica.
+	cat >"$dir/litestream.yml" <<-YAML
+		dbs:
+		  - path: $dir/pb_data/data.db
+		    monitor-interval: 250ms
+		    replica:
+		      type: file
+		      path: $dir/replica
+		      sync-interval: 1s
+	YAML
+	"$ls" replicate -config "$dir/litestream.yml" >"$dir/litestream.log" 2>&1 &
+	ls_pid=$!
+	PIDS+=("$ls_pid")
+
+	api POST /api/collections/users/records "" \
+		'{"email":"writer@hearth.test","password":"writer-password-1","passwordConfirm":"writer-password-1","name":"Writer"}' >/dev/null
+	token=$(api POST /api/collections/users/auth-with-password "" \
+		'{"identity":"writer@hearth.test","password":"writer-password-1"}' | json token)
+	su_token=$(api POST /api/collections/_superusers/auth-with-password "" \
+		"{\"identity\":\"$SU_EMAIL\",\"password\":\"$SU_PASSWORD\"}" | json token)
+
+	# Replication lag: from a write's acknowledgement to a restore that has it
+	# (an upper bound: it includes the restore's own run time).
+	local id
+	for k in 1 2 3 4 5; do
+		id=$(api POST /api/collections/groups/records "$token" "{\"name\":\"lag $k\"}" | json id)
+		t0=$(now)
+		for _ in $(seq 100); do
+			rm -f "$dir/lag.db"*
+			if "$ls" restore -o "$dir/lag.db" "file://$dir/replica" >/dev/null 2>&1 &&
+				[[ $(sql "$dir/lag.db" "select count(*) from groups where id = '$id'") == 1 ]]; then
+				break
+			fi
+			sleep 0.05
+		done
+		lag=$(elapsed "$t0")
+		lags+=("$lag")
+	done
+	LAGS=${lags[*]}
+	echo "replication lag (write acknowledged -> restorable), 5 samples: $LAGS s"
+
+	python3 scripts/litestream-writer.py "$BASE_URL" "$token" "$dir/acks" &
+	writer_pid=$!
+	PIDS+=("$writer_pid")
+	sleep 3
+	# A PocketBase backup checkpoints the WAL with TRUNCATE under Litestream's feet.
+	api POST /api/backups "$su_token" '{"name":"under_litestream.zip"}' >/dev/null
+	sleep 4
+	kill_at=$(now)
+	kill -KILL "$ls_pid"
+	docker kill -s KILL "$c" >/dev/null
+	sleep 0.5
+	kill "$writer_pid" 2>/dev/null || true
+
+	mkdir "$dir/restored"
+	"$ls" restore -o "$dir/restored/data.db" "file://$dir/replica" >"$dir/restore.log" 2>&1 ||
+		{ cat "$dir/restore.log" >&2; fail "litestream restore"; }
+	python3 - "$dir/restored/data.db" "$dir/acks" "$kill_at" 1.0 <<-'PY'
+		import sqlite3, sys
+		db, acks, kill_at, window = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+		present = {r[0] for r in sqlite3.connect(db).execute("select id from groups")}
+		writes = [(float(t), i) for t, i in (line.split() for line in open(acks))]
+		old = [i for t, i in writes if t < kill_at - window]
+		recent = [i for t, i in writes if t >= kill_at - window]
+		missing = [i for i in old if i not in present]
+		print(f"acknowledged writes: {len(writes)}; older than {window}s before the kill: {len(old)}, "
+		      f"restored {len(old) - len(missing)}; in the last {window}s: {len(recent)}, "
+		      f"restored {sum(i in present for i in recent)}")
+		if not old or missing:
+		    sys.exit(f"FAIL: {len(missing)} acknowledged writes missing from the restored replica")
+	PY
+}
+
 main() {
 	[[ $(id -u) == 0 ]] || fail "run as root"
 	prepare_packages
@@ -237,8 +465,12 @@ main() {
 	prepare_base
 	build_image
 	test_image
+	test_compose
+	test_s3
+	test_litestream
 	echo
-	echo "PASS: image $IMAGE_MB MB; cold start to /api/health ${COLD_UP}s, to Docker healthy ${COLD_HEALTHY}s"
+	echo "PASS: image $IMAGE_MB MB; cold start to /api/health ${COLD_UP}s, to Docker healthy ${COLD_HEALTHY}s;"
+	echo "      Litestream replication lag samples: $LAGS s"
 }
 
 main "$@"
