@@ -7,6 +7,7 @@ usage: litestream-writer.py BASE_URL TOKEN ACK_LOG
 import json
 import sys
 import time
+import urllib.error
 import urllib.request
 
 base, token, ack_log = sys.argv[1:4]
@@ -23,6 +24,11 @@ with open(ack_log, "a", buffering=1) as log:
         try:
             with urllib.request.urlopen(req, timeout=5) as res:
                 record = json.load(res)
+        except urllib.error.HTTPError as err:
+            # Refused writes are not acknowledged; say why.
+            print(f"{time.time():.3f} HTTP {err.code}: {err.read()[:200]!r}", file=sys.stderr, flush=True)
+            time.sleep(0.05)
+            continue
         except OSError:
             # The server was killed: nothing more is acknowledged.
             time.sleep(0.05)
