@@ -288,8 +288,8 @@ test_compose() {
 go_tool() {
 	local bin=$STATE/tools/$1
 	if [[ ! -x $bin ]]; then
-		log "go install $2"
-		GOBIN=$STATE/tools go install -trimpath "$2"
+		log "go install $2" >&2
+		GOBIN=$STATE/tools go install -trimpath "$2" >&2
 	fi
 	echo "$bin"
 }
@@ -319,6 +319,7 @@ test_s3() {
 		posix "$dir/s3" >"$dir/versitygw.log" 2>&1 &
 	PIDS+=($!)
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break; sleep 0.1; done
+	curl -s -o /dev/null "http://127.0.0.1:$s3port/" || { cat "$dir/versitygw.log" >&2; fail "versitygw did not start"; }
 
 	PORT=$(free_port)
 	BASE_URL=http://127.0.0.1:$PORT
@@ -340,9 +341,11 @@ test_s3() {
 	su_token=$(api POST /api/collections/_superusers/auth-with-password "" \
 		"{\"identity\":\"$SU_EMAIL\",\"password\":\"$SU_PASSWORD\"}" | json token)
 	png "$dir/avatar.png"
-	user_id=$(curl -fsS -X POST "$BASE_URL/api/collections/users/records" \
+	local out
+	out=$(curl -sS -X POST "$BASE_URL/api/collections/users/records" \
 		-F email=erin@hearth.test -F password=erin-password-1 -F passwordConfirm=erin-password-1 -F name=Erin \
-		-F "avatar=@$dir/avatar.png;type=image/png" | json id) || fail "upload through the API"
+		-F "avatar=@$dir/avatar.png;type=image/png")
+	user_id=$(json id <<<"$out" 2>/dev/null) || fail "upload through the API: $out"
 	avatar=$(api GET "/api/collections/users/records/$user_id" "$su_token" | json avatar)
 	col_id=$(api GET /api/collections/users "$su_token" | json id)
 	obj=$dir/s3/hearth-files/$col_id/$user_id/$avatar
