@@ -453,9 +453,15 @@ test_litestream() {
 	t0=$(now)
 	API_TIMEOUT=60 api POST /api/backups "$su_token" '{"name":"under_litestream.zip"}' >/dev/null
 	BACKUP_SECONDS=$(elapsed "$t0")
-	sleep 3
+	# Kill while writes flow: once 100 more have been acknowledged.
+	local n0
+	n0=$(wc -l <"$dir/acks")
+	for _ in $(seq 300); do
+		(($(wc -l <"$dir/acks") >= n0 + 100)) && break
+		sleep 0.1
+	done
 	kill_at=$(now)
-	kill -KILL "$ls_pid"
+	{ kill -KILL "$ls_pid" && wait "$ls_pid"; } 2>/dev/null || true
 	docker kill -s KILL "$c" >/dev/null
 	sleep 0.5
 	kill "$writer_pid" 2>/dev/null || true
@@ -463,7 +469,10 @@ test_litestream() {
 	mkdir "$dir/restored"
 	"$ls" restore -o "$dir/restored/data.db" "file://$dir/replica" >"$dir/restore.log" 2>&1 ||
 		{ cat "$dir/restore.log" >&2; fail "litestream restore"; }
-	python3 - "$dir/restored/data.db" "$dir/acks" "$kill_at" 1.0 <<-'PY'
+	# Litestream notices a commit within monitor-interval (250ms) and ships it
+	# within sync-interval (1s): every write acknowledged 1.25s before the
+	# kill must be in the replica.
+	python3 - "$dir/restored/data.db" "$dir/acks" "$kill_at" 1.25 <<-'PY'
 		import sqlite3, sys
 		db, acks, kill_at, window = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 		present = {r[0] for r in sqlite3.connect(db).execute("select id from groups")}
