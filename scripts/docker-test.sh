@@ -186,6 +186,14 @@ test_image() {
 	user=$(docker image inspect -f '{{.Config.User}}' "$IMAGE")
 	[[ -n $user && ${user%%:*} != 0 && ${user%%:*} != root ]] || fail "image runs as '$user'"
 
+	# A bad setting stops the start, naming its variable, not its value.
+	local out
+	if out=$(docker run --rm --network host -e HEARTH_SMTP_PORT=smtp -e HEARTH_S3_SECRET=dtest-secret-key "$IMAGE" 2>&1); then
+		fail "the image started with HEARTH_SMTP_PORT=smtp"
+	fi
+	[[ $out == *HEARTH_SMTP_PORT* && $out != *dtest-secret-key* ]] || fail "bad setting reported as: $out"
+	echo "bad setting refused:"; printf "  %s\n" "$out"
+
 	PORT=$(free_port)
 	BASE_URL=http://127.0.0.1:$PORT
 	VOLUME=$PREFIX-data-$$
