@@ -110,10 +110,15 @@ prepare_base() {
 }
 
 build_image() {
-	local start
+	local start version
 	start=$(now)
+	version=dtest-$(git describe --always --dirty 2>/dev/null || echo dev)
 	log "docker build -t $IMAGE ."
-	docker build --network host --build-arg VERSION="dtest-$(git describe --always --dirty 2>/dev/null || echo dev)" -t "$IMAGE" . 
+	# The build stage is tagged too, so that pruning the previous runs'
+	# untagged images (1.2 GB each) keeps this run's build cache.
+	docker build --network host --build-arg VERSION="$version" --label hearth.dtest=1 --target build -t "$IMAGE-build" . >/dev/null
+	docker build --network host --build-arg VERSION="$version" --label hearth.dtest=1 -t "$IMAGE" .
+	docker image prune -f --filter label=hearth.dtest=1 >/dev/null
 	echo "image built in $(elapsed "$start")s"
 }
 
