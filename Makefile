@@ -7,7 +7,7 @@ BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/crews/hearth/version.Version=$(VERSION)
 
-.PHONY: run build seed test test-go test-e2e e2e-deps client-js vet
+.PHONY: run build seed test test-go test-e2e e2e-deps client-js vet docker-test
 
 ## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
 run: build
@@ -38,3 +38,7 @@ client-js:
 ## test-e2e: the e2e suite; E2E=file.test.mjs runs one file
 test-e2e: build e2e-deps client-js
 	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test -- $(E2E)
+
+## docker-test: the deploy (Dockerfile, compose, S3, Litestream) against a real Docker engine; needs root
+docker-test:
+	scripts/docker-test.sh

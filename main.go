@@ -10,6 +10,7 @@ import (
 	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/config"
+	"github.com/crews/hearth/healthcheck"
 	_ "github.com/crews/hearth/pb_migrations"
 	"github.com/crews/hearth/seed"
 	"github.com/crews/hearth/version"
@@ -22,6 +23,9 @@ func main() {
 	cfg, err := config.FromEnv(os.Getenv)
 	if err != nil {
 		log.Fatalf("hearth: configuration: %v", err)
+	}
+	if healthcheck.Invoked(os.Args) {
+		os.Exit(healthcheck.Run(cfg.HTTPAddr, os.Stderr))
 	}
 	app := pocketbase.NewWithConfig(cfg.PocketBase())
 

@@ -41,6 +41,9 @@ type Config struct {
 	// (HEARTH_SYNC_RETENTION, a Go duration such as 720h, or days such as
 	// 30d); zero means the feed's default of 30 days.
 	SyncRetention time.Duration
+	// Settings are the dashboard settings declared in HEARTH_* variables
+	// (settings.go), saved over the stored ones at every start.
+	Settings Settings
 }
 
 // Defaults are relative to the working directory, so `hearth serve` run from
@@ -80,6 +83,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		cfg.SyncRetention = d
 	}
+	settings, err := SettingsFromEnv(getenv, cfg.Dev)
+	cfg.Settings = settings
+	errs = append(errs, err)
 	if _, port, err := net.SplitHostPort(cfg.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HEARTH_HTTP: %q is not a host:port address: %w", cfg.HTTPAddr, err))
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {

@@ -9,8 +9,9 @@ import (
 )
 
 // Register applies cfg to app: the listen address becomes the serve
-// command's default and the configured superuser is upserted before the
-// server accepts requests (after migrations, which serve runs first).
+// command's default; the declared settings are saved and the configured
+// superuser is upserted before the server accepts requests (after
+// migrations, which serve runs first).
 func Register(app *pocketbase.PocketBase, cfg Config) {
 	previous := app.RootCmd.PersistentPreRunE
 	app.RootCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
@@ -24,6 +25,13 @@ func Register(app *pocketbase.PocketBase, cfg Config) {
 		}
 		return nil
 	}
+
+	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		if err := ApplySettings(e.App, cfg.Settings); err != nil {
+			return err
+		}
+		return e.Next()
+	})
 
 	if cfg.SuperuserEmail != "" {
 		app.OnServe().BindFunc(func(e *core.ServeEvent) error {

@@ -51,6 +51,8 @@ export async function startHearth(opts = {}) {
       HEARTH_HOOKS_DIR: opts.hooksDir || resolve(here, '../pb_hooks'),
       HEARTH_SUPERUSER_EMAIL: SUPERUSER.email,
       HEARTH_SUPERUSER_PASSWORD: SUPERUSER.password,
+      // Tests sign in far faster than the production rate limits allow.
+      HEARTH_RATE_LIMITS: 'false',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
