@@ -15,7 +15,7 @@ import (
 func Register(app *pocketbase.PocketBase, cfg Config) {
 	previous := app.RootCmd.PersistentPreRunE
 	app.RootCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		if f := cmd.Flags().Lookup("http"); cmd.Name() == "serve" && f != nil && !f.Changed {
+		if f := cmd.Flags().Lookup("http"); cmd.Name() == "serve" && f != nil && defaultsListenAddr(cfg, f.Changed, args) {
 			if err := f.Value.Set(cfg.HTTPAddr); err != nil {
 				return fmt.Errorf("HEARTH_HTTP: %w", err)
 			}
@@ -63,4 +63,15 @@ func UpsertSuperuser(app core.App, email, password string) error {
 	}
 	app.Logger().Info("superuser configured from environment", "email", email)
 	return nil
+}
+
+// defaultsListenAddr reports whether serve should listen on cfg.HTTPAddr: not
+// when --http was given, and not when domain arguments ask PocketBase for
+// automatic TLS on 0.0.0.0:80 and :443, unless HEARTH_HTTP names another
+// address than the built-in default.
+func defaultsListenAddr(cfg Config, flagGiven bool, domains []string) bool {
+	if flagGiven {
+		return false
+	}
+	return len(domains) == 0 || cfg.HTTPAddr != DefaultHTTPAddr
 }
