@@ -64,7 +64,8 @@ func TestSeedCommandTwiceOnFreshDir(t *testing.T) {
 
 	// The printed passwords sign in through the API of the seeded dir.
 	addr := hearthbin.FreeAddr(t)
-	srv := hearthbin.Serve(t, bin, addr, map[string]string{"HEARTH_HTTP": addr, "HEARTH_DATA_DIR": dir})
+	// Three sign-ins in a row exceed the default auth rate limit (2 per 3 s).
+	srv := hearthbin.Serve(t, bin, addr, map[string]string{"HEARTH_HTTP": addr, "HEARTH_DATA_DIR": dir, "HEARTH_RATE_LIMITS": "false"})
 	for _, l := range logins {
 		body := strings.NewReader(`{"identity":"` + l[1] + `","password":"` + l[2] + `"}`)
 		res, err := http.Post(srv.URL+"/api/collections/users/auth-with-password", "application/json", body)
