@@ -393,7 +393,10 @@ test_s3() {
 		[[ $emails == "erin@hearth.test" ]] && break
 	done
 	[[ $emails == "erin@hearth.test" ]] || fail "after the restore the users are '$emails', want only erin@hearth.test"
-	curl -fsS "$BASE_URL/api/files/users/$user_id/$avatar" -o "$dir/downloaded.png" || fail "file download after restore"
+	# Avatars are protected files: the download needs a file token.
+	local file_token
+	file_token=$(api POST /api/files/token "$su_token" | json token) || fail "file token after restore"
+	curl -fsS "$BASE_URL/api/files/users/$user_id/$avatar?token=$file_token" -o "$dir/downloaded.png" || fail "file download after restore"
 	cmp -s "$dir/downloaded.png" "$dir/avatar.png" || fail "downloaded file differs after restore"
 	echo "backup restored: the later user is gone, the upload downloads from S3"
 	docker rm -f "$PREFIX-s3-$$" >/dev/null
