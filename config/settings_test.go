@@ -14,6 +14,23 @@ func env(m map[string]string) func(string) string {
 	return func(name string) string { return m[name] }
 }
 
+// applyEnv declares vars as the environment, applies the settings they set
+// to app, and returns the settings as stored, not the in-memory copy.
+func applyEnv(t *testing.T, app core.App, vars map[string]string) *core.Settings {
+	t.Helper()
+	cfg, err := config.FromEnv(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := config.ApplySettings(app, cfg.Settings); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.ReloadSettings(); err != nil {
+		t.Fatal(err)
+	}
+	return app.Settings()
+}
+
 const secret = "s3cr3t-value-never-logged"
 
 var fullEnv = map[string]string{
@@ -42,18 +59,11 @@ var fullEnv = map[string]string{
 
 func TestSettingsFromEnvAppliedAndStored(t *testing.T) {
 	app := hearthtest.NewApp(t)
+	s := applyEnv(t, app, fullEnv)
 	cfg, err := config.FromEnv(env(fullEnv))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := config.ApplySettings(app, cfg.Settings); err != nil {
-		t.Fatal(err)
-	}
-	// Read back what was stored, not the in-memory copy.
-	if err := app.ReloadSettings(); err != nil {
-		t.Fatal(err)
-	}
-	s := app.Settings()
 
 	checks := []struct {
 		name      string
@@ -109,17 +119,7 @@ func TestUnsetVariablesLeaveStoredSettingsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cfg, err := config.FromEnv(env(map[string]string{"HEARTH_APP_URL": "https://crews.test"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := config.ApplySettings(app, cfg.Settings); err != nil {
-		t.Fatal(err)
-	}
-	if err := app.ReloadSettings(); err != nil {
-		t.Fatal(err)
-	}
-	s := app.Settings()
+	s := applyEnv(t, app, map[string]string{"HEARTH_APP_URL": "https://crews.test"})
 	if s.Meta.AppURL != "https://crews.test" {
 		t.Errorf("app url = %q", s.Meta.AppURL)
 	}
