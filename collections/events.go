@@ -12,6 +12,11 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
+var eventsSpec = declare(Spec{
+	Name:  Events,
+	Query: []string{"id", "group", "title", "description", "starts_at", "ends_at", "place", "capacity", "going_count", "created_by", "created", "updated", "group.name"},
+})
+
 // Event wraps an events record.
 type Event struct {
 	core.BaseRecordProxy

@@ -9,6 +9,11 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
+var groupsSpec = declare(Spec{
+	Name:  Groups,
+	Query: []string{"id", "name", "description", "created_by", "created", "updated"},
+})
+
 // Group wraps a groups record.
 type Group struct {
 	core.BaseRecordProxy

@@ -10,6 +10,11 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
+var invitesSpec = declare(Spec{
+	Name:  Invites,
+	Query: []string{"id", "group", "code", "expires", "max_uses", "uses", "created_by", "created", "updated"},
+})
+
 // Invite wraps an invites record.
 type Invite struct {
 	core.BaseRecordProxy

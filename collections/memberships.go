@@ -10,6 +10,11 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
+var membershipsSpec = declare(Spec{
+	Name:  Memberships,
+	Query: []string{"id", "group", "user", "role", "created", "updated", "group.name", "user.name"},
+})
+
 // Membership wraps a memberships record.
 type Membership struct {
 	core.BaseRecordProxy

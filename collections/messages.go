@@ -8,6 +8,11 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
+var messagesSpec = declare(Spec{
+	Name:  Messages,
+	Query: []string{"id", "group", "author", "body", "created", "updated"},
+})
+
 // EditWindow is how long after posting the author may edit a message.
 const EditWindow = 15 * time.Minute
 

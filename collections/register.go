@@ -7,6 +7,7 @@ func Register(app core.App) {
 	registerServerFields(app)
 	registerBodyTypes(app)
 	registerCreateDenials(app)
+	registerQueries(app)
 	registerUsers(app)
 	registerGroups(app)
 	registerMemberships(app)

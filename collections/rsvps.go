@@ -14,6 +14,11 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
+var rsvpsSpec = declare(Spec{
+	Name:  RSVPs,
+	Query: []string{"id", "event", "user", "status", "created", "updated", "event.group", "event.title", "event.starts_at", "user.name"},
+})
+
 // RSVP wraps an rsvps record.
 type RSVP struct {
 	core.BaseRecordProxy

@@ -1,14 +1,16 @@
 package collections
 
 import (
-	"regexp"
-	"strings"
-
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cast"
 )
+
+var usersSpec = declare(Spec{
+	Name:  Users,
+	Query: []string{"id", "name", "created", "updated"},
+})
 
 func registerUsers(app core.App) {
 	// A user's email is theirs alone: the emailVisibility flag that
@@ -48,29 +50,4 @@ func registerUsers(app core.App) {
 		e.Record.Set(core.FieldNameEmailVisibility, false)
 		return e.Next()
 	})
-
-	// Sorting by an email (users?sort=email, memberships?sort=user.email)
-	// would reveal how hidden addresses compare; PocketBase guards email
-	// filters but not sorts, so non-superusers may not sort by one.
-	app.OnRecordsListRequest().BindFunc(func(e *core.RecordsListRequestEvent) error {
-		if !e.HasSuperuserAuth() && sortsByEmail(e.Request.URL.Query().Get("sort")) {
-			return apis.NewBadRequestError("Invalid sort.", validation.Errors{
-				"sort": validation.NewError("validation_email_private", "Emails cannot be sorted on."),
-			})
-		}
-		return e.Next()
-	})
-}
-
-var emailSortField = regexp.MustCompile(`(^|\.)email(:\w+)?$`)
-
-// sortsByEmail reports whether a PocketBase sort expression ("-created,user.email")
-// orders by an email field.
-func sortsByEmail(sort string) bool {
-	for _, f := range strings.Split(sort, ",") {
-		if emailSortField.MatchString(strings.TrimLeft(strings.TrimSpace(f), "+-")) {
-			return true
-		}
-	}
-	return false
 }

@@ -1,0 +1,216 @@
+package collections
+
+import (
+	"encoding/json/v2"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pocketbase/dbx"
+	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/search"
+	"github.com/spf13/cast"
+)
+
+// A filter is a question about rows, and PocketBase does not always ask it
+// behind the rules: on a multi-valued path (a back-relation such as
+// memberships_via_user, or a multi relation) the operators that must hold
+// for every related row (=, !=, !~, <, ...) run in a subquery without the
+// related collection's list rule. A user who can see one member of another
+// crew could then ask "does some invite of that member's other crew have a
+// code starting with 48TV?" one character at a time.
+//
+// So for everyone but superusers a filter or sort may name only the paths
+// its collection's Spec lists (Spec.Query), and a realtime subscription's
+// filter likewise; anything else is a 400 naming the path. Collections
+// without a spec (PocketBase's own, or one an admin adds in the dashboard)
+// allow their own non-hidden fields only: a single-segment path reads the
+// row the list rule already admitted, so it cannot reach a hidden one.
+//
+// Besides the listed paths a filter may use literals, PocketBase's date
+// macros (@now, @todayStart, ...) and the :lower modifier of a listed path;
+// a sort may also use @random and @rowid. @request paths are refused too
+// (PocketBase itself allows them in client filters to superusers only).
+
+// queryPaths returns the paths non-superusers may filter and sort collection on.
+func queryPaths(collection *core.Collection) []string {
+	if spec := SpecOf(collection.Name); spec != nil {
+		return spec.Query
+	}
+	var paths []string
+	for _, f := range collection.Fields {
+		if !f.GetHidden() {
+			paths = append(paths, f.GetName())
+		}
+	}
+	return paths
+}
+
+// queryPathAllowed reports whether path (as written in a filter or sort)
+// names one of paths, optionally with the :lower modifier.
+func queryPathAllowed(paths []string, path string) bool {
+	return slices.Contains(paths, strings.TrimSuffix(path, ":lower"))
+}
+
+// checkFilter returns a field error naming param when filter names a path
+// that paths does not list. A filter that does not parse is left to
+// PocketBase, which answers it with its own 400.
+func checkFilter(collection *core.Collection, paths []string, param, filter string) error {
+	if filter == "" {
+		return nil
+	}
+	r := &pathRecorder{paths: paths}
+	if _, err := search.FilterData(filter).BuildExpr(r); err != nil && r.refused == "" {
+		return nil
+	}
+	if r.refused != "" {
+		return refusedPath(collection, paths, param, r.refused)
+	}
+	return nil
+}
+
+// checkSort is checkFilter for a sort expression ("-starts_at,title").
+func checkSort(collection *core.Collection, paths []string, sort string) error {
+	if sortsByEmail(sort) {
+		// Refused for every collection, listed or not: PocketBase guards
+		// email filters but not sorts, and an order reveals how hidden
+		// addresses compare.
+		return apis.NewBadRequestError("Invalid sort.", validation.Errors{
+			search.SortQueryParam: validation.NewError("validation_email_private", "Emails cannot be sorted on."),
+		})
+	}
+	for _, f := range search.ParseSortFromString(sort) {
+		if f.Name == "@random" || f.Name == "@rowid" || f.Name == "" {
+			continue
+		}
+		if !queryPathAllowed(paths, f.Name) {
+			return refusedPath(collection, paths, search.SortQueryParam, f.Name)
+		}
+	}
+	return nil
+}
+
+func refusedPath(collection *core.Collection, paths []string, param, path string) error {
+	return apis.NewBadRequestError(fmt.Sprintf("Invalid %s.", param), validation.Errors{
+		param: validation.NewError("validation_path_not_allowed", fmt.Sprintf(
+			"%q cannot be used in a %s of %s; the allowed paths are %s (docs/access-rules.md).",
+			path, param, collection.Name, strings.Join(paths, ", "))),
+	})
+}
+
+// pathRecorder is a search.FieldResolver that resolves nothing: it lets
+// PocketBase's own parser walk a filter and notes the first identifier that
+// is not an allowed path.
+type pathRecorder struct {
+	paths   []string
+	refused string
+}
+
+func (r *pathRecorder) UpdateQuery(*dbx.SelectQuery) error { return nil }
+
+func (r *pathRecorder) Resolve(path string) (*search.ResolverResult, error) {
+	switch strings.ToLower(path) {
+	case "null", "true", "false":
+		// An empty identifier makes the parser fall back to its literal.
+		return &search.ResolverResult{}, nil
+	}
+	if queryPathAllowed(r.paths, path) {
+		return &search.ResolverResult{Identifier: "1"}, nil
+	}
+	if r.refused == "" {
+		r.refused = path
+	}
+	return nil, fmt.Errorf("path %q not allowed", path)
+}
+
+func registerQueries(app core.App) {
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.BindFunc(func(e *core.RequestEvent) error {
+			name := e.Request.PathValue("collection")
+			if name == "" || e.Request.Method != http.MethodGet || !strings.HasSuffix(e.Request.URL.Path, "/records") || e.HasSuperuserAuth() {
+				return e.Next()
+			}
+			collection, err := e.App.FindCachedCollectionByNameOrId(name)
+			if err != nil {
+				return e.Next() // PocketBase answers the unknown collection
+			}
+			paths := queryPaths(collection)
+			query := e.Request.URL.Query()
+			if err := checkFilter(collection, paths, search.FilterQueryParam, query.Get(search.FilterQueryParam)); err != nil {
+				return err
+			}
+			if err := checkSort(collection, paths, query.Get(search.SortQueryParam)); err != nil {
+				return err
+			}
+			return e.Next()
+		})
+		return se.Next()
+	})
+
+	app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
+		if e.HasSuperuserAuth() {
+			return e.Next()
+		}
+		for _, sub := range e.Subscriptions {
+			collection, filter, err := subscriptionFilter(sub)
+			if err != nil {
+				return apis.NewBadRequestError("Invalid subscription options.", validation.Errors{
+					"subscriptions": validation.NewError("validation_invalid_options", err.Error()),
+				})
+			}
+			if filter == "" {
+				continue
+			}
+			c, err := e.App.FindCachedCollectionByNameOrId(collection)
+			if err != nil {
+				continue // PocketBase never matches a topic of no collection
+			}
+			if err := checkFilter(c, queryPaths(c), search.FilterQueryParam, filter); err != nil {
+				return err
+			}
+		}
+		return e.Next()
+	})
+}
+
+// subscriptionFilter returns the collection and the filter option of a
+// realtime topic such as `messages/*?options={"query":{"filter":"..."}}`,
+// read the way PocketBase's subscriptions.DefaultClient reads it. PocketBase
+// ignores options that do not decode, but a decoder may fill part of them
+// before it fails, so undecodable options are an error here.
+func subscriptionFilter(sub string) (collection, filter string, err error) {
+	u, err := url.Parse(sub)
+	if err != nil {
+		return "", "", nil // PocketBase reads no options from it either
+	}
+	collection, _, _ = strings.Cut(u.Path, "/")
+	raw := u.Query().Get("options")
+	if raw == "" {
+		return collection, "", nil
+	}
+	var options struct {
+		Query map[string]any `json:"query"`
+	}
+	if err := json.Unmarshal([]byte(raw), &options); err != nil {
+		return collection, "", fmt.Errorf("options of %q: %w", sub, err)
+	}
+	return collection, cast.ToString(options.Query[search.FilterQueryParam]), nil
+}
+
+var emailSortField = regexp.MustCompile(`(^|\.)email(:\w+)?$`)
+
+// sortsByEmail reports whether a PocketBase sort expression ("-created,user.email")
+// orders by an email field.
+func sortsByEmail(sort string) bool {
+	for _, f := range strings.Split(sort, ",") {
+		if emailSortField.MatchString(strings.TrimLeft(strings.TrimSpace(f), "+-")) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,41 @@
+package collections
+
+// Spec is what Hearth declares about one Crews collection, next to that
+// collection's hooks (collections/events.go declares the events spec), so
+// that every capability reading it agrees on the same facts.
+type Spec struct {
+	// Name is the collection's name in the schema.
+	Name string
+
+	// Query lists the field paths that clients other than superusers may
+	// name in a list request's filter and sort and in a realtime
+	// subscription's filter (queries.go). A path is either a field of the
+	// collection itself, or a chain of single relations whose target is
+	// visible whenever the record is (an RSVP's event.group: whoever sees
+	// the RSVP is a member of that group and sees the event). Paths through
+	// back-relations or multi relations are never listed: PocketBase
+	// evaluates most operators on them without the related collection's
+	// list rule, which turns a filter into a yes/no question about hidden
+	// rows.
+	Query []string
+}
+
+// specs holds every declared spec by collection name.
+var specs = map[string]*Spec{}
+
+// declare registers s and returns it, for the package-level declaration
+// in each collection's file.
+func declare(s Spec) *Spec {
+	if _, dup := specs[s.Name]; dup {
+		panic("collections: spec declared twice: " + s.Name)
+	}
+	specs[s.Name] = &s
+	return &s
+}
+
+// SpecOf returns the declared spec of the named collection, or nil for
+// collections Hearth does not declare (PocketBase's system collections and
+// any an admin adds in the dashboard).
+func SpecOf(name string) *Spec {
+	return specs[name]
+}
