@@ -10,7 +10,6 @@ import (
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/search"
 )
@@ -85,7 +84,9 @@ type candidate struct {
 	groups  map[string]bool // the groups it belongs or belonged to
 }
 
-// Sync answers req for the user signed in on e.
+// Sync answers req for the signed-in user auth. The records in the page
+// are as stored; the caller serializes them for a client (the handler
+// enriches them as the records API would).
 //
 // A page reads the log entries after req.Cursor (at most req.Limit) and
 // decides, for each record they touch, what the caller must do with its
@@ -99,9 +100,7 @@ type candidate struct {
 // caller is a member of, or was a member of after req.Cursor (their
 // membership entry is in the log), so nobody learns of the ids of a group
 // they never belonged to.
-func Sync(e *core.RequestEvent, req Request) (*Page, error) {
-	app := e.App
-	caller := e.Auth
+func Sync(app core.App, caller *core.Record, req Request) (*Page, error) {
 	if caller == nil || caller.Collection().Name != collections.Users {
 		return nil, errors.New("sync: the caller must be a signed-in user")
 	}
@@ -178,12 +177,10 @@ func Sync(e *core.RequestEvent, req Request) (*Page, error) {
 		}
 	}
 
-	info, err := e.RequestInfo()
-	if err != nil {
-		return nil, fmt.Errorf("sync: request info: %w", err)
-	}
+	// The list rules see the caller as a GET of the list API would show it.
+	info := &core.RequestInfo{Context: core.RequestInfoContextDefault, Method: "GET", Auth: caller}
 	for _, name := range req.Collections {
-		changes, err := s.resolve(e, info, name, known)
+		changes, err := s.resolve(info, name, known)
 		if err != nil {
 			return nil, err
 		}
@@ -301,7 +298,7 @@ func groupRecordIDs(app core.App, collection, g string) ([]string, error) {
 const idChunk = 500
 
 // resolve decides the outcome of every candidate of one collection.
-func (s *pageState) resolve(e *core.RequestEvent, info *core.RequestInfo, name string, known map[string]bool) ([]Change, error) {
+func (s *pageState) resolve(info *core.RequestInfo, name string, known map[string]bool) ([]Change, error) {
 	byID := s.cands[name]
 	if len(byID) == 0 {
 		return nil, nil
@@ -321,9 +318,6 @@ func (s *pageState) resolve(e *core.RequestEvent, info *core.RequestInfo, name s
 		records, err := visibleRecords(s.app, col, info, ids[start:min(start+idChunk, len(ids))])
 		if err != nil {
 			return nil, err
-		}
-		if err := apis.EnrichRecords(e, records); err != nil {
-			return nil, fmt.Errorf("sync: serialize %s: %w", name, err)
 		}
 		for _, r := range records {
 			visible[r.Id] = r

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
 )
@@ -24,7 +25,7 @@ func handleSync(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	page, err := Sync(e, req)
+	page, err := Sync(e.App, e.Auth, req)
 	var gone *GoneError
 	if errors.As(err, &gone) {
 		return router.NewApiError(http.StatusGone, gone.Error(), validation.Errors{
@@ -34,7 +35,28 @@ func handleSync(e *core.RequestEvent) error {
 	if err != nil {
 		return e.InternalServerError("Sync failed.", err)
 	}
+	if err := enrich(e, page); err != nil {
+		return e.InternalServerError("Sync failed.", err)
+	}
 	return e.JSON(http.StatusOK, page)
+}
+
+// enrich serializes the page's records for the caller as the records API
+// would (hidden fields, the email rule of collections/users.go), one
+// collection at a time.
+func enrich(e *core.RequestEvent, page *Page) error {
+	byCollection := map[string][]*core.Record{}
+	for _, c := range page.Changes {
+		if c.Record != nil {
+			byCollection[c.Collection] = append(byCollection[c.Collection], c.Record)
+		}
+	}
+	for name, records := range byCollection {
+		if err := apis.EnrichRecords(e, records); err != nil {
+			return fmt.Errorf("sync: serialize %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // parseRequest validates the query parameters; every bad one is named in
