@@ -7,9 +7,8 @@ import (
 	"log"
 	"os"
 
-	"github.com/crews/hearth/changefeed"
-	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/config"
+	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/healthcheck"
 	_ "github.com/crews/hearth/pb_migrations"
 	"github.com/crews/hearth/seed"
@@ -34,8 +33,7 @@ func main() {
 	// (about 2 ms more per message create; BenchmarkMessageCreate).
 	jsvm.MustRegister(app, jsvm.Config{HooksDir: cfg.HooksDir, HooksWatch: app.IsDev(), HooksPoolSize: 15, MigrationsDir: "pb_migrations"})
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{Dir: "pb_migrations", TemplateLang: migratecmd.TemplateLangGo, Automigrate: app.IsDev()})
-	collections.Register(app)
-	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
+	crews.Register(app, crews.Config{SyncRetention: cfg.SyncRetention})
 	seed.Register(app)
 	version.Register(app)
 

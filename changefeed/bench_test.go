@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/internal/hearthtest"
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -138,8 +138,7 @@ func benchApp(b *testing.B, n int) *tests.TestApp {
 		b.Fatal(err)
 	}
 	b.Cleanup(app.Cleanup)
-	collections.Register(app)
-	changefeed.Register(app, changefeed.Config{})
+	crews.Register(app, crews.Config{})
 	return app
 }
 

@@ -33,6 +33,6 @@
 // Usage:
 //
 //	app := pocketbase.New()
-//	collections.Register(app)
+//	collections.Register(app, collections.Config{})
 //	app.Start()
 package collections

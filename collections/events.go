@@ -64,11 +64,11 @@ func countGoing(app core.App, event string) (int, error) {
 	return int(n), nil
 }
 
-// refreshEvent brings event up to date after a write to its RSVPs: promotes
-// the waitlist into freed places and stores the recounted going_count.
-// Call it inside the write's transaction. An event that no longer exists
+// refreshEvent brings event up to date after a write to its RSVPs (see
+// recount) and stores it when that changed it. Call it inside the write's
+// transaction, with the write's context. An event that no longer exists
 // (its RSVPs are being deleted with it) needs nothing.
-func refreshEvent(app core.App, event string) error {
+func refreshEvent(ctx context.Context, app core.App, event string) error {
 	ev, err := findEvent(app, event)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
@@ -76,21 +76,33 @@ func refreshEvent(app core.App, event string) error {
 	if err != nil {
 		return err
 	}
+	stored := ev.GoingCount()
+	if err := recount(ctx, app, ev); err != nil {
+		return err
+	}
+	if ev.GoingCount() == stored {
+		return nil
+	}
+	if err := app.SaveNoValidateWithContext(derived(ctx), ev); err != nil {
+		return fmt.Errorf("going_count of event %s: %w", ev.Id, err)
+	}
+	return nil
+}
+
+// recount is the one place that derives an event's going_count: it
+// promotes the waitlist into the places ev's capacity leaves beside the
+// going RSVPs, and sets going_count on ev to the count taken inside the
+// write's transaction, never an increment. The caller saves ev.
+func recount(ctx context.Context, app core.App, ev *Event) error {
 	going, err := countGoing(app, ev.Id)
 	if err != nil {
 		return err
 	}
-	promoted, err := promoteWaitlist(app, ev, going)
+	promoted, err := promoteWaitlist(ctx, app, ev, going)
 	if err != nil {
 		return err
 	}
-	if ev.GoingCount() == going+promoted {
-		return nil
-	}
 	ev.Set("going_count", going+promoted)
-	if err := app.SaveNoValidateWithContext(derived(context.Background()), ev); err != nil {
-		return fmt.Errorf("going_count of event %s: %w", ev.Id, err)
-	}
 	return nil
 }
 
@@ -125,15 +137,9 @@ func registerEvents(app core.App) {
 		return inTx(e, func(txApp core.App) error {
 			ev := &Event{}
 			ev.SetProxyRecord(e.Record)
-			going, err := countGoing(txApp, ev.Id)
-			if err != nil {
+			if err := recount(e.Context, txApp, ev); err != nil {
 				return err
 			}
-			promoted, err := promoteWaitlist(txApp, ev, going)
-			if err != nil {
-				return err
-			}
-			ev.Set("going_count", going+promoted)
 			return e.Next()
 		})
 	})

@@ -67,10 +67,11 @@ type joinRequest struct {
 	Code string `json:"code" form:"code"`
 }
 
-// handleJoin serves POST /api/crews/join. The answer is the membership as
-// the records API shows it, with its group expanded (and whatever else
-// ?expand= asks for), through the same enrichment and view rules.
-func handleJoin(e *core.RequestEvent) error {
+// handleJoin serves POST /api/crews/join, joining at now(). The answer is
+// the membership as the records API shows it, with its group expanded (and
+// whatever else ?expand= asks for), through the same enrichment and view
+// rules.
+func handleJoin(e *core.RequestEvent, now func() time.Time) error {
 	if err := CheckCanJoin(e.Auth); err != nil {
 		return apiError(err)
 	}
@@ -96,9 +97,9 @@ func handleJoin(e *core.RequestEvent) error {
 	return e.JSON(http.StatusOK, record)
 }
 
-func registerJoin(app core.App) {
+func registerJoin(app core.App, now func() time.Time) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.POST(JoinPath, handleJoin)
+		se.Router.POST(JoinPath, func(e *core.RequestEvent) error { return handleJoin(e, now) })
 		return se.Next()
 	})
 }

@@ -136,11 +136,11 @@ func TestJoinExpiryUsesTheClock(t *testing.T) {
 	expires := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	setFields(t, s.app, collections.Invites, hearthtest.ClimbInvite, map[string]any{"expires": expires})
 
-	collections.SetNow(t, func() time.Time { return expires })
+	hearthtest.SetNow(t, s.app, func() time.Time { return expires })
 	if res := s.do(t, http.MethodPost, collections.JoinPath, token(t, s.app, hearthtest.Erin), map[string]string{"code": code}); res.fieldCode("code") != "validation_invite_expired" {
 		t.Fatalf("at expiry: %d %s", res.Status, res.Raw)
 	}
-	collections.SetNow(t, func() time.Time { return expires.Add(-time.Millisecond) })
+	hearthtest.SetNow(t, s.app, func() time.Time { return expires.Add(-time.Millisecond) })
 	if res := s.do(t, http.MethodPost, collections.JoinPath, token(t, s.app, hearthtest.Erin), map[string]string{"code": code}); res.Status != http.StatusOK {
 		t.Fatalf("just before expiry: %d %s", res.Status, res.Raw)
 	}

@@ -124,7 +124,7 @@ func removeFutureRSVPs(app core.App, group, user string, at time.Time) error {
 	return nil
 }
 
-func registerMemberships(app core.App) {
+func registerMemberships(app core.App, now func() time.Time) {
 	app.OnRecordUpdate(Memberships).BindFunc(func(e *core.RecordEvent) error {
 		return inTx(e, func(txApp core.App) error {
 			stored, err := findMembershipByID(txApp, e.Record.Id)

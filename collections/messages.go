@@ -47,7 +47,7 @@ func validateMessageContent(m *Message) validation.Errors {
 	return nil
 }
 
-func registerMessages(app core.App) {
+func registerMessages(app core.App, now func() time.Time) {
 	app.OnRecordValidate(Messages).BindFunc(func(e *core.RecordEvent) error {
 		m := &Message{}
 		m.SetProxyRecord(e.Record)

@@ -36,12 +36,12 @@ func TestMessageEditWindow(t *testing.T) {
 	posted := record(t, s.app, collections.Messages, msg).GetDateTime("created").Time()
 	carol := token(t, s.app, hearthtest.Carol)
 
-	collections.SetNow(t, func() time.Time { return posted.Add(14 * time.Minute) })
+	hearthtest.SetNow(t, s.app, func() time.Time { return posted.Add(14 * time.Minute) })
 	if res := s.do(t, http.MethodPatch, messagesPath+msg, carol, map[string]string{"body": "Who brings the ropes?"}); res.Status != 200 || res.str("body") != "Who brings the ropes?" {
 		t.Fatalf("edit within the window: %d %s", res.Status, res.Raw)
 	}
 
-	collections.SetNow(t, func() time.Time { return posted.Add(16 * time.Minute) })
+	hearthtest.SetNow(t, s.app, func() time.Time { return posted.Add(16 * time.Minute) })
 	res := s.do(t, http.MethodPatch, messagesPath+msg, carol, map[string]string{"body": "Too late"})
 	if res.Status != http.StatusForbidden || !strings.Contains(res.str("message"), "15 minutes") {
 		t.Fatalf("edit after the window: %d %s", res.Status, res.Raw)
@@ -55,7 +55,7 @@ func TestMessageEditWindow(t *testing.T) {
 		t.Fatalf("superuser edit: %d %s", res.Status, res.Raw)
 	}
 	// Others still cannot edit, in or out of the window (the API rules).
-	collections.SetNow(t, func() time.Time { return posted })
+	hearthtest.SetNow(t, s.app, func() time.Time { return posted })
 	if res := s.do(t, http.MethodPatch, messagesPath+msg, token(t, s.app, hearthtest.Alice), map[string]string{"body": "owner edit"}); res.Status != http.StatusNotFound {
 		t.Fatalf("owner edits someone's message: %d %s", res.Status, res.Raw)
 	}
@@ -64,13 +64,13 @@ func TestMessageEditWindow(t *testing.T) {
 func TestMessageDeleteAfterWindow(t *testing.T) {
 	s := newServer(t)
 	posted := record(t, s.app, collections.Messages, hearthtest.ClimbMessage).GetDateTime("created").Time()
-	collections.SetNow(t, func() time.Time { return posted.Add(time.Hour) })
+	hearthtest.SetNow(t, s.app, func() time.Time { return posted.Add(time.Hour) })
 
 	if res := s.do(t, http.MethodDelete, messagesPath+hearthtest.ClimbMessage, token(t, s.app, hearthtest.Carol), nil); res.Status != http.StatusNoContent {
 		t.Fatalf("author deletes: %d %s", res.Status, res.Raw)
 	}
 	posted = record(t, s.app, collections.Messages, hearthtest.ChessMessage).GetDateTime("created").Time()
-	collections.SetNow(t, func() time.Time { return posted.Add(time.Hour) })
+	hearthtest.SetNow(t, s.app, func() time.Time { return posted.Add(time.Hour) })
 	// Erin is a plain member: no.
 	if res := s.do(t, http.MethodDelete, messagesPath+hearthtest.ChessMessage, token(t, s.app, hearthtest.Erin), nil); res.Status != http.StatusNotFound {
 		t.Fatalf("member deletes another's message: %d %s", res.Status, res.Raw)

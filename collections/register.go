@@ -1,19 +1,34 @@
 package collections
 
-import "github.com/pocketbase/pocketbase/core"
+import (
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// Config tunes the Crews domain.
+type Config struct {
+	// Now is the clock of every time-based rule: the message edit window,
+	// invite expiry, which events are in the future, the waitlist's order.
+	// Nil means time.Now; tests give each app its own.
+	Now func() time.Time
+}
 
 // Register binds every Crews hook and route to app.
-func Register(app core.App) {
+func Register(app core.App, cfg Config) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	registerServerFields(app)
 	registerBodyTypes(app)
 	registerCreateDenials(app)
 	registerQueries(app)
 	registerUsers(app)
 	registerGroups(app)
-	registerMemberships(app)
+	registerMemberships(app, cfg.Now)
 	registerInvites(app)
 	registerEvents(app)
-	registerRSVPs(app)
-	registerMessages(app)
-	registerJoin(app)
+	registerRSVPs(app, cfg.Now)
+	registerMessages(app, cfg.Now)
+	registerJoin(app, cfg.Now)
 }

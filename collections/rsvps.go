@@ -69,7 +69,7 @@ func AdmitStatus(requested, stored string, waitingSince types.DateTime, capacity
 // unlimited), and returns how many it promoted. The waitlist is served in
 // the order people joined it; RSVPs that joined in the same millisecond
 // are served in insertion order.
-func promoteWaitlist(app core.App, ev *Event, going int) (int, error) {
+func promoteWaitlist(ctx context.Context, app core.App, ev *Event, going int) (int, error) {
 	q := app.RecordQuery(RSVPs).
 		AndWhere(dbx.HashExp{"event": ev.Id, "status": StatusWaitlisted}).
 		OrderBy("waitlisted_at ASC", "rowid ASC")
@@ -87,7 +87,7 @@ func promoteWaitlist(app core.App, ev *Event, going int) (int, error) {
 	for _, r := range waiting {
 		r.Set("status", StatusGoing)
 		r.Set("waitlisted_at", "")
-		if err := app.SaveNoValidateWithContext(derived(context.Background()), r); err != nil {
+		if err := app.SaveNoValidateWithContext(derived(ctx), r); err != nil {
 			return 0, fmt.Errorf("promote rsvp %s: %w", r.Id, err)
 		}
 	}
@@ -121,7 +121,7 @@ func refuseWaitlisted(e *core.RecordRequestEvent) error {
 	})
 }
 
-func registerRSVPs(app core.App) {
+func registerRSVPs(app core.App, now func() time.Time) {
 	app.OnRecordCreateRequest(RSVPs).BindFunc(refuseWaitlisted)
 	app.OnRecordUpdateRequest(RSVPs).BindFunc(refuseWaitlisted)
 
@@ -138,13 +138,13 @@ func registerRSVPs(app core.App) {
 			if err := CheckCanRSVP(txApp, ev, r.User()); err != nil {
 				return err
 			}
-			if err := admit(txApp, r, "", types.DateTime{}, ev); err != nil {
+			if err := admit(txApp, r, "", types.DateTime{}, ev, now()); err != nil {
 				return err
 			}
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(txApp, ev.Id)
+			return refreshEvent(e.Context, txApp, ev.Id)
 		})
 	})
 
@@ -165,13 +165,13 @@ func registerRSVPs(app core.App) {
 				return err
 			}
 			s := wrapRSVP(stored)
-			if err := admit(txApp, r, s.Status(), s.WaitlistedAt(), ev); err != nil {
+			if err := admit(txApp, r, s.Status(), s.WaitlistedAt(), ev, now()); err != nil {
 				return err
 			}
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(txApp, ev.Id)
+			return refreshEvent(e.Context, txApp, ev.Id)
 		})
 	})
 
@@ -180,18 +180,18 @@ func registerRSVPs(app core.App) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(txApp, wrapRSVP(e.Record).Event())
+			return refreshEvent(e.Context, txApp, wrapRSVP(e.Record).Event())
 		})
 	})
 }
 
-// admit sets r's status and waitlisted_at as AdmitStatus decides.
-func admit(app core.App, r *RSVP, stored string, waitingSince types.DateTime, ev *Event) error {
+// admit sets r's status and waitlisted_at as AdmitStatus decides at at.
+func admit(app core.App, r *RSVP, stored string, waitingSince types.DateTime, ev *Event, at time.Time) error {
 	going, err := countGoing(app, ev.Id)
 	if err != nil {
 		return err
 	}
-	status, since := AdmitStatus(r.Status(), stored, waitingSince, ev.Capacity(), going, now())
+	status, since := AdmitStatus(r.Status(), stored, waitingSince, ev.Capacity(), going, at)
 	r.Set("status", status)
 	if since.IsZero() {
 		r.Set("waitlisted_at", "")

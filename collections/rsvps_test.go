@@ -136,7 +136,7 @@ func TestWaitlistPlaceIsKept(t *testing.T) {
 	alice := s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Alice), map[string]string{"event": ev, "status": "going"})
 	ids, tokens := newUsers(t, s.app, "later", 1)
 	addMembers(t, s.app, hearthtest.Climbers, ids)
-	collections.SetNow(t, func() time.Time { return time.Now().Add(time.Minute) })
+	hearthtest.SetNow(t, s.app, func() time.Time { return time.Now().Add(time.Minute) })
 	later := s.do(t, http.MethodPost, rsvpsPath, tokens[0], map[string]string{"event": ev, "status": "going"})
 	if alice.str("status") != "waitlisted" || later.str("status") != "waitlisted" {
 		t.Fatalf("setup: alice %s, later %s", alice.Raw, later.Raw)

@@ -10,10 +10,6 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
-// now is the clock of every time-based rule (message edit window, invite
-// expiry, "future" events); tests replace it instead of sleeping.
-var now = time.Now
-
 // inTx runs fn, which calls e.Next(), inside one transaction with e.App
 // switched to the transaction, so that the hook's reads, the record write
 // and every write fn adds commit or roll back together. It joins the

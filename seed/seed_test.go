@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/internal/hearthtest"
 	_ "github.com/crews/hearth/pb_migrations"
 	"github.com/crews/hearth/seed"
@@ -21,7 +22,7 @@ func newFreshApp(t *testing.T) core.App {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = app.ResetBootstrapState() })
-	collections.Register(app)
+	crews.Register(app, crews.Config{})
 	return app
 }
 

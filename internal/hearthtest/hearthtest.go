@@ -26,8 +26,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/crews"
 	_ "github.com/crews/hearth/pb_migrations"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
@@ -64,8 +64,9 @@ func newApp(t testing.TB) *tests.TestApp {
 	if err != nil {
 		t.Fatalf("hearthtest: new test app: %v", err)
 	}
-	collections.Register(app)
-	changefeed.Register(app, changefeed.Config{})
+	clock := &clock{}
+	app.Store().Set(clockKey, clock)
+	crews.Register(app, crews.Config{Now: clock.now})
 	return app
 }
 
@@ -82,8 +83,7 @@ func buildTemplate() {
 		templateErr = err
 		return
 	}
-	collections.Register(app)
-	changefeed.Register(app, changefeed.Config{})
+	crews.Register(app, crews.Config{})
 	if err := buildWorld(app); err != nil {
 		templateErr = err
 		return

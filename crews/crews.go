@@ -1,0 +1,35 @@
+// Package crews wires the Crews domain into a PocketBase app: the
+// collections' hooks, rules and routes, then the sync change log that
+// records their writes. main.go and every test app call Register, so a
+// capability wired here is under test as soon as it is wired.
+//
+// Usage:
+//
+//	app := pocketbase.New()
+//	crews.Register(app, crews.Config{SyncRetention: 30 * 24 * time.Hour})
+//	app.Start()
+package crews
+
+import (
+	"time"
+
+	"github.com/crews/hearth/changefeed"
+	"github.com/crews/hearth/collections"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// Config holds the domain's settings.
+type Config struct {
+	// Now is the clock of every time-based rule; nil means time.Now.
+	Now func() time.Time
+	// SyncRetention is the change log's window (HEARTH_SYNC_RETENTION);
+	// zero means changefeed.DefaultRetention.
+	SyncRetention time.Duration
+}
+
+// Register binds the Crews domain to app, in the order it must bind: the
+// collections' hooks wrap each write before the change log records it.
+func Register(app core.App, cfg Config) {
+	collections.Register(app, collections.Config{Now: cfg.Now})
+	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
+}
