@@ -31,6 +31,7 @@ func climbersIDs(t *testing.T, app core.App) map[string]bool {
 }
 
 func TestLostAccess(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		// lose makes Carol lose Climbers, through the records API.
@@ -114,6 +115,7 @@ func keys[V any](m map[string]V) []string {
 // deleting the group, and checks that Erin and Dave (Chess) never hear of
 // any of it, while Alice's and Carol's stores stay equal to the list API.
 func TestNeverLeaks(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := &testServer{serve(t, app), app}
 	erin := newClient(hearthtest.Token(t, app, hearthtest.Erin))
@@ -176,6 +178,7 @@ func (s *testServer) mustDo(t *testing.T, user, method, path string, body ...str
 // every current record of it, though none of them changed; and when she
 // is removed and added back while offline, she ends with it all again.
 func TestGainedAccess(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := &testServer{serve(t, app), app}
 	erin := newClient(hearthtest.Token(t, app, hearthtest.Erin))

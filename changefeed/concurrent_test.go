@@ -15,6 +15,7 @@ import (
 // list API returns: an entry committed while a page was read is either in
 // that page or after its cursor, never skipped.
 func TestConcurrentWritersLoseNothing(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := &testServer{serve(t, app), app}
 	tokens := map[string]string{}

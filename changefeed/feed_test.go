@@ -12,6 +12,7 @@ import (
 )
 
 func TestFullSyncEqualsListAPI(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := serve(t, app)
 	for _, user := range []string{hearthtest.Alice, hearthtest.Carol, hearthtest.Erin} {
@@ -32,6 +33,7 @@ func TestFullSyncEqualsListAPI(t *testing.T) {
 }
 
 func TestEveryChangeOnceInOrder(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := serve(t, app)
 	alice := newClient(hearthtest.Token(t, app, hearthtest.Alice))
@@ -96,6 +98,7 @@ func TestEveryChangeOnceInOrder(t *testing.T) {
 }
 
 func TestCollectionsParameterFilters(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := serve(t, app)
 	token := hearthtest.Token(t, app, hearthtest.Carol)
@@ -115,6 +118,7 @@ func TestCollectionsParameterFilters(t *testing.T) {
 }
 
 func TestEmailVisibleOnlyToItsOwner(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := serve(t, app)
 	// Bob asks PocketBase to show his email: Hearth still hides it.
@@ -142,6 +146,7 @@ func TestEmailVisibleOnlyToItsOwner(t *testing.T) {
 }
 
 func TestBadParameters(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := serve(t, app)
 	token := hearthtest.Token(t, app, hearthtest.Alice)
@@ -173,6 +178,7 @@ func containsJSONKey(body, key string) bool {
 }
 
 func TestOnlySignedInUsers(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := serve(t, app)
 	for _, tc := range []struct {
@@ -194,6 +200,7 @@ func TestOnlySignedInUsers(t *testing.T) {
 }
 
 func TestCursorOutsideTheLogIsGone(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := serve(t, app)
 	token := hearthtest.Token(t, app, hearthtest.Alice)

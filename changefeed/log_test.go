@@ -11,6 +11,7 @@ import (
 )
 
 func TestLogRecordsEveryWriteOnce(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	start := head(t, app)
 
@@ -39,6 +40,7 @@ func TestLogRecordsEveryWriteOnce(t *testing.T) {
 }
 
 func TestCascadeDeleteLogsOneTombstonePerRecord(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	start := head(t, app)
 
@@ -86,6 +88,7 @@ func membershipIDs(t *testing.T, rows []string) []string {
 }
 
 func TestFailedWriteLeavesNoLogRow(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	start := head(t, app)
 
@@ -148,6 +151,7 @@ func TestFailedWriteLeavesNoLogRow(t *testing.T) {
 }
 
 func TestLogStartsWithTheWorld(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	rows := logRows(t, app, 0)
 	count := map[string]int{}
@@ -165,6 +169,7 @@ func TestLogStartsWithTheWorld(t *testing.T) {
 // a database that already holds records, as on a deploy that predates it:
 // every record gets one entry and a full sync finds it.
 func TestMigrationBackfillsExistingRecords(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	var changelog *core.Migration
 	for _, m := range core.AppMigrations.Items() {

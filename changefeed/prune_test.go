@@ -13,6 +13,7 @@ import (
 )
 
 func TestPruneKeepsLiveRecordsAndMovesTheHorizon(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := serve(t, app)
 	alice := newClient(hearthtest.Token(t, app, hearthtest.Alice))
@@ -72,6 +73,7 @@ func TestPruneKeepsLiveRecordsAndMovesTheHorizon(t *testing.T) {
 }
 
 func TestPruneKeepsTheWindow(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	before := head(t, app)
 	remove(t, app, collections.Messages, hearthtest.ClimbMessage)
@@ -110,6 +112,7 @@ func assertOneRowPerLiveRecord(t *testing.T, app core.App) {
 }
 
 func TestPruneIsScheduled(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	for _, job := range app.Cron().Jobs() {
 		if job.Id() == "hearthSyncPrune" {

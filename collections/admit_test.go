@@ -9,6 +9,7 @@ import (
 )
 
 func TestAdmitStatus(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2030, 5, 1, 18, 0, 0, 0, time.UTC)
 	atDT, _ := types.ParseDateTime(at)
 	since, _ := types.ParseDateTime(at.Add(-time.Hour))

@@ -83,6 +83,7 @@ type badInput struct {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	tk := newTokens(t)
 	probe := hearthtest.NewApp(t)
 	mCarol := "/api/collections/memberships/records/" + hearthtest.MembershipID(t, probe, hearthtest.Climbers, hearthtest.Carol)
@@ -228,6 +229,7 @@ func TestBadInput(t *testing.T) {
 // TestGoodInputControls shows that the limits above are limits: the same
 // shapes within bounds are stored.
 func TestGoodInputControls(t *testing.T) {
+	t.Parallel()
 	tk := newTokens(t)
 
 	avatar, avatarType := multipartBody(t, nil, upload{"avatar", "me.png", "image/png", pngBytes(t, 5<<20)})
@@ -302,6 +304,7 @@ func TestGoodInputControls(t *testing.T) {
 // TestSignUpThenSignIn is anonymous's whole reach: create an account through
 // the API, then sign in with it.
 func TestSignUpThenSignIn(t *testing.T) {
+	t.Parallel()
 	(&tests.ApiScenario{
 		Name:   "sign up, then sign in",
 		Method: http.MethodPost,

@@ -8,6 +8,7 @@ import (
 )
 
 func TestEventEndsNotBeforeStart(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	carol := token(t, s.app, hearthtest.Carol)
 	res := s.do(t, http.MethodPost, "/api/collections/events/records", carol, map[string]any{

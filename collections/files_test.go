@@ -15,6 +15,7 @@ import (
 // group cover and a message attachment in Climbers are served only to
 // those who may view their record, with a file token, never anonymously.
 func TestFileAccess(t *testing.T) {
+	t.Parallel()
 	files := []struct{ collection, id, field string }{
 		{collections.Users, hearthtest.Carol, "avatar"},
 		{collections.Groups, hearthtest.Climbers, "cover"},

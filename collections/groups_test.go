@@ -11,6 +11,7 @@ import (
 )
 
 func TestCreateGroupMakesCreatorOwner(t *testing.T) {
+	t.Parallel()
 	(&tests.ApiScenario{
 		Name:            "erin creates a group",
 		Method:          http.MethodPost,
@@ -38,6 +39,7 @@ func TestCreateGroupMakesCreatorOwner(t *testing.T) {
 }
 
 func TestCreateGroupRefusesCreatedBy(t *testing.T) {
+	t.Parallel()
 	(&tests.ApiScenario{
 		Method:          http.MethodPost,
 		URL:             "/api/collections/groups/records",
@@ -51,6 +53,7 @@ func TestCreateGroupRefusesCreatedBy(t *testing.T) {
 }
 
 func TestSuperuserGroupNeedsCreator(t *testing.T) {
+	t.Parallel()
 	(&tests.ApiScenario{
 		Method:          http.MethodPost,
 		URL:             "/api/collections/groups/records",

@@ -12,6 +12,7 @@ import (
 var codeShape = regexp.MustCompile(`^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{12}$`)
 
 func TestInviteCodeIsGeneratedAndUnique(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	alice := token(t, s.app, hearthtest.Alice)
 	seen := map[string]bool{
@@ -37,6 +38,7 @@ func TestInviteCodeIsGeneratedAndUnique(t *testing.T) {
 
 // A code never changes once issued, whoever writes the invite.
 func TestInviteCodeNeverChanges(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
 

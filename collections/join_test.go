@@ -28,6 +28,7 @@ func countMembers(t *testing.T, app core.App, group string) int {
 }
 
 func TestJoinByCode(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
 
@@ -61,6 +62,7 @@ func TestJoinByCode(t *testing.T) {
 }
 
 func TestJoinWhenAlreadyMember(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
 	existing, err := collections.FindMembership(s.app, hearthtest.Climbers, hearthtest.Bob)
@@ -81,6 +83,7 @@ func TestJoinWhenAlreadyMember(t *testing.T) {
 }
 
 func TestJoinRefusals(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
 	erin := token(t, s.app, hearthtest.Erin)
@@ -131,6 +134,7 @@ func TestJoinRefusals(t *testing.T) {
 }
 
 func TestJoinExpiryUsesTheClock(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
 	expires := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -149,6 +153,7 @@ func TestJoinExpiryUsesTheClock(t *testing.T) {
 // Fifty people join at once with an invite that allows ten: exactly ten
 // get in, every other one is told the invite is used up.
 func TestConcurrentJoinsRespectMaxUses(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
 	setFields(t, s.app, collections.Invites, hearthtest.ClimbInvite, map[string]any{"max_uses": 10})
@@ -198,6 +203,7 @@ func TestConcurrentJoinsRespectMaxUses(t *testing.T) {
 // One person's retries racing each other make one membership and count one
 // use.
 func TestConcurrentJoinsBySameUser(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
 	erin := token(t, s.app, hearthtest.Erin)
@@ -228,6 +234,7 @@ func TestConcurrentJoinsBySameUser(t *testing.T) {
 
 // The documented rate-limit label matches the route.
 func TestJoinRateLimitLabel(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	settings := s.app.Settings()
 	settings.RateLimits.Enabled = true

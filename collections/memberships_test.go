@@ -14,6 +14,7 @@ import (
 const membershipsPath = "/api/collections/memberships/records/"
 
 func TestLastOwnerCannotLeaveOrBeDemoted(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
 	alice := token(t, s.app, hearthtest.Alice)
@@ -37,6 +38,7 @@ func TestLastOwnerCannotLeaveOrBeDemoted(t *testing.T) {
 }
 
 func TestOwnershipHandedOverThenLeave(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	alice := token(t, s.app, hearthtest.Alice)
 	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
@@ -60,6 +62,7 @@ func TestOwnershipHandedOverThenLeave(t *testing.T) {
 // Deleting the group is how a last owner ends it: the cascade removes the
 // last owner's membership with everything else.
 func TestLastOwnerDeletesGroup(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	res := s.do(t, http.MethodDelete, "/api/collections/groups/records/"+hearthtest.Climbers, token(t, s.app, hearthtest.Alice), nil)
 	if res.Status != http.StatusNoContent {
@@ -86,6 +89,7 @@ func TestLastOwnerDeletesGroup(t *testing.T) {
 // longer an owner), and the group keeps an owner. Repeated, since one round could
 // pass by luck of scheduling.
 func TestConcurrentMutualDemotionKeepsAnOwner(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
 	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
@@ -130,6 +134,7 @@ func TestConcurrentMutualDemotionKeepsAnOwner(t *testing.T) {
 // future events, and their place goes to the waitlist; RSVPs to past
 // events stay as history.
 func TestLeavingRemovesFutureRSVPs(t *testing.T) {
+	t.Parallel()
 	for _, by := range []string{"leave", "removal"} {
 		t.Run(by, func(t *testing.T) {
 			s := newServer(t)
@@ -190,6 +195,7 @@ func pastEventWithRSVP(t *testing.T, app core.App, user string) string {
 // An account whose owner is a group's last owner cannot be deleted until
 // the group is handed over or deleted.
 func TestLastOwnerAccountDeletion(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
 	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
@@ -207,6 +213,7 @@ func TestLastOwnerAccountDeletion(t *testing.T) {
 // A creator who handed their group over can delete their account: the group
 // stays with its new owner and forgets its creator.
 func TestCreatorDeletesAccountAfterHandover(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
 	setFields(t, s.app, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})

@@ -13,6 +13,7 @@ import (
 const messagesPath = "/api/collections/messages/records/"
 
 func TestCanEditMessage(t *testing.T) {
+	t.Parallel()
 	posted := time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		after time.Duration
@@ -31,6 +32,7 @@ func TestCanEditMessage(t *testing.T) {
 }
 
 func TestMessageEditWindow(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	msg := hearthtest.ClimbMessage
 	posted := record(t, s.app, collections.Messages, msg).GetDateTime("created").Time()
@@ -62,6 +64,7 @@ func TestMessageEditWindow(t *testing.T) {
 }
 
 func TestMessageDeleteAfterWindow(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	posted := record(t, s.app, collections.Messages, hearthtest.ClimbMessage).GetDateTime("created").Time()
 	hearthtest.SetNow(t, s.app, func() time.Time { return posted.Add(time.Hour) })
@@ -81,6 +84,7 @@ func TestMessageDeleteAfterWindow(t *testing.T) {
 }
 
 func TestMessageNeedsContent(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	res := s.do(t, http.MethodPost, "/api/collections/messages/records", token(t, s.app, hearthtest.Carol), map[string]string{"group": hearthtest.Climbers, "body": "   "})
 	if res.Status != 400 || res.fieldCode("body") != "validation_required" {

@@ -19,6 +19,7 @@ import (
 // code: Alice sees Bob (they share Climbers), Bob also belongs to Chess, and
 // a filter through Bob's memberships asked about Chess's invite code.
 func TestQueryOracleIsRefused(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	if _, err := collections.AddMember(s.app, hearthtest.Chess, hearthtest.Bob, collections.RoleMember); err != nil {
 		t.Fatal(err)
@@ -54,6 +55,7 @@ func TestQueryOracleIsRefused(t *testing.T) {
 }
 
 func TestQueryPaths(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	carol := token(t, s.app, hearthtest.Carol)
 	root := hearthtest.SuperuserToken(t, s.app)
@@ -131,6 +133,7 @@ func TestQueryPaths(t *testing.T) {
 // A typo in a Spec would silently refuse a path the app needs: every
 // declared path must resolve in PocketBase, in a filter and in a sort.
 func TestDeclaredQueryPathsResolve(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	alice := token(t, s.app, hearthtest.Alice)
 	n := 0
@@ -153,6 +156,7 @@ func TestDeclaredQueryPathsResolve(t *testing.T) {
 // Every collection of the schema that is not PocketBase's own has a spec,
 // so none falls back to the default policy by omission.
 func TestEveryCollectionHasASpec(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	if got := len(schemaCollections(t, app)); got != 7 {
 		t.Fatalf("%d Crews collections, want 7", got)
@@ -182,6 +186,7 @@ func schemaCollections(t *testing.T, app core.App) []*core.Collection {
 // A collection an admin adds in the dashboard has no spec: its own fields
 // are filterable, paths into other collections are not.
 func TestUndeclaredCollectionAllowsOwnFields(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	groups, err := s.app.FindCollectionByNameOrId(collections.Groups)
 	if err != nil {
@@ -208,6 +213,7 @@ func TestUndeclaredCollectionAllowsOwnFields(t *testing.T) {
 // A realtime subscription's filter is the same question as a list's, asked
 // of every change: the same paths are refused when subscribing.
 func TestRealtimeFilterPaths(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	carol := token(t, s.app, hearthtest.Carol)
 	clientID := realtimeClient(t, s.url)
@@ -284,6 +290,7 @@ func realtimeClient(t *testing.T, base string) string {
 // docs/access-rules.md lists every collection's paths for app developers;
 // it must say what the specs say.
 func TestAccessRulesDocListsQueryPaths(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../docs/access-rules.md")
 	if err != nil {
 		t.Fatal(err)

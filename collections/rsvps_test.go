@@ -47,6 +47,7 @@ func checkCounts(t *testing.T, app core.App, event string, going, waitlisted int
 // ClimbEvent: capacity 2, Carol going. Bob takes the last place; Alice is
 // waitlisted; Carol cancels and Alice goes.
 func TestWaitlistFlow(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ev := hearthtest.ClimbEvent
 	checkCounts(t, s.app, ev, 1, 0)
@@ -79,6 +80,7 @@ func TestWaitlistFlow(t *testing.T) {
 }
 
 func TestGoingChangedToMaybePromotes(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ev := hearthtest.ClimbEvent
 	s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Bob), map[string]string{"event": ev, "status": "going"})
@@ -102,6 +104,7 @@ func TestGoingChangedToMaybePromotes(t *testing.T) {
 }
 
 func TestClientCannotSetWaitlisted(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ev := hearthtest.ClimbEvent
 	res := s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Bob), map[string]string{"event": ev, "status": "waitlisted"})
@@ -130,6 +133,7 @@ func TestClientCannotSetWaitlisted(t *testing.T) {
 // A waitlisted person asking for going again, or echoing their record back,
 // keeps their place in the line; answering maybe leaves it.
 func TestWaitlistPlaceIsKept(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ev := hearthtest.ClimbEvent
 	s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Bob), map[string]string{"event": ev, "status": "going"})
@@ -166,6 +170,7 @@ func TestWaitlistPlaceIsKept(t *testing.T) {
 }
 
 func TestCapacityChanges(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ev := hearthtest.ClimbEvent
 	ids, tokens := newUsers(t, s.app, "climber", 5)
@@ -209,6 +214,7 @@ func TestCapacityChanges(t *testing.T) {
 // going_count is recounted inside every write, so an event saved from a
 // copy read before RSVPs changed does not write an old count back.
 func TestGoingCountIsRecountedOnStaleWrite(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	stale := record(t, app, collections.Events, hearthtest.ClimbEvent)
 	if _, err := app.FindRecordById(collections.RSVPs, hearthtest.CarolRSVP); err != nil {
@@ -229,6 +235,7 @@ func TestGoingCountIsRecountedOnStaleWrite(t *testing.T) {
 // The API rule admits only members; the hook checks again inside the
 // write, and holds for Go and dashboard writes too.
 func TestRSVPNeedsMembership(t *testing.T) {
+	t.Parallel()
 	app := hearthtest.NewApp(t)
 	col, err := app.FindCachedCollectionByNameOrId(collections.RSVPs)
 	if err != nil {
@@ -247,6 +254,7 @@ func TestRSVPNeedsMembership(t *testing.T) {
 // wait, going_count is ten. Then five of those going cancel at once: the
 // five who waited longest go.
 func TestConcurrentRSVPsFillCapacityThenPromote(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	evRec := setFields(t, s.app, collections.Events, hearthtest.ClimbEvent, map[string]any{"capacity": 10})
 	ev := evRec.Id

@@ -73,6 +73,7 @@ func bobJoinsChess(t testing.TB, app core.App) {
 }
 
 func TestRuleDetails(t *testing.T) {
+	t.Parallel()
 	tk := newTokens(t)
 	probe := hearthtest.NewApp(t)
 	mAlice := "/api/collections/memberships/records/" + hearthtest.MembershipID(t, probe, hearthtest.Climbers, hearthtest.Alice)

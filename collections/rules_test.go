@@ -184,6 +184,7 @@ func deniedStatus(collection string, a action) int {
 // TestRuleMatrix runs every collection x action x actor of item 5 against
 // the real API, asserting allowed and denied outcomes alike.
 func TestRuleMatrix(t *testing.T) {
+	t.Parallel()
 	tk := newTokens(t)
 	probe := hearthtest.NewApp(t)
 	cells := 0

@@ -14,6 +14,7 @@ import (
 // (realtime broadcasts, other plugins) must get the app back, not the
 // closed transaction: they query through it.
 func TestAfterSuccessHooksGetTheApp(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	var mu sync.Mutex
 	seen := map[string]int{}
