@@ -236,7 +236,7 @@ type expansion struct {
 // report them.
 func (s *pageState) expandGroup(g string, x *expansion) error {
 	for _, name := range s.wanted {
-		ids, err := groupRecordIDs(s.app, name, g)
+		ids, err := collections.GroupRecordIDs(s.app, name, g)
 		if err != nil {
 			return fmt.Errorf("sync: records of group %s in %s: %w", g, name, err)
 		}
@@ -270,27 +270,6 @@ func (s *pageState) expandGroup(g string, x *expansion) error {
 		}
 	}
 	return nil
-}
-
-// groupRecordIDs lists the ids of the records of collection that belong to
-// group g now.
-func groupRecordIDs(app core.App, collection, g string) ([]string, error) {
-	var ids []string
-	var q *dbx.SelectQuery
-	switch collection {
-	case collections.Groups:
-		q = app.DB().Select("id").From(collections.Groups).Where(dbx.HashExp{"id": g})
-	case collections.Users:
-		q = app.DB().Select("user").From(collections.Memberships).Where(dbx.HashExp{"group": g})
-	case collections.RSVPs:
-		q = app.DB().Select("r.id").From(collections.RSVPs+" r").
-			InnerJoin(collections.Events+" e", dbx.NewExp("[[e.id]] = [[r.event]]")).
-			Where(dbx.HashExp{"e.group": g})
-	default:
-		q = app.DB().Select("id").From(collection).Where(dbx.HashExp{"group": g})
-	}
-	err := q.Column(&ids)
-	return ids, err
 }
 
 // idChunk bounds the ids bound in one query, far below SQLite's limit on

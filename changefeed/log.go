@@ -12,17 +12,10 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// Synced lists the collections the feed covers, in the order in which the
-// records of one group are reported when a membership change expands to
-// the whole group.
-var Synced = []string{
-	collections.Groups,
-	collections.Users,
-	collections.Memberships,
-	collections.Events,
-	collections.RSVPs,
-	collections.Messages,
-}
+// Synced lists the collections the feed covers (those whose spec says
+// Synced), in the order in which the records of one group are reported
+// when a membership change expands to the whole group.
+var Synced = collections.Synced()
 
 // The log's tables, created by pb_migrations/1764115300_changelog.go.
 const (
@@ -86,15 +79,19 @@ func appendChange(app core.App, record *core.Record, op string, groups []string)
 	if err := insertRow(app, collection, record.Id, op, groups, member); err != nil {
 		return err
 	}
-	// An event moved to another group (a superuser repair; clients cannot)
-	// moves its RSVPs with it: log them too, so members of both groups learn.
-	if collection == collections.Events && op == opUpdate && record.GetString("group") != record.Original().GetString("group") {
+	// A record moved to another group (a superuser moving an event;
+	// clients cannot) moves the records scoped through it (its RSVPs):
+	// log them too, so members of both groups learn.
+	if op != opUpdate || len(groups) < 2 {
+		return nil
+	}
+	for _, child := range collections.Children(collection) {
 		var ids []string
-		if err := app.DB().Select("id").From(collections.RSVPs).Where(dbx.HashExp{"event": record.Id}).Column(&ids); err != nil {
-			return fmt.Errorf("change log: rsvps of moved event %s: %w", record.Id, err)
+		if err := app.DB().Select("id").From(child.Name).Where(dbx.HashExp{child.Scope.Field: record.Id}).Column(&ids); err != nil {
+			return fmt.Errorf("change log: %s of moved %s %s: %w", child.Name, collection, record.Id, err)
 		}
 		for _, id := range ids {
-			if err := insertRow(app, collections.RSVPs, id, opUpdate, groups, ""); err != nil {
+			if err := insertRow(app, child.Name, id, opUpdate, groups, ""); err != nil {
 				return err
 			}
 		}
@@ -117,57 +114,22 @@ func insertRow(app core.App, collection, id, op string, groups []string, member 
 	return nil
 }
 
-// groupsOf returns the groups whose members may see record: the group
-// itself, the group field (old and new value on update), an RSVP's event's
-// group, or a user's groups at the time of the write.
+// groupsOf returns the groups whose members may see record
+// (collections.GroupsOf). A record scoped through a parent that is gone
+// already (an RSVP deleted in the cascade of a deletion that removed its
+// event first) takes the groups of the parent's last log entry.
 func groupsOf(app core.App, record *core.Record) ([]string, error) {
-	switch record.Collection().Name {
-	case collections.Groups:
-		return []string{record.Id}, nil
-	case collections.Users:
-		var groups []string
-		err := app.DB().Select("group").From(collections.Memberships).
-			Where(dbx.HashExp{"user": record.Id}).OrderBy("group").Column(&groups)
+	groups, err := collections.GroupsOf(app, record)
+	var gone *collections.ParentGoneError
+	if !errors.As(err, &gone) {
 		return groups, err
-	case collections.RSVPs:
-		g, err := eventGroup(app, record.GetString("event"))
-		if err != nil {
-			return nil, err
-		}
-		return nonEmpty(g), nil
-	default:
-		groups := nonEmpty(record.GetString("group"))
-		if old := record.Original().GetString("group"); !record.IsNew() && old != "" && old != record.GetString("group") {
-			groups = append(groups, old)
-		}
-		return groups, nil
 	}
-}
-
-// eventGroup finds the group of an event. The event may be gone already
-// (an RSVP deleted in the cascade of a deletion that removed its event
-// first); its last log entry still names the group.
-func eventGroup(app core.App, event string) (string, error) {
-	var group string
-	err := app.DB().Select("group").From(collections.Events).Where(dbx.HashExp{"id": event}).Row(&group)
-	if err == nil {
-		return group, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return "", err
-	}
+	var logged string
 	err = app.DB().Select("groups").From(changesTable).
-		Where(dbx.HashExp{"collection": collections.Events, "record": event}).
-		OrderBy("seq DESC").Limit(1).Row(&group)
+		Where(dbx.HashExp{"collection": gone.Collection, "record": gone.ID}).
+		OrderBy("seq DESC").Limit(1).Row(&logged)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return nil, nil
 	}
-	return group, err
-}
-
-func nonEmpty(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return []string{s}
+	return splitGroups(logged), err
 }

@@ -13,8 +13,10 @@ import (
 )
 
 var eventsSpec = declare(Spec{
-	Name:  Events,
-	Query: []string{"id", "group", "title", "description", "starts_at", "ends_at", "place", "capacity", "going_count", "created_by", "created", "updated", "group.name"},
+	Name:   Events,
+	Scope:  Scope{Field: "group"},
+	Synced: true,
+	Query:  []string{"id", "group", "title", "description", "starts_at", "ends_at", "place", "capacity", "going_count", "created_by", "created", "updated", "group.name"},
 })
 
 // Event wraps an events record.

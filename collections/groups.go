@@ -10,8 +10,10 @@ import (
 )
 
 var groupsSpec = declare(Spec{
-	Name:  Groups,
-	Query: []string{"id", "name", "description", "created_by", "created", "updated"},
+	Name:   Groups,
+	Scope:  Scope{Self: true},
+	Synced: true,
+	Query:  []string{"id", "name", "description", "created_by", "created", "updated"},
 })
 
 // Group wraps a groups record.

@@ -12,6 +12,7 @@ import (
 
 var invitesSpec = declare(Spec{
 	Name:  Invites,
+	Scope: Scope{Field: "group"},
 	Query: []string{"id", "group", "code", "expires", "max_uses", "uses", "created_by", "created", "updated"},
 })
 

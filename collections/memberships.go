@@ -11,8 +11,10 @@ import (
 )
 
 var membershipsSpec = declare(Spec{
-	Name:  Memberships,
-	Query: []string{"id", "group", "user", "role", "created", "updated", "group.name", "user.name"},
+	Name:   Memberships,
+	Scope:  Scope{Field: "group"},
+	Synced: true,
+	Query:  []string{"id", "group", "user", "role", "created", "updated", "group.name", "user.name"},
 })
 
 // Membership wraps a memberships record.

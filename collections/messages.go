@@ -9,8 +9,10 @@ import (
 )
 
 var messagesSpec = declare(Spec{
-	Name:  Messages,
-	Query: []string{"id", "group", "author", "body", "created", "updated"},
+	Name:   Messages,
+	Scope:  Scope{Field: "group"},
+	Synced: true,
+	Query:  []string{"id", "group", "author", "body", "created", "updated"},
 })
 
 // EditWindow is how long after posting the author may edit a message.

@@ -11,6 +11,11 @@ const (
 	Messages    = "messages"
 )
 
+// Names lists the Crews collections in the order their records are
+// reported together (a group, its people, their memberships, then the
+// group's content, parents before children).
+var Names = []string{Groups, Users, Memberships, Invites, Events, RSVPs, Messages}
+
 // Membership roles.
 const (
 	RoleOwner  = "owner"

@@ -15,8 +15,10 @@ import (
 )
 
 var rsvpsSpec = declare(Spec{
-	Name:  RSVPs,
-	Query: []string{"id", "event", "user", "status", "created", "updated", "event.group", "event.title", "event.starts_at", "user.name"},
+	Name:   RSVPs,
+	Scope:  Scope{Field: "event", Parent: Events},
+	Synced: true,
+	Query:  []string{"id", "event", "user", "status", "created", "updated", "event.group", "event.title", "event.starts_at", "user.name"},
 })
 
 // RSVP wraps an rsvps record.

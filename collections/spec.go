@@ -7,6 +7,12 @@ type Spec struct {
 	// Name is the collection's name in the schema.
 	Name string
 
+	// Scope is how a record belongs to groups (scope.go).
+	Scope Scope
+
+	// Synced collections are in the offline sync's change log (changefeed).
+	Synced bool
+
 	// Query lists the field paths that clients other than superusers may
 	// name in a list request's filter and sort and in a realtime
 	// subscription's filter (queries.go). A path is either a field of the
@@ -31,6 +37,17 @@ func declare(s Spec) *Spec {
 	}
 	specs[s.Name] = &s
 	return &s
+}
+
+// Synced returns the names of the synced collections, in Names order.
+func Synced() []string {
+	var out []string
+	for _, name := range Names {
+		if s := specs[name]; s != nil && s.Synced {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // SpecOf returns the declared spec of the named collection, or nil for

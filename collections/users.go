@@ -8,8 +8,10 @@ import (
 )
 
 var usersSpec = declare(Spec{
-	Name:  Users,
-	Query: []string{"id", "name", "created", "updated"},
+	Name:   Users,
+	Scope:  Scope{Members: true},
+	Synced: true,
+	Query:  []string{"id", "name", "created", "updated"},
 })
 
 func registerUsers(app core.App) {
