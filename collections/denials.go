@@ -1,29 +1,20 @@
 package collections
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
-	validation "github.com/pocketbase/ozzo-validation/v4"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
 )
 
-// scopeField is the relation each collection's create rule is checked
-// against: the caller must be a member (or owner/admin) of what it names.
-var scopeField = map[string]string{
-	Invites:  "group",
-	Events:   "group",
-	Messages: "group",
-	RSVPs:    "event",
-}
-
-// registerCreateDenials names the scope field when a create rule refuses a
-// request. PocketBase answers a failed create rule with a bare 400, before
-// it validates the body, so an unknown group id and a group the caller does
+// registerCreateDenials names the scope field (the spec's Scope.Field: the
+// group, or an RSVP's event) when a create rule refuses a request.
+// PocketBase answers a failed create rule with a bare 400, before it
+// validates the body, so an unknown group id and a group the caller does
 // not belong to would both come back without a field. The answer is the
 // same for both cases on purpose: telling them apart would let a client
 // probe which ids exist.
@@ -34,16 +25,28 @@ func registerCreateDenials(app core.App) {
 			if err == nil || e.Request.Method != http.MethodPost || !strings.HasSuffix(e.Request.URL.Path, "/records") {
 				return err
 			}
-			field, ok := scopeField[e.Request.PathValue("collection")]
-			var apiErr *router.ApiError
-			if !ok || !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest ||
-				len(apiErr.Data) > 0 || !strings.HasPrefix(fmt.Sprint(apiErr.RawData()), "create rule failure") {
+			spec := SpecOf(e.Request.PathValue("collection"))
+			if spec == nil || spec.Scope.Field == "" || !isCreateRuleFailure(err) {
 				return err
 			}
-			return apis.NewBadRequestError("Failed to create record: not allowed.", validation.Errors{
-				field: validation.NewError("validation_not_allowed", fmt.Sprintf("No %s with this id that you may add to.", field)),
-			})
+			return apiError(&Error{Code: EINVALID, Message: "Failed to create record: not allowed.", Fields: map[string]FieldError{
+				spec.Scope.Field: {"validation_not_allowed", fmt.Sprintf("No %s with this id that you may add to.", spec.Scope.Field)},
+			}})
 		})
 		return se.Next()
 	})
+}
+
+// isCreateRuleFailure recognises PocketBase's refusal by a create rule by
+// its shape, not its text: a 400 without field data whose cause is the
+// rule query finding no row (apis/record_crud.go runs the rule as
+// SELECT ... LIMIT 1 and reports sql.ErrNoRows). Every other refusal of a
+// create either names fields or has another cause.
+func isCreateRuleFailure(err error) bool {
+	var apiErr *router.ApiError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest || len(apiErr.Data) > 0 {
+		return false
+	}
+	cause, ok := apiErr.RawData().(error)
+	return ok && errors.Is(cause, sql.ErrNoRows)
 }

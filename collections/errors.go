@@ -1,16 +1,20 @@
 package collections
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/tools/router"
 )
 
 // Domain error codes, after WTF Dial: the domain says what went wrong, and
-// only errors.go says which HTTP status that is.
+// only this file says which HTTP status that is.
 const (
 	EINVALID      = "invalid"      // the request breaks a rule; 400
 	EUNAUTHORIZED = "unauthorized" // nobody is signed in; 401
@@ -19,22 +23,31 @@ const (
 	ECONFLICT     = "conflict"     // the state changed under the request; 409
 )
 
-// Error is a domain error: a code, a message for people, and optionally the
-// request field at fault with a machine-readable field code (the
-// "validation_*" codes PocketBase clients already handle).
+// Error is a domain error: a code, a message for people, and the request
+// fields at fault, each with the machine-readable code clients switch on
+// (the "validation_*" codes PocketBase clients already handle). Err is the
+// cause, if any: a not-found error wraps sql.ErrNoRows.
 type Error struct {
-	Code      string
-	Message   string
-	Field     string
-	FieldCode string
+	Code    string
+	Message string
+	Fields  map[string]FieldError
+	Err     error
+}
+
+// FieldError is one request field's fault.
+type FieldError struct {
+	Code    string
+	Message string
 }
 
 func (e *Error) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.Message)
+	if len(e.Fields) == 0 {
+		return fmt.Sprintf("%s: %s", e.Code, e.Message)
 	}
-	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	return fmt.Sprintf("%s: %s: %s", e.Code, strings.Join(slices.Sorted(maps.Keys(e.Fields)), ", "), e.Message)
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 // As lets errors.As find a *router.ApiError in a domain error, so PocketBase
 // (the record API, the router's error handler) answers with the status and
@@ -62,10 +75,18 @@ func (e *Error) apiError() *router.ApiError {
 		status = http.StatusInternalServerError
 	}
 	var data any
-	if e.Field != "" {
-		data = validation.Errors{e.Field: validation.NewError(e.FieldCode, e.Message)}
+	if len(e.Fields) > 0 {
+		data = e.validationErrors()
 	}
 	return router.NewApiError(status, e.Message, data)
+}
+
+func (e *Error) validationErrors() validation.Errors {
+	errs := validation.Errors{}
+	for field, f := range e.Fields {
+		errs[field] = validation.NewError(f.Code, f.Message)
+	}
+	return errs
 }
 
 // Errorf returns a domain error with code and a formatted message.
@@ -76,7 +97,28 @@ func Errorf(code, format string, args ...any) *Error {
 // fieldError returns an EINVALID error naming field, with the field code
 // clients switch on.
 func fieldError(field, fieldCode, message string) *Error {
-	return &Error{Code: EINVALID, Message: message, Field: field, FieldCode: fieldCode}
+	return &Error{Code: EINVALID, Message: message, Fields: map[string]FieldError{field: {fieldCode, message}}}
+}
+
+// invalid returns an EINVALID error with message for the whole request and
+// the faults of fields, or nil when fields is empty.
+func invalid(message string, fields map[string]FieldError) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	return &Error{Code: EINVALID, Message: message, Fields: fields}
+}
+
+// notFound is the package's one not-found error: ENOTFOUND for the edge,
+// wrapping err (sql.ErrNoRows) for callers that test it with IsNotFound.
+func notFound(err error, format string, args ...any) *Error {
+	return &Error{Code: ENOTFOUND, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// IsNotFound reports whether err says that something does not exist: a
+// domain ENOTFOUND or a store's sql.ErrNoRows.
+func IsNotFound(err error) bool {
+	return ErrorCode(err) == ENOTFOUND || errors.Is(err, sql.ErrNoRows)
 }
 
 // ErrorCode returns the domain code of err, or "" when err is not a domain
@@ -89,8 +131,9 @@ func ErrorCode(err error) string {
 	return ""
 }
 
-// apiError maps err to the HTTP error a handler returns: domain errors by
-// their code, anything else as a 500 that does not leak its text.
+// apiError maps err to the HTTP error a handler or request hook returns:
+// domain errors by their code, PocketBase's own API errors as they are,
+// anything else as a 500 that does not leak its text.
 func apiError(err error) *router.ApiError {
 	var e *Error
 	if errors.As(err, &e) {
@@ -101,4 +144,24 @@ func apiError(err error) *router.ApiError {
 		return apiErr
 	}
 	return router.NewInternalServerError("", err)
+}
+
+// mergeValidation adds the field faults of own to the field validators'
+// error err, so that a client sees every invalid field in one response.
+func mergeValidation(err error, own *Error) error {
+	if own == nil {
+		return err
+	}
+	if err == nil {
+		return own.validationErrors()
+	}
+	if errs, ok := err.(validation.Errors); ok {
+		for k, v := range own.validationErrors() {
+			if _, taken := errs[k]; !taken {
+				errs[k] = v
+			}
+		}
+		return errs
+	}
+	return err
 }

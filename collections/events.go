@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/pocketbase/dbx"
-	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
@@ -48,6 +47,9 @@ func IsFull(capacity, going int) bool {
 
 func findEvent(app core.App, id string) (*Event, error) {
 	r, err := app.FindRecordById(Events, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(err, "No event %s.", id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("event %s: %w", id, err)
 	}
@@ -72,7 +74,7 @@ func countGoing(app core.App, event string) (int, error) {
 // (its RSVPs are being deleted with it) needs nothing.
 func refreshEvent(ctx context.Context, app core.App, event string) error {
 	ev, err := findEvent(app, event)
-	if errors.Is(err, sql.ErrNoRows) {
+	if IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
@@ -109,9 +111,9 @@ func recount(ctx context.Context, app core.App, ev *Event) error {
 }
 
 // validateEventDates refuses an event that ends before it starts.
-func validateEventDates(ev *Event) validation.Errors {
+func validateEventDates(ev *Event) *Error {
 	if !ev.EndsAt().IsZero() && ev.EndsAt().Before(ev.StartsAt()) {
-		return validation.Errors{"ends_at": validation.NewError("validation_ends_before_start", "ends_at cannot be before starts_at.")}
+		return fieldError("ends_at", "validation_ends_before_start", "ends_at cannot be before starts_at.")
 	}
 	return nil
 }
@@ -145,24 +147,4 @@ func registerEvents(app core.App) {
 			return e.Next()
 		})
 	})
-}
-
-// mergeValidation adds own to the field validators' error err, so that a
-// client sees every invalid field in one response.
-func mergeValidation(err error, own validation.Errors) error {
-	if len(own) == 0 {
-		return err
-	}
-	if err == nil {
-		return own
-	}
-	if errs, ok := err.(validation.Errors); ok {
-		for k, v := range own {
-			if _, taken := errs[k]; !taken {
-				errs[k] = v
-			}
-		}
-		return errs
-	}
-	return err
 }

@@ -1,11 +1,8 @@
 package collections
 
 import (
-	"database/sql"
-	"errors"
 	"fmt"
 
-	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -32,7 +29,7 @@ func (g *Group) CreatedBy() string { return g.GetString("created_by") }
 // group's memberships: PocketBase deletes the row before its references.
 func groupExists(app core.App, group string) (bool, error) {
 	_, err := app.FindRecordById(Groups, group)
-	if errors.Is(err, sql.ErrNoRows) {
+	if IsNotFound(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -48,7 +45,7 @@ func registerGroups(app core.App) {
 	app.OnRecordCreate(Groups).BindFunc(func(e *core.RecordEvent) error {
 		creator := e.Record.GetString("created_by")
 		if creator == "" {
-			return validation.Errors{"created_by": validation.NewError("validation_required", "A group needs a creator, who becomes its first owner.")}
+			return fieldError("created_by", "validation_required", "A group needs a creator, who becomes its first owner.")
 		}
 		return inTx(e, func(txApp core.App) error {
 			if err := e.Next(); err != nil {

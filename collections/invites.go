@@ -47,8 +47,8 @@ func findInviteByCode(app core.App, code string) (*Invite, error) {
 	inv := &Invite{}
 	err := app.RecordQuery(Invites).AndWhere(dbx.HashExp{"code": code}).Limit(1).One(inv)
 	if err != nil {
-		if isNoRows(err) {
-			return nil, Errorf(ENOTFOUND, "No invite has this code.")
+		if IsNotFound(err) {
+			return nil, notFound(err, "No invite has this code.")
 		}
 		return nil, fmt.Errorf("find invite: %w", err)
 	}

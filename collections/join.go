@@ -34,7 +34,7 @@ func Join(app core.App, code, user string, at time.Time) (*Membership, error) {
 	if err == nil {
 		return m, nil
 	}
-	if !isNoRows(err) {
+	if !IsNotFound(err) {
 		return nil, err
 	}
 	if err := CheckInviteUsable(inv, at); err != nil {

@@ -49,14 +49,17 @@ func AddMember(app core.App, group, user, role string) (*Membership, error) {
 	return m, nil
 }
 
-// FindMembership returns user's membership of group, or an error wrapping
-// sql.ErrNoRows when there is none.
+// FindMembership returns user's membership of group, or a not-found error
+// (IsNotFound) when there is none.
 func FindMembership(app core.App, group, user string) (*Membership, error) {
 	m := &Membership{}
 	err := app.RecordQuery(Memberships).
 		AndWhere(dbx.HashExp{"group": group, "user": user}).
 		Limit(1).
 		One(m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(err, "%s is not a member of group %s.", user, group)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("membership of %s in %s: %w", user, group, err)
 	}
@@ -67,6 +70,9 @@ func FindMembership(app core.App, group, user string) (*Membership, error) {
 // that is changing it loaded it before its transaction began.
 func findMembershipByID(app core.App, id string) (*Membership, error) {
 	r, err := app.FindRecordById(Memberships, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(err, "No membership %s.", id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("membership %s: %w", id, err)
 	}
@@ -145,7 +151,7 @@ func registerMemberships(app core.App, now func() time.Time) {
 	app.OnRecordDelete(Memberships).BindFunc(func(e *core.RecordEvent) error {
 		return inTx(e, func(txApp core.App) error {
 			stored, err := findMembershipByID(txApp, e.Record.Id)
-			if errors.Is(err, sql.ErrNoRows) {
+			if IsNotFound(err) {
 				return e.Next()
 			}
 			if err != nil {

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -42,9 +41,9 @@ func CanEditMessage(created, at time.Time) bool {
 
 // validateMessageContent refuses a message with neither a body nor an
 // attachment.
-func validateMessageContent(m *Message) validation.Errors {
+func validateMessageContent(m *Message) *Error {
 	if strings.TrimSpace(m.Body()) == "" && !hasFiles(m.GetRaw("attachments")) {
-		return validation.Errors{"body": validation.NewError("validation_required", "A message needs a body or an attachment.")}
+		return fieldError("body", "validation_required", "A message needs a body or an attachment.")
 	}
 	return nil
 }

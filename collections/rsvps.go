@@ -2,14 +2,10 @@ package collections
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/pocketbase/dbx"
-	validation "github.com/pocketbase/ozzo-validation/v4"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
@@ -101,7 +97,7 @@ func promoteWaitlist(ctx context.Context, app core.App, ev *Event, going int) (i
 // inside the write's transaction closes the gap in which the person left.
 func CheckCanRSVP(app core.App, ev *Event, user string) error {
 	_, err := FindMembership(app, ev.Group(), user)
-	if errors.Is(err, sql.ErrNoRows) {
+	if IsNotFound(err) {
 		return Errorf(EFORBIDDEN, "Only members of the event's group can answer it.")
 	}
 	return err
@@ -117,10 +113,9 @@ func refuseWaitlisted(e *core.RecordRequestEvent) error {
 	if !e.Record.IsNew() && e.Record.Original().GetString("status") == StatusWaitlisted {
 		return e.Next()
 	}
-	return apis.NewBadRequestError("Failed to save the RSVP: waitlisted is set by the server.", validation.Errors{
-		"status": validation.NewError("validation_server_managed",
-			`status "waitlisted" is set by the server: ask for "going", and you are waitlisted while the event is full.`),
-	})
+	return apiError(&Error{Code: EINVALID, Message: "Failed to save the RSVP: waitlisted is set by the server.", Fields: map[string]FieldError{
+		"status": {"validation_server_managed", `status "waitlisted" is set by the server: ask for "going", and you are waitlisted while the event is full.`},
+	}})
 }
 
 func registerRSVPs(app core.App, now func() time.Time) {
@@ -131,7 +126,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 		return inTx(e, func(txApp core.App) error {
 			r := wrapRSVP(e.Record)
 			ev, err := findEvent(txApp, r.Event())
-			if errors.Is(err, sql.ErrNoRows) || r.User() == "" {
+			if IsNotFound(err) || r.User() == "" {
 				return e.Next() // validation names the missing event or user
 			}
 			if err != nil {

@@ -2,8 +2,6 @@ package collections
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -46,8 +44,4 @@ func isDerived(ctx context.Context) bool {
 // as the strings they are.
 func dbTime(t time.Time) string {
 	return t.UTC().Format(types.DefaultDateLayout)
-}
-
-func isNoRows(err error) bool {
-	return errors.Is(err, sql.ErrNoRows)
 }
