@@ -12,10 +12,13 @@ import (
 )
 
 var eventsSpec = declare(Spec{
-	Name:   Events,
-	Scope:  Scope{Field: "group"},
-	Synced: true,
-	Query:  []string{"id", "group", "title", "description", "starts_at", "ends_at", "place", "capacity", "going_count", "created_by", "created", "updated", "group.name"},
+	Name:          Events,
+	Scope:         Scope{Field: "group"},
+	Synced:        true,
+	Owner:         "created_by",
+	ServerManaged: []string{"going_count", "created_by"},
+	Fixed:         []string{"group"},
+	Query:         []string{"id", "group", "title", "description", "starts_at", "ends_at", "place", "capacity", "going_count", "created_by", "created", "updated", "group.name"},
 })
 
 // Event wraps an events record.

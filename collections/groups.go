@@ -7,10 +7,12 @@ import (
 )
 
 var groupsSpec = declare(Spec{
-	Name:   Groups,
-	Scope:  Scope{Self: true},
-	Synced: true,
-	Query:  []string{"id", "name", "description", "created_by", "created", "updated"},
+	Name:          Groups,
+	Scope:         Scope{Self: true},
+	Synced:        true,
+	Owner:         "created_by",
+	ServerManaged: []string{"created_by"},
+	Query:         []string{"id", "name", "description", "created_by", "created", "updated"},
 })
 
 // Group wraps a groups record.

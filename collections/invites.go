@@ -11,9 +11,12 @@ import (
 )
 
 var invitesSpec = declare(Spec{
-	Name:  Invites,
-	Scope: Scope{Field: "group"},
-	Query: []string{"id", "group", "code", "expires", "max_uses", "uses", "created_by", "created", "updated"},
+	Name:          Invites,
+	Scope:         Scope{Field: "group"},
+	Owner:         "created_by",
+	ServerManaged: []string{"code", "uses", "created_by"},
+	Fixed:         []string{"group"},
+	Query:         []string{"id", "group", "code", "expires", "max_uses", "uses", "created_by", "created", "updated"},
 })
 
 // Invite wraps an invites record.

@@ -14,6 +14,7 @@ var membershipsSpec = declare(Spec{
 	Name:   Memberships,
 	Scope:  Scope{Field: "group"},
 	Synced: true,
+	Fixed:  []string{"group", "user"},
 	Query:  []string{"id", "group", "user", "role", "created", "updated", "group.name", "user.name"},
 })
 

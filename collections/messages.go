@@ -8,10 +8,13 @@ import (
 )
 
 var messagesSpec = declare(Spec{
-	Name:   Messages,
-	Scope:  Scope{Field: "group"},
-	Synced: true,
-	Query:  []string{"id", "group", "author", "body", "created", "updated"},
+	Name:          Messages,
+	Scope:         Scope{Field: "group"},
+	Synced:        true,
+	Owner:         "author",
+	ServerManaged: []string{"author"},
+	Fixed:         []string{"group"},
+	Query:         []string{"id", "group", "author", "body", "created", "updated"},
 })
 
 // EditWindow is how long after posting the author may edit a message.

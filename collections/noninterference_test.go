@@ -85,6 +85,7 @@ const (
 var filterOps = []string{"=", "!=", ">", ">=", "<", "<=", "~", "!~", "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~"}
 
 func TestNoninterference(t *testing.T) {
+	t.Parallel()
 	a := newWorld(t, hiddenA)
 	b := newWorld(t, hiddenB)
 

@@ -11,10 +11,13 @@ import (
 )
 
 var rsvpsSpec = declare(Spec{
-	Name:   RSVPs,
-	Scope:  Scope{Field: "event", Parent: Events},
-	Synced: true,
-	Query:  []string{"id", "event", "user", "status", "created", "updated", "event.group", "event.title", "event.starts_at", "user.name"},
+	Name:          RSVPs,
+	Scope:         Scope{Field: "event", Parent: Events},
+	Synced:        true,
+	Owner:         "user",
+	ServerManaged: []string{"waitlisted_at"},
+	Fixed:         []string{"event", "user"},
+	Query:         []string{"id", "event", "user", "status", "created", "updated", "event.group", "event.title", "event.starts_at", "user.name"},
 })
 
 // RSVP wraps an rsvps record.

@@ -13,6 +13,18 @@ type Spec struct {
 	// Synced collections are in the offline sync's change log (changefeed).
 	Synced bool
 
+	// Owner is the field filled with the caller when a client creates a
+	// record without it (groups.created_by, messages.author); "" for none.
+	Owner string
+
+	// ServerManaged fields are set by the server only: a client request
+	// that sends one (in any modifier form) is refused with a 400 naming it.
+	ServerManaged []string
+
+	// Fixed fields cannot change after creation: moving a record to
+	// another group or user would bypass the rules that admitted it.
+	Fixed []string
+
 	// Query lists the field paths that clients other than superusers may
 	// name in a list request's filter and sort and in a realtime
 	// subscription's filter (queries.go). A path is either a field of the
