@@ -39,19 +39,19 @@ func TestEveryChangeOnceInOrder(t *testing.T) {
 	alice := newClient(hearthtest.Token(t, app, hearthtest.Alice))
 	alice.mustSync(t, srv, 1000)
 
-	ev := save(t, app, collections.Events, "newevent0000001", map[string]any{
+	ev := hearthtest.Save(t, app, collections.Events, "newevent0000001", map[string]any{
 		"group": hearthtest.Climbers, "title": "Crag day", "starts_at": "2030-01-01 10:00:00.000Z", "created_by": hearthtest.Bob,
 	})
-	save(t, app, collections.Messages, "newmessage00001", map[string]any{"group": hearthtest.Climbers, "author": hearthtest.Bob, "body": "hi"})
-	save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited"})
+	hearthtest.Save(t, app, collections.Messages, "newmessage00001", map[string]any{"group": hearthtest.Climbers, "author": hearthtest.Bob, "body": "hi"})
+	hearthtest.Save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited"})
 	remove(t, app, collections.RSVPs, hearthtest.CarolRSVP)
-	save(t, app, collections.Events, ev.Id, map[string]any{"title": "Crag day (moved)"})
-	save(t, app, collections.Users, hearthtest.Bob, map[string]any{"name": "Robert"})
+	hearthtest.Save(t, app, collections.Events, ev.Id, map[string]any{"title": "Crag day (moved)"})
+	hearthtest.Save(t, app, collections.Users, hearthtest.Bob, map[string]any{"name": "Robert"})
 	bobs := hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Bob)
-	save(t, app, collections.Memberships, bobs, map[string]any{"role": collections.RoleMember})
-	save(t, app, collections.Groups, hearthtest.Climbers, map[string]any{"name": "Climbers club"})
+	hearthtest.Save(t, app, collections.Memberships, bobs, map[string]any{"role": collections.RoleMember})
+	hearthtest.Save(t, app, collections.Groups, hearthtest.Climbers, map[string]any{"name": "Climbers club"})
 	// Chess is not Alice's: none of it may appear.
-	save(t, app, collections.Messages, hearthtest.ChessMessage, map[string]any{"body": "edited"})
+	hearthtest.Save(t, app, collections.Messages, hearthtest.ChessMessage, map[string]any{"body": "edited"})
 	remove(t, app, collections.Events, hearthtest.ChessEvent)
 
 	p, err := alice.syncOnce(srv, 1000)
@@ -122,7 +122,7 @@ func TestEmailVisibleOnlyToItsOwner(t *testing.T) {
 	app := hearthtest.NewApp(t)
 	srv := serve(t, app)
 	// Bob asks PocketBase to show his email: Hearth still hides it.
-	save(t, app, collections.Users, hearthtest.Bob, map[string]any{"emailVisibility": true})
+	hearthtest.Save(t, app, collections.Users, hearthtest.Bob, map[string]any{"emailVisibility": true})
 	alice := newClient(hearthtest.Token(t, app, hearthtest.Alice))
 	alice.mustSync(t, srv, 1000)
 	users := alice.store[collections.Users]

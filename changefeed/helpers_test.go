@@ -227,33 +227,6 @@ func head(t testing.TB, app core.App) int64 {
 	return seq
 }
 
-// save creates or updates a record of collection with data through app
-// (as the dashboard or Go code would).
-func save(t testing.TB, app core.App, collection, id string, data map[string]any) *core.Record {
-	t.Helper()
-	var r *core.Record
-	if id != "" {
-		if found, err := app.FindRecordById(collection, id); err == nil {
-			r = found
-		}
-	}
-	if r == nil {
-		col, err := app.FindCollectionByNameOrId(collection)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = core.NewRecord(col)
-		if id != "" {
-			r.Id = id
-		}
-	}
-	r.Load(data)
-	if err := app.Save(r); err != nil {
-		t.Fatalf("save %s/%s: %v", collection, id, err)
-	}
-	return r
-}
-
 func remove(t testing.TB, app core.App, collection, id string) {
 	t.Helper()
 	r, err := app.FindRecordById(collection, id)

@@ -20,8 +20,8 @@ func TestPruneKeepsLiveRecordsAndMovesTheHorizon(t *testing.T) {
 	alice.mustSync(t, srv, 1000)
 	stale := alice.cursor
 
-	save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited once"})
-	save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited twice"})
+	hearthtest.Save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited once"})
+	hearthtest.Save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited twice"})
 	remove(t, app, collections.Events, hearthtest.ClimbEvent)
 	last := head(t, app)
 
@@ -62,7 +62,7 @@ func TestPruneKeepsLiveRecordsAndMovesTheHorizon(t *testing.T) {
 	fresh.matchesListAPI(t, srv)
 
 	// The next window: a record changed since is carried over once.
-	save(t, app, collections.Groups, hearthtest.Climbers, map[string]any{"name": "Climbers!"})
+	hearthtest.Save(t, app, collections.Groups, hearthtest.Climbers, map[string]any{"name": "Climbers!"})
 	if _, err := changefeed.Prune(app, time.Hour, time.Now().Add(5*time.Hour)); err != nil {
 		t.Fatal(err)
 	}

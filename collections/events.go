@@ -141,7 +141,7 @@ func registerEvents(app core.App) {
 		if isDerived(e.Context) {
 			return e.Next()
 		}
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			ev := &Event{}
 			ev.SetProxyRecord(e.Record)
 			if err := recount(e.Context, txApp, ev); err != nil {

@@ -126,7 +126,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 	app.OnRecordUpdateRequest(RSVPs).BindFunc(refuseWaitlisted)
 
 	app.OnRecordCreate(RSVPs).BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			r := wrapRSVP(e.Record)
 			ev, err := findEvent(txApp, r.Event())
 			if IsNotFound(err) || r.User() == "" {
@@ -152,7 +152,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 		if isDerived(e.Context) {
 			return e.Next()
 		}
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			r := wrapRSVP(e.Record)
 			// The stored row, not the one the request loaded: a promotion
 			// may have changed it since.
@@ -176,7 +176,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 	})
 
 	app.OnRecordDelete(RSVPs).BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}
