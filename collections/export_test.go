@@ -13,3 +13,9 @@ func SetNow(t testing.TB, f func() time.Time) {
 	now = f
 	t.Cleanup(func() { now = prev })
 }
+
+// BodyLimits and BatchBodyLimit are the limits the body limit tests cross.
+var (
+	BodyLimits     = collectionBodyLimits
+	BatchBodyLimit = batchBodyLimit
+)

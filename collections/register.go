@@ -4,6 +4,8 @@ import "github.com/pocketbase/pocketbase/core"
 
 // Register binds every Crews hook and route to app.
 func Register(app core.App) {
+	registerBodyLimits(app)
+	registerBodyShape(app)
 	registerServerFields(app)
 	registerBodyTypes(app)
 	registerCreateDenials(app)
