@@ -6,8 +6,8 @@ import "github.com/pocketbase/pocketbase/core"
 func Register(app core.App) {
 	registerBodyLimits(app)
 	registerBodyShape(app)
+	registerBodyChecks(app)
 	registerServerFields(app)
-	registerBodyTypes(app)
 	registerCreateDenials(app)
 	registerUsers(app)
 	registerGroups(app)

@@ -2,10 +2,10 @@ package collections
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -41,19 +41,6 @@ var ownerField = map[string]string{
 }
 
 func registerServerFields(app core.App) {
-	for name, fields := range serverManaged {
-		app.OnRecordCreateRequest(name).BindFunc(func(e *core.RecordRequestEvent) error {
-			return refuseFields(e, fields, "is set by the server")
-		})
-		app.OnRecordUpdateRequest(name).BindFunc(func(e *core.RecordRequestEvent) error {
-			return refuseFields(e, fields, "is set by the server")
-		})
-	}
-	for name, fields := range immutable {
-		app.OnRecordUpdateRequest(name).BindFunc(func(e *core.RecordRequestEvent) error {
-			return refuseFields(e, fields, "cannot change after creation")
-		})
-	}
 	for name, field := range ownerField {
 		app.OnRecordCreateRequest(name).BindFunc(func(e *core.RecordRequestEvent) error {
 			if e.Auth != nil && !e.HasSuperuserAuth() && e.Record.GetString(field) == "" {
@@ -64,32 +51,41 @@ func registerServerFields(app core.App) {
 	}
 }
 
-// refuseFields fails a non-superuser request whose body names one of fields
-// with a value other than the stored one; echoing a record back unchanged,
-// as SDK round trips do, is accepted.
-func refuseFields(e *core.RecordRequestEvent, fields []string, why string) error {
+// serverFieldError refuses a non-superuser request that sets a field the
+// server manages, or changes one fixed at creation (a check of
+// bodychecks.go, on the raw body). A modifier ("uses+", "+author",
+// "code:autogenerate") or a form key sent twice always counts as setting
+// the field; a plain key that echoes the stored value, as SDK round trips
+// do, is accepted.
+func serverFieldError(e *core.RecordRequestEvent, key string, field core.Field, value any) error {
 	if e.HasSuperuserAuth() {
-		return e.Next()
+		return nil
 	}
-	info, err := e.RequestInfo()
-	if err != nil {
-		return apis.NewBadRequestError("Invalid request body.", err)
+	name := field.GetName()
+	var why string
+	switch {
+	case slices.Contains(serverManaged[e.Collection.Name], name):
+		why = "is set by the server"
+	case !e.Record.IsNew() && slices.Contains(immutable[e.Collection.Name], name):
+		why = "cannot change after creation"
+	default:
+		return nil
 	}
-	errs := validation.Errors{}
-	for key, value := range info.Body {
-		field := bodyField(key)
-		if !contains(fields, field) {
-			continue
-		}
-		if key == field && !e.Record.IsNew() && fmt.Sprint(value) == fmt.Sprint(e.Record.Original().Get(field)) {
-			continue
-		}
-		errs[field] = validation.NewError("validation_server_managed", fmt.Sprintf("%s %s.", field, why))
+	if key == name && !e.Record.IsNew() && echoes(e.Record.Original(), field, value) {
+		return nil
 	}
-	if len(errs) > 0 {
-		return apis.NewBadRequestError("Failed to save record: server-managed fields in the request.", errs)
+	return validation.NewError("validation_server_managed", fmt.Sprintf("%s %s.", name, why))
+}
+
+// echoes reports whether value, set on record's field, leaves it as stored.
+// A list sent to a scalar field is never an echo, even when PocketBase
+// would cast it to the stored value.
+func echoes(record *core.Record, field core.Field, value any) bool {
+	if _, ok := value.(repeated); ok || checkType(field, value) != nil {
+		return false
 	}
-	return e.Next()
+	v, err := field.PrepareValue(record, value)
+	return err == nil && fmt.Sprint(v) == fmt.Sprint(record.Get(field.GetName()))
 }
 
 // bodyField strips PocketBase's field modifiers (+field, field+, field-,
@@ -97,13 +93,4 @@ func refuseFields(e *core.RecordRequestEvent, fields []string, why string) error
 func bodyField(key string) string {
 	key, _, _ = strings.Cut(key, ":")
 	return strings.Trim(key, "+-")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
