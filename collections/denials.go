@@ -30,7 +30,7 @@ func registerCreateDenials(app core.App) {
 				return err
 			}
 			return apiError(&Error{Code: EINVALID, Message: "Failed to create record: not allowed.", Fields: map[string]FieldError{
-				spec.Scope.Field: {"validation_not_allowed", fmt.Sprintf("No %s with this id that you may add to.", spec.Scope.Field)},
+				spec.Scope.Field: {Code: "validation_not_allowed", Message: fmt.Sprintf("No %s with this id that you may add to.", spec.Scope.Field)},
 			}})
 		})
 		return se.Next()

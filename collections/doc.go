@@ -5,10 +5,16 @@
 // API rules (in pb_migrations) decide who may touch a record; the hooks here
 // decide what a permitted write may do: fill server-managed fields, refuse
 // client-set ones, and keep derived values true in the same transaction as
-// the write that changes them. Two router middlewares check requests before
-// either: values of the wrong type are refused instead of cast (bodytypes.go),
-// and a create refused by its rule names the field it was checked against
-// (denials.go). docs/access-rules.md is the reader's guide to all of it.
+// the write that changes them. Router middlewares check requests before
+// either: a body larger than its collection's schema allows is a 413
+// (bodylimit.go), a form's @jsonPayload must be a JSON object
+// (bodyshape.go), and a create refused by its rule names the field it was
+// checked against (denials.go). Every record write, through the records API
+// or a batch, has its raw body checked first by one request hook
+// (bodychecks.go): values of the wrong type (bodytypes.go), texts over
+// their length, server-managed and fixed fields in any modifier form
+// (serverfields.go). docs/access-rules.md is the reader's guide to all of
+// it.
 //
 // The business rules (docs/api.md has them as a client sees them):
 //   - join by invite code: POST /api/crews/join (join.go, invites.go);

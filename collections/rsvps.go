@@ -117,7 +117,7 @@ func refuseWaitlisted(e *core.RecordRequestEvent) error {
 		return e.Next()
 	}
 	return apiError(&Error{Code: EINVALID, Message: "Failed to save the RSVP: waitlisted is set by the server.", Fields: map[string]FieldError{
-		"status": {"validation_server_managed", `status "waitlisted" is set by the server: ask for "going", and you are waitlisted while the event is full.`},
+		"status": {Code: "validation_server_managed", Message: `status "waitlisted" is set by the server: ask for "going", and you are waitlisted while the event is full.`},
 	}})
 }
 
