@@ -1,6 +1,15 @@
 // Package collections is the Crews domain: one file per collection, each with
-// its typed record wrapper and the hooks that keep its invariants, plus the
-// permission functions the hooks share and the join-by-code route (join.go).
+// its Spec (spec.go), typed record wrapper and the hooks that keep its
+// invariants, plus the permission functions the hooks share and the
+// join-by-code route (join.go).
+//
+// A collection's Spec is the one statement of its facts that the rest of
+// Hearth reads: how its records belong to groups (Scope, scope.go: the
+// change log, sync's group expansion, create denials), whether it is
+// synced, the field filled with the caller, its server-managed and fixed
+// fields (serverfields.go), and the paths clients may filter and sort on
+// (queries.go). A collection in the schema without a spec fails
+// TestEveryCollectionHasASpec.
 //
 // API rules (in pb_migrations) decide who may touch a record; the hooks here
 // decide what a permitted write may do: fill server-managed fields, refuse
@@ -34,7 +43,12 @@
 // own hooks let them through instead of re-applying the rules.
 //
 // Domain errors (*Error, codes EINVALID, EUNAUTHORIZED, EFORBIDDEN,
-// ENOTFOUND, ECONFLICT) are mapped to HTTP in errors.go only.
+// ENOTFOUND, ECONFLICT, ETOOLARGE, with the request fields at fault) are
+// mapped to HTTP in errors.go only (apiError); something that does not
+// exist is always a not-found *Error wrapping sql.ErrNoRows (IsNotFound).
+//
+// The clock of every time-based rule is Config.Now, so tests give each app
+// its own and run in parallel.
 //
 // Usage:
 //
