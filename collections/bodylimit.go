@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -59,7 +60,8 @@ const (
 	partBytes = 1 << 10
 	// formMemory is the memory a multipart body's files may take before Go
 	// writes them to disk (PocketBase parses with 16 MB). Go caps the other
-	// parts at formMemory+10 MB, and the parts at 1000.
+	// parts at formMemory+10 MB, and the parts at 1000; formFieldsOver has
+	// bounded the other parts by the JSON limit before that.
 	formMemory = 1 << 20
 	// batchDefaultMaxBodySize is apis/batch.go's default for a batch
 	// request, used when the settings leave it at 0.
@@ -85,7 +87,7 @@ func registerBodyLimits(app core.App) {
 // form is then kept, so PocketBase does not parse it again), any other body
 // is read through and rewound.
 func limitBody(e *core.RequestEvent) error {
-	limit, what, err := bodyLimit(e)
+	limit, fieldsLimit, what, err := bodyLimit(e)
 	if err != nil {
 		return apiError(fmt.Errorf("body limit: %w", err))
 	}
@@ -99,7 +101,14 @@ func limitBody(e *core.RequestEvent) error {
 	body := &limitedBody{ReadCloser: e.Request.Body, limit: limit, tooLarge: tooLarge}
 	e.Request.Body = body
 	if isMultipart(e.Request) {
-		err = e.Request.ParseMultipartForm(formMemory)
+		var fieldsOver bool
+		fieldsOver, err = formFieldsOver(e.Request, body, fieldsLimit)
+		if fieldsOver {
+			return apiError(Errorf(ETOOLARGE, "Request body too large: the fields of %s besides its files may have at most %d bytes.", what, fieldsLimit))
+		}
+		if err == nil {
+			err = e.Request.ParseMultipartForm(formMemory)
+		}
 	} else {
 		_, err = io.Copy(io.Discard, body)
 		body.Reread()
@@ -116,9 +125,11 @@ func limitBody(e *core.RequestEvent) error {
 	return e.Next()
 }
 
-// bodyLimit returns Hearth's limit for the body of e's request, with a
-// description for the 413, or 0 on routes whose limit PocketBase sets.
-func bodyLimit(e *core.RequestEvent) (int64, string, error) {
+// bodyLimit returns Hearth's limit for the body of e's request and, for a
+// multipart body, for its parts other than files (what the same request
+// may carry as JSON), with a description for the 413; 0 on routes whose
+// limit PocketBase sets.
+func bodyLimit(e *core.RequestEvent) (limit, fieldsLimit int64, what string, err error) {
 	withFiles := isMultipart(e.Request)
 	kind := "a JSON body"
 	switch {
@@ -130,25 +141,66 @@ func bodyLimit(e *core.RequestEvent) (int64, string, error) {
 	switch {
 	case e.Request.Pattern == "POST /api/batch":
 		if !batchEnabled(e.App) {
-			return 0, "", nil // PocketBase answers 403 without reading the body
+			return 0, 0, "", nil // PocketBase answers 403 without reading the body
 		}
-		limit, err := batchBodyLimit(e.App, withFiles)
+		if limit, err = batchBodyLimit(e.App, withFiles); err == nil {
+			fieldsLimit, err = batchBodyLimit(e.App, false)
+		}
 		if err != nil {
-			return 0, "", fmt.Errorf("batch body limit: %w", err)
+			return 0, 0, "", fmt.Errorf("batch body limit: %w", err)
 		}
-		return limit, kind + " for a batch request", nil
+		return limit, fieldsLimit, kind + " for a batch request", nil
 	case isCollectionSubroute(e.Request):
 		collection, err := e.App.FindCachedCollectionByNameOrId(e.Request.PathValue("collection"))
 		if err != nil {
-			return 0, "", nil // PocketBase answers 404
+			return 0, 0, "", nil // PocketBase answers 404
 		}
 		jsonLimit, multipartLimit := collectionBodyLimits(collection)
 		if withFiles {
-			return multipartLimit, kind + " for " + collection.Name, nil
+			return multipartLimit, jsonLimit, kind + " for " + collection.Name, nil
 		}
-		return jsonLimit, kind + " for " + collection.Name, nil
+		return jsonLimit, jsonLimit, kind + " for " + collection.Name, nil
 	}
-	return 0, "", nil
+	return 0, 0, "", nil
+}
+
+// formFieldsOver reads r's multipart body through once, before it is
+// parsed, and reports whether its parts other than files hold more than
+// limit bytes. Go's form parser keeps such parts in memory up to 10 MB
+// whatever it is told, so a 10 MB text in a form would otherwise be read
+// whole, only to be refused by the length check. The body is rewound for
+// the parser (router.RereadableReadCloser keeps what was read, spilling
+// to disk past PocketBase's in-memory size).
+func formFieldsOver(r *http.Request, body *limitedBody, limit int64) (bool, error) {
+	defer body.Reread()
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return false, err
+	}
+	parts := multipart.NewReader(body, params["boundary"])
+	var fields int64
+	for {
+		part, err := parts.NextPart()
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if part.FileName() != "" {
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return false, err
+			}
+			continue
+		}
+		n, err := io.Copy(io.Discard, io.LimitReader(part, limit-fields+1))
+		if fields += n; fields > limit {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
 }
 
 // isCollectionSubroute reports whether r writes to a route under

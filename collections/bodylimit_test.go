@@ -171,18 +171,25 @@ func TestBodyLimitFollowsSchema(t *testing.T) {
 }
 
 // TestBodyLimitsFormFields: within a collection's multipart limit (40 MB of
-// attachments for a message), the fields besides the files keep Go's bound
-// of 10 MB, and crossing it is a 413 as well.
+// attachments for a message), the fields besides the files may hold no
+// more than the same record as JSON, and crossing that is a 413 too.
 func TestBodyLimitsFormFields(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	carol := token(t, s.app, hearthtest.Carol)
+	messages, err := s.app.FindCollectionByNameOrId(collections.Messages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fieldsLimit, _ := collections.BodyLimits(messages)
 	before := fingerprint(t, s.app)
-	for _, l := range lengths {
-		const size = 12 << 20
-		upload, contentType := bigUpload(t, map[string]string{"group": hearthtest.Climbers}, "body", "", size)
-		res := s.send(t, http.MethodPost, "/api/collections/messages/records", carol, contentType, upload, length(size, l.chunked))
-		if res.Status != http.StatusRequestEntityTooLarge || !strings.Contains(res.str("message"), "10 MB of fields") {
-			t.Errorf("a 12 MB form field (%s): %d %s", l.name, res.Status, res.Raw)
+	for _, size := range []int64{fieldsLimit + 4<<10, 12 << 20} {
+		for _, l := range lengths {
+			upload, contentType := bigUpload(t, map[string]string{"group": hearthtest.Climbers}, "body", "", size)
+			res := s.send(t, http.MethodPost, "/api/collections/messages/records", carol, contentType, upload, length(size, l.chunked))
+			if res.Status != http.StatusRequestEntityTooLarge || !strings.Contains(res.str("message"), fmt.Sprintf("besides its files may have at most %d bytes", fieldsLimit)) {
+				t.Errorf("a %d-byte form field (%s): %d %.300s", size, l.name, res.Status, res.Raw)
+			}
 		}
 	}
 	if after := fingerprint(t, s.app); after != before {
