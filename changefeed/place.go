@@ -1,0 +1,289 @@
+package changefeed
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/crews/hearth/collections"
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/search"
+)
+
+// trace is what the log says of one record.
+type trace struct {
+	last    position // where the feed reports it: its last position
+	deleted bool     // its own last entry is a delete
+	groups  []string // every group its entries name
+}
+
+// place turns a chunk of positions into changes. A record found in it is
+// reported at its last position (see trace), or at the caller's leaving
+// of a group it was in, whichever comes first, and once per page: its
+// outcome is as of now wherever it is reported. from is the request's
+// cursor: what the client holds.
+func (f *feed) place(from Cursor, ps []position) ([]Change, error) {
+	found := map[string]map[string][]position{}
+	for _, p := range ps {
+		if !f.wants(p.collection) || f.reported[p.collection+"/"+p.id] {
+			continue
+		}
+		byID := found[p.collection]
+		if byID == nil {
+			byID = map[string][]position{}
+			found[p.collection] = byID
+		}
+		byID[p.id] = append(byID[p.id], p)
+	}
+
+	// Where each record found is reported, if here.
+	due := map[string]map[string]*trace{}
+	at := map[string]map[string]position{}
+	for _, name := range Synced {
+		byID := found[name]
+		if len(byID) == 0 {
+			continue
+		}
+		traces, err := f.traces(name, keys(byID))
+		if err != nil {
+			return nil, err
+		}
+		for id, t := range traces {
+			i := slices.IndexFunc(byID[id], func(p position) bool { return p.leave || comparePositions(p, t.last) == 0 })
+			if i < 0 {
+				continue
+			}
+			if due[name] == nil {
+				due[name], at[name] = map[string]*trace{}, map[string]position{}
+			}
+			due[name][id], at[name][id] = t, byID[id][i]
+		}
+	}
+
+	outcome := map[string]map[string]Change{}
+	for name, byID := range due {
+		changes, err := f.outcomes(from, name, byID, at[name])
+		if err != nil {
+			return nil, err
+		}
+		outcome[name] = changes
+	}
+
+	var out []Change
+	for _, p := range ps {
+		q, ok := at[p.collection][p.id]
+		if !ok || comparePositions(p, q) != 0 {
+			continue
+		}
+		f.reported[p.collection+"/"+p.id] = true
+		if c, ok := outcome[p.collection][p.id]; ok {
+			c.Seq = p.seq
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// traces finds the last position of each of ids of collection: the later
+// of its own last log entry, (for users) the last change of their
+// memberships by another user's entry, and the caller's latest joining or
+// leaving of a group the record is in now. The caller's own user record
+// is in every group the caller is and is not expanded: joining or leaving
+// never changes whether one sees oneself.
+func (f *feed) traces(collection string, ids []string) (map[string]*trace, error) {
+	out := map[string]*trace{}
+	err := eachChunk(ids, func(args []any) error {
+		var rows []struct {
+			Record string `db:"record"`
+			Seq    int64  `db:"seq"`
+			Op     string `db:"op"`
+			Groups string `db:"groups"`
+		}
+		// SQLite takes a bare column (op) from the row that MAX picked.
+		err := f.app.DB().Select("record", "MAX([[seq]]) AS seq", "op", "group_concat(DISTINCT [[groups]]) AS groups").
+			From(changesTable).
+			Where(dbx.HashExp{"collection": collection}).
+			AndWhere(dbx.In("record", args...)).
+			GroupBy("record").All(&rows)
+		if err != nil {
+			return fmt.Errorf("sync: log entries of %s: %w", collection, err)
+		}
+		for _, r := range rows {
+			t := &trace{last: position{seq: r.Seq, collection: collection, id: r.Record}, deleted: r.Op == opDelete}
+			for _, g := range splitGroups(r.Groups) {
+				if !slices.Contains(t.groups, g) {
+					t.groups = append(t.groups, g)
+				}
+			}
+			out[r.Record] = t
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if out[id] == nil {
+			// A record without entries (never the case for records written
+			// through PocketBase) is placed by expansions alone.
+			out[id] = &trace{last: position{collection: collection, id: id}}
+		}
+	}
+
+	if collection == collections.Users {
+		if err := f.viaMemberships(ids, out); err != nil {
+			return nil, err
+		}
+	}
+
+	expanding := map[string]int64{}
+	for g, seq := range f.last {
+		expanding[g] = seq
+	}
+	if len(expanding) == 0 {
+		return out, nil
+	}
+	var candidates []string
+	for _, id := range ids {
+		if collection != collections.Users || id != f.caller {
+			candidates = append(candidates, id)
+		}
+	}
+	current, err := collections.GroupsOfIDs(f.app, collection, candidates)
+	if err != nil {
+		return nil, fmt.Errorf("sync: %w", err)
+	}
+	for id, groups := range current {
+		t := out[id]
+		for _, g := range groups {
+			if s, ok := expanding[g]; ok && s > t.last.seq {
+				t.last = position{seq: s, item: true, collection: collection, id: id, group: g}
+			}
+		}
+	}
+	return out, nil
+}
+
+// viaMemberships moves a user's last position to the last joining or
+// leaving of a group by that user, when later than their own last entry.
+func (f *feed) viaMemberships(ids []string, out map[string]*trace) error {
+	return eachChunk(ids, func(args []any) error {
+		var rows []struct {
+			Member string `db:"member"`
+			Seq    int64  `db:"seq"`
+		}
+		err := f.app.DB().Select("member", "MAX([[seq]]) AS seq").From(changesTable).
+			Where(dbx.In("member", args...)).
+			AndWhere(dbx.NewExp("[[member]] != ''")).
+			AndWhere(dbx.NewExp("[[member]] != {:caller}", dbx.Params{"caller": f.caller})).
+			AndWhere(dbx.NewExp("[[op]] != {:update}", dbx.Params{"update": opUpdate})).
+			GroupBy("member").All(&rows)
+		if err != nil {
+			return fmt.Errorf("sync: membership changes of users: %w", err)
+		}
+		for _, r := range rows {
+			if t := out[r.Member]; r.Seq > t.last.seq {
+				t.last = position{seq: r.Seq, item: true, collection: collections.Users, id: r.Member}
+			}
+		}
+		return nil
+	})
+}
+
+// outcomes decides what the client does with each due record of
+// collection: take the current record if the list rule admits the caller,
+// else drop it if the client could hold it at from.
+func (f *feed) outcomes(from Cursor, collection string, due map[string]*trace, at map[string]position) (map[string]Change, error) {
+	col, err := f.app.FindCachedCollectionByNameOrId(collection)
+	if err != nil {
+		return nil, fmt.Errorf("sync: collection %s: %w", collection, err)
+	}
+	ids := keys(due)
+	out := map[string]Change{}
+	err = eachChunk(ids, func(args []any) error {
+		records, err := visibleRecords(f.app, col, f.info, args)
+		if err != nil {
+			return err
+		}
+		for _, r := range records {
+			out[r.Id] = Change{Op: OpUpsert, Collection: collection, ID: r.Id, Record: r}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	var gone []string
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			gone = append(gone, id)
+		}
+	}
+	held, err := f.held(from, collection, gone, at)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range held {
+		op := OpRevoke
+		if due[id].deleted {
+			op = OpDelete
+		}
+		out[id] = Change{Op: op, Collection: collection, ID: id}
+	}
+	return out, nil
+}
+
+// visibleRecords returns those of ids that the collection's list rule
+// admits for the caller of info, with the list API's own rule engine.
+func visibleRecords(app core.App, col *core.Collection, info *core.RequestInfo, ids []any) ([]*core.Record, error) {
+	if col.ListRule == nil {
+		return nil, nil // superusers only
+	}
+	q := app.RecordQuery(col).AndWhere(dbx.In(col.Name+".id", ids...))
+	resolver := core.NewRecordFieldResolver(app, col, info, true)
+	if *col.ListRule != "" {
+		expr, err := search.FilterData(*col.ListRule).BuildExpr(resolver)
+		if err != nil {
+			return nil, fmt.Errorf("sync: list rule of %s: %w", col.Name, err)
+		}
+		q.AndWhere(expr)
+	}
+	if err := resolver.UpdateQuery(q); err != nil {
+		return nil, fmt.Errorf("sync: list rule of %s: %w", col.Name, err)
+	}
+	records := []*core.Record{}
+	if err := q.All(&records); err != nil {
+		return nil, fmt.Errorf("sync: query %s: %w", col.Name, err)
+	}
+	return records, nil
+}
+
+// idChunk bounds the ids bound in one query, far below SQLite's limit on
+// host parameters.
+const idChunk = 500
+
+// eachChunk calls fn with ids in chunks of at most idChunk, as query
+// arguments.
+func eachChunk(ids []string, fn func(args []any) error) error {
+	for start := 0; start < len(ids); start += idChunk {
+		chunk := ids[start:min(start+idChunk, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if err := fn(args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
