@@ -103,13 +103,13 @@ func (f *feed) loadMemberships(users []string) (*memberships, error) {
 }
 
 // held returns those of ids (records of collection the caller may not see
-// now, reported at the positions at) that the client could hold at
+// now, due as placed) that the client could hold at
 // cursor from: records that existed at from in a group the caller was a
 // member of then; users who shared a group with the caller then. Only
 // these are dropped, so a sync never names a record the caller could not
 // have seen, and tells nothing of a group after the page that told the
 // client it left it.
-func (f *feed) held(from Cursor, collection string, ids []string, at map[string]position) ([]string, error) {
+func (f *feed) held(from Cursor, collection string, ids []string, due map[string]*placing) ([]string, error) {
 	if len(ids) == 0 || from.IsStart() {
 		return nil, nil // a full sync starts from an empty store
 	}
@@ -156,8 +156,8 @@ func (f *feed) held(from Cursor, collection string, ids []string, at map[string]
 			continue
 		}
 		groups := groupsAt(life, from.Seq)
-		if len(life) == 0 && at[id].group != "" {
-			groups = []string{at[id].group} // never logged: as the expansion found it
+		if len(life) == 0 {
+			groups = due[id].groups // never logged: as it is now
 		}
 		for _, g := range groups {
 			if mine[g] {

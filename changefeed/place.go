@@ -18,10 +18,10 @@ type trace struct {
 }
 
 // place turns a chunk of positions into changes. A record found in it is
-// reported at its last position (see trace), or at the caller's leaving
-// of a group it was in, whichever comes first, and once per page: its
-// outcome is as of now wherever it is reported. from is the request's
-// cursor: what the client holds.
+// reported once per page: at its last position (see trace) with its
+// outcome as of now, or, when it is to be dropped, already at the
+// caller's leaving of a group it was in, if that comes first. from is the
+// request's cursor: what the client holds.
 func (f *feed) place(from Cursor, ps []position) ([]Change, error) {
 	found := map[string]map[string][]position{}
 	for _, p := range ps {
@@ -36,9 +36,9 @@ func (f *feed) place(from Cursor, ps []position) ([]Change, error) {
 		byID[p.id] = append(byID[p.id], p)
 	}
 
-	// Where each record found is reported, if here.
-	due := map[string]map[string]*trace{}
-	at := map[string]map[string]position{}
+	// Where each record found may be reported: its last position, if
+	// here, and the first leaving here that drops it.
+	due := map[string]map[string]*placing{}
 	for _, name := range Synced {
 		byID := found[name]
 		if len(byID) == 0 {
@@ -49,45 +49,74 @@ func (f *feed) place(from Cursor, ps []position) ([]Change, error) {
 			return nil, err
 		}
 		for id, t := range traces {
-			i := slices.IndexFunc(byID[id], func(p position) bool { return p.leave || comparePositions(p, t.last) == 0 })
-			if i < 0 {
+			pl := &placing{trace: t}
+			for _, p := range byID[id] {
+				if comparePositions(p, t.last) == 0 {
+					pl.last = &p
+				}
+				if p.leave && pl.leave == nil {
+					pl.leave = &p
+				}
+			}
+			if pl.last == nil && pl.leave == nil {
 				continue
 			}
 			if due[name] == nil {
-				due[name], at[name] = map[string]*trace{}, map[string]position{}
+				due[name] = map[string]*placing{}
 			}
-			due[name][id], at[name][id] = t, byID[id][i]
+			due[name][id] = pl
 		}
 	}
 
-	outcome := map[string]map[string]Change{}
+	at := map[string]map[string]Change{}
 	for name, byID := range due {
-		changes, err := f.outcomes(from, name, byID, at[name])
+		changes, err := f.outcomes(from, name, byID)
 		if err != nil {
 			return nil, err
 		}
-		outcome[name] = changes
+		at[name] = changes
 	}
 
 	var out []Change
 	for _, p := range ps {
-		q, ok := at[p.collection][p.id]
-		if !ok || comparePositions(p, q) != 0 {
+		c, ok := at[p.collection][p.id]
+		if !ok || c.Seq != p.seq || f.reported[p.collection+"/"+p.id] {
+			continue
+		}
+		if pl := due[p.collection][p.id]; comparePositions(p, *pl.at(c.Op)) != 0 {
 			continue
 		}
 		f.reported[p.collection+"/"+p.id] = true
-		if c, ok := outcome[p.collection][p.id]; ok {
-			c.Seq = p.seq
-			out = append(out, c)
-		}
+		out = append(out, c)
 	}
 	return out, nil
 }
 
+// placing is where one record may be reported in a chunk.
+type placing struct {
+	*trace
+	last  *position // its last position, if in the chunk
+	leave *position // the first leaving in the chunk that may drop it
+}
+
+// at returns where a change with op is reported: an upsert at the last
+// position (leaving a group never upserts: a record still visible is
+// reported where it last changed), a drop at the earlier of the two.
+func (pl *placing) at(op string) *position {
+	if op == OpUpsert || pl.leave == nil {
+		return pl.last
+	}
+	if pl.last == nil || comparePositions(*pl.leave, *pl.last) < 0 {
+		return pl.leave
+	}
+	return pl.last
+}
+
 // traces finds the last position of each of ids of collection: the later
 // of its own last log entry, (for users) the last change of their
-// memberships by another user's entry, and the caller's latest joining or
-// leaving of a group the record is in now. The caller's own user record
+// memberships by another user's entry, and the caller's latest joining of
+// a group the record is in now, when that is the caller's latest change
+// of their membership of it. The caller's own user record
 // is in every group the caller is and is not expanded: joining or leaving
 // never changes whether one sees oneself.
 func (f *feed) traces(collection string, ids []string) (map[string]*trace, error) {
@@ -136,9 +165,14 @@ func (f *feed) traces(collection string, ids []string) (map[string]*trace, error
 		}
 	}
 
+	// Only joining moves a record's last position: leaving drops what the
+	// client may hold at its own place (see feed.items), and a record
+	// still visible through another group need not be sent again.
 	expanding := map[string]int64{}
-	for g, seq := range f.last {
-		expanding[g] = seq
+	for g, c := range f.last {
+		if c.op == opCreate {
+			expanding[g] = c.seq
+		}
 	}
 	if len(expanding) == 0 {
 		return out, nil
@@ -191,22 +225,27 @@ func (f *feed) viaMemberships(ids []string, out map[string]*trace) error {
 }
 
 // outcomes decides what the client does with each due record of
-// collection: take the current record if the list rule admits the caller,
-// else drop it if the client could hold it at from.
-func (f *feed) outcomes(from Cursor, collection string, due map[string]*trace, at map[string]position) (map[string]Change, error) {
+// collection, and where it is told: take the current record if the list
+// rule admits the caller, else drop it if the client could hold it at
+// from. Changes carry the sequence number of their position.
+func (f *feed) outcomes(from Cursor, collection string, due map[string]*placing) (map[string]Change, error) {
 	col, err := f.app.FindCachedCollectionByNameOrId(collection)
 	if err != nil {
 		return nil, fmt.Errorf("sync: collection %s: %w", collection, err)
 	}
 	ids := keys(due)
 	out := map[string]Change{}
+	visible := map[string]bool{}
 	err = eachChunk(ids, func(args []any) error {
 		records, err := visibleRecords(f.app, col, f.info, args)
 		if err != nil {
 			return err
 		}
 		for _, r := range records {
-			out[r.Id] = Change{Op: OpUpsert, Collection: collection, ID: r.Id, Record: r}
+			visible[r.Id] = true
+			if p := due[r.Id].at(OpUpsert); p != nil {
+				out[r.Id] = Change{Seq: p.seq, Op: OpUpsert, Collection: collection, ID: r.Id, Record: r}
+			}
 		}
 		return nil
 	})
@@ -216,11 +255,11 @@ func (f *feed) outcomes(from Cursor, collection string, due map[string]*trace, a
 
 	var gone []string
 	for _, id := range ids {
-		if _, ok := out[id]; !ok {
+		if !visible[id] {
 			gone = append(gone, id)
 		}
 	}
-	held, err := f.held(from, collection, gone, at)
+	held, err := f.held(from, collection, gone, due)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +268,7 @@ func (f *feed) outcomes(from Cursor, collection string, due map[string]*trace, a
 		if due[id].deleted {
 			op = OpDelete
 		}
-		out[id] = Change{Op: op, Collection: collection, ID: id}
+		out[id] = Change{Seq: due[id].at(op).seq, Op: op, Collection: collection, ID: id}
 	}
 	return out, nil
 }

@@ -81,7 +81,7 @@ type feed struct {
 	// last holds, per group, the caller's latest joining or leaving of it
 	// from the current chunk's start on: only that one expands (an earlier
 	// one's items are reported by it).
-	last map[string]int64
+	last map[string]membershipChange
 	// history is the caller's membership history, loaded when a chunk
 	// first needs it.
 	history *memberships
@@ -173,21 +173,34 @@ func (f *feed) read(from Cursor, n int) (*chunk, error) {
 	return c, nil
 }
 
-// entries returns at most n log entries after seq, up to the head: all of
-// them for a sync of every collection; else those of the set and every
+// entries returns at most n log entries after seq, up to the head, that
+// may be a position: for a sync of every collection, each record's last
+// entry and every membership change; else those of the set and every
 // membership change, whose items may be in the set.
 func (f *feed) entries(after int64, n int) ([]row, error) {
-	q := f.app.DB().Select("seq", "collection", "record", "op", "groups", "member").
-		From(changesTable).
-		Where(dbx.Between("seq", after+1, f.head)).
-		OrderBy("seq").
+	q := f.app.DB().Select("e.seq", "e.collection", "e.record", "e.op", "e.groups", "e.member").
+		From(changesTable+" e").
+		Where(dbx.Between("e.seq", after+1, f.head)).
+		// A membership change stays for its items; any other entry only
+		// when it is its record's last position: not followed by another
+		// of the same record, and not of a record of one group (not a
+		// user, not a move, not a delete) that the caller joined later
+		// and is still in, whose expansion reports it. place() decides
+		// the same by itself; skipping here spares reading a joined
+		// group's history in full before its expansion.
+		AndWhere(dbx.NewExp("[[e.collection]] = 'memberships' OR (NOT EXISTS (SELECT 1 FROM {{"+changesTable+"}} h WHERE [[h.collection]] = [[e.collection]] AND [[h.record]] = [[e.record]] AND [[h.seq]] > [[e.seq]])"+
+			" AND NOT ([[e.collection]] != 'users' AND [[e.op]] != 'delete' AND instr([[e.groups]], ',') = 0 AND EXISTS ("+
+			"SELECT 1 FROM {{"+changesTable+"}} j WHERE [[j.member]] = {:caller} AND [[j.member]] != '' AND [[j.groups]] = [[e.groups]] AND [[j.op]] = 'create' AND [[j.seq]] > [[e.seq]]"+
+			" AND NOT EXISTS (SELECT 1 FROM {{"+changesTable+"}} l WHERE [[l.member]] = {:caller} AND [[l.member]] != '' AND [[l.groups]] = [[e.groups]] AND [[l.op]] = 'delete' AND [[l.seq]] > [[j.seq]]))))",
+			dbx.Params{"caller": f.caller})).
+		OrderBy("e.seq").
 		Limit(int64(n))
 	if f.set != nil {
 		names := make([]any, 0, len(f.set)+1)
 		for _, name := range append(slices.Clone(f.set), collections.Memberships) {
 			names = append(names, name)
 		}
-		q.AndWhere(dbx.In("collection", names...))
+		q.AndWhere(dbx.In("e.collection", names...))
 	}
 	rows := []row{}
 	if err := q.All(&rows); err != nil {
@@ -210,14 +223,23 @@ func (f *feed) entry(seq int64) (*row, error) {
 	return r, nil
 }
 
+// membershipChange is the caller's joining (create) or leaving (delete)
+// of a group, at entry seq.
+type membershipChange struct {
+	seq int64
+	op  string
+}
+
 // loadLast reads the caller's latest joining or leaving of each group
 // from seq on.
 func (f *feed) loadLast(seq int64) error {
 	var rows []struct {
 		Group string `db:"groups"`
 		Seq   int64  `db:"seq"`
+		Op    string `db:"op"`
 	}
-	err := f.app.DB().Select("groups", "MAX([[seq]]) AS seq").From(changesTable).
+	// SQLite takes a bare column (op) from the row that MAX picked.
+	err := f.app.DB().Select("groups", "MAX([[seq]]) AS seq", "op").From(changesTable).
 		Where(dbx.HashExp{"member": f.caller}).
 		// Repeats the partial index's condition so that SQLite uses it.
 		AndWhere(dbx.NewExp("[[member]] != ''")).
@@ -227,9 +249,9 @@ func (f *feed) loadLast(seq int64) error {
 	if err != nil {
 		return fmt.Errorf("sync: membership changes of caller: %w", err)
 	}
-	f.last = map[string]int64{}
+	f.last = map[string]membershipChange{}
 	for _, r := range rows {
-		f.last[r.Group] = r.Seq
+		f.last[r.Group] = membershipChange{r.Seq, r.Op}
 	}
 	return nil
 }
@@ -261,7 +283,7 @@ func (f *feed) items(r row, after Item, n int) ([]position, error) {
 		return []position{{seq: r.Seq, item: true, collection: u, id: r.Member}}, nil
 	}
 	group := r.Groups
-	if f.last[group] != r.Seq {
+	if f.last[group].seq != r.Seq {
 		return nil, nil
 	}
 	leave := r.Op == opDelete
@@ -275,7 +297,11 @@ func (f *feed) items(r row, after Item, n int) ([]position, error) {
 			from = after.ID
 		}
 		k := n - len(out)
-		ids, err := collections.GroupRecordIDsAfter(f.app, name, group, from, k)
+		var where func(string) dbx.Expression
+		if !leave {
+			where = f.lastHere(name, r.Seq)
+		}
+		ids, err := collections.GroupRecordIDsAfter(f.app, name, group, from, k, where)
 		if err != nil {
 			return nil, fmt.Errorf("sync: expand group %s: %w", group, err)
 		}
@@ -297,6 +323,24 @@ func (f *feed) items(r row, after Item, n int) ([]position, error) {
 		}
 	}
 	return out, nil
+}
+
+// lastHere is the condition, on the id column id of collection, that a
+// record's last position is the expansion at seq: it has no entry of its
+// own after seq (nor, for a user, a later joining or leaving of a group
+// by another user's entry), and it is not the caller's own user, which
+// expansions never carry. Records changed since are reported at their
+// own last entry instead, so joining reads only what it reports.
+func (f *feed) lastHere(collection string, seq int64) func(id string) dbx.Expression {
+	return func(id string) dbx.Expression {
+		params := dbx.Params{"lhCollection": collection, "lhSeq": seq, "lhCaller": f.caller}
+		cond := "NOT EXISTS (SELECT 1 FROM {{" + changesTable + "}} h WHERE [[h.collection]] = {:lhCollection} AND [[h.record]] = " + id + " AND [[h.seq]] > {:lhSeq})"
+		if collection == collections.Users {
+			cond += " AND " + id + " != {:lhCaller} AND NOT EXISTS (SELECT 1 FROM {{" + changesTable + "}} h WHERE [[h.member]] = " + id +
+				" AND [[h.member]] != '' AND [[h.op]] != 'update' AND [[h.seq]] > {:lhSeq})"
+		}
+		return dbx.NewExp(cond, params)
+	}
 }
 
 // departed returns, in id order, at most n ids of collection's records

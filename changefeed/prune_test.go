@@ -123,3 +123,29 @@ func TestPruneIsScheduled(t *testing.T) {
 	}
 	t.Fatal("no hearthSyncPrune cron job")
 }
+
+// TestPruneRunsAtStart: starting to serve prunes the log once, before
+// the first request, so a server stopped for longer than the window
+// never serves from entries older than it.
+func TestPruneRunsAtStart(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	old := head(t, app)
+	_, err := app.DB().NewQuery("UPDATE _hearth_changes SET at = {:at} WHERE seq <= {:seq}").
+		Bind(map[string]any{"at": time.Now().Add(-changefeed.DefaultRetention - time.Hour).UnixMilli(), "seq": old}).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, app)
+	var horizon int64
+	if err := app.DB().NewQuery("SELECT horizon FROM _hearth_sync").Row(&horizon); err != nil || horizon != old {
+		t.Fatalf("horizon %d (%v) after start, want %d", horizon, err, old)
+	}
+	token := hearthtest.Token(t, app, hearthtest.Alice)
+	if status, body, _ := get(srv, token, "/api/sync?cursor="+changefeed.Cursor{Seq: old - 1}.String(), nil); status != http.StatusGone {
+		t.Fatalf("a cursor from before the start's pruning: %d %s, want 410", status, body)
+	}
+	alice := newClient(token)
+	alice.mustSync(t, srv, 5)
+	alice.matchesListAPI(t, srv)
+}

@@ -98,15 +98,19 @@ func GroupRecordIDs(app core.App, collection, g string) ([]string, error) {
 // GroupRecordIDsAfter returns, in id order, at most limit ids of
 // collection's records that belong to group g now and sort after the id
 // after ("" for the first): a group read page by page, in an order that
-// writes to other records cannot shift.
-func GroupRecordIDsAfter(app core.App, collection, g, after string, limit int) ([]string, error) {
+// writes to other records cannot shift. where, when not nil, adds a
+// condition on the record id, given the quoted column that holds it.
+func GroupRecordIDsAfter(app core.App, collection, g, after string, limit int, where func(id string) dbx.Expression) ([]string, error) {
 	q, id, err := groupRecordsQuery(app, collection, g)
 	if err != nil {
 		return nil, err
 	}
+	q.AndWhere(dbx.NewExp("[["+id+"]] > {:after}", dbx.Params{"after": after}))
+	if where != nil {
+		q.AndWhere(where("[[" + id + "]]"))
+	}
 	var ids []string
-	err = q.AndWhere(dbx.NewExp("[["+id+"]] > {:after}", dbx.Params{"after": after})).
-		OrderBy(id).Limit(int64(limit)).Column(&ids)
+	err = q.OrderBy(id).Limit(int64(limit)).Column(&ids)
 	if err != nil {
 		return nil, fmt.Errorf("records of group %s in %s after %q: %w", g, collection, after, err)
 	}

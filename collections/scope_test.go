@@ -93,7 +93,7 @@ func TestGroupRecordPagesAndGroupsOfIDs(t *testing.T) {
 		slices.Sort(all)
 		var paged []string
 		for after := ""; ; {
-			page, err := collections.GroupRecordIDsAfter(app, name, hearthtest.Climbers, after, 1)
+			page, err := collections.GroupRecordIDsAfter(app, name, hearthtest.Climbers, after, 1, nil)
 			if err != nil {
 				t.Fatalf("GroupRecordIDsAfter(%s): %v", name, err)
 			}
