@@ -179,7 +179,7 @@ func (f *feed) read(from Cursor, n int) (*chunk, error) {
 // membership change, whose items may be in the set.
 func (f *feed) entries(after int64, n int) ([]row, error) {
 	q := f.app.DB().Select("e.seq", "e.collection", "e.record", "e.op", "e.groups", "e.member").
-		From(changesTable+" e").
+		From(changesTable + " e").
 		Where(dbx.Between("e.seq", after+1, f.head)).
 		// A membership change stays for its items; any other entry only
 		// when it is its record's last position: not followed by another
