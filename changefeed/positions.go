@@ -173,6 +173,25 @@ func (f *feed) read(from Cursor, n int) (*chunk, error) {
 	return c, nil
 }
 
+// positionEntry is the condition on a log entry e that it may be a
+// position of the caller's feed. A membership change always is, for its
+// items; any other entry only when it is its record's last position: not
+// followed by another entry of the same record, and not of a record of
+// one group (not a user, a move or a delete) that the caller joined later
+// and is still in, whose expansion reports it. place() decides the same
+// by itself; skipping such entries here spares reading a joined group's
+// history in full before reading its expansion.
+const positionEntry = `[[e.collection]] = 'memberships' OR (
+	NOT EXISTS (SELECT 1 FROM {{_hearth_changes}} h
+		WHERE [[h.collection]] = [[e.collection]] AND [[h.record]] = [[e.record]] AND [[h.seq]] > [[e.seq]])
+	AND NOT ([[e.collection]] != 'users' AND [[e.op]] != 'delete' AND instr([[e.groups]], ',') = 0 AND EXISTS (
+		SELECT 1 FROM {{_hearth_changes}} j
+		WHERE [[j.member]] = {:caller} AND [[j.member]] != '' AND [[j.groups]] = [[e.groups]]
+			AND [[j.op]] = 'create' AND [[j.seq]] > [[e.seq]]
+			AND NOT EXISTS (SELECT 1 FROM {{_hearth_changes}} l
+				WHERE [[l.member]] = {:caller} AND [[l.member]] != '' AND [[l.groups]] = [[e.groups]]
+					AND [[l.op]] = 'delete' AND [[l.seq]] > [[j.seq]]))))`
+
 // entries returns at most n log entries after seq, up to the head, that
 // may be a position: for a sync of every collection, each record's last
 // entry and every membership change; else those of the set and every
@@ -181,18 +200,7 @@ func (f *feed) entries(after int64, n int) ([]row, error) {
 	q := f.app.DB().Select("e.seq", "e.collection", "e.record", "e.op", "e.groups", "e.member").
 		From(changesTable + " e").
 		Where(dbx.Between("e.seq", after+1, f.head)).
-		// A membership change stays for its items; any other entry only
-		// when it is its record's last position: not followed by another
-		// of the same record, and not of a record of one group (not a
-		// user, not a move, not a delete) that the caller joined later
-		// and is still in, whose expansion reports it. place() decides
-		// the same by itself; skipping here spares reading a joined
-		// group's history in full before its expansion.
-		AndWhere(dbx.NewExp("[[e.collection]] = 'memberships' OR (NOT EXISTS (SELECT 1 FROM {{"+changesTable+"}} h WHERE [[h.collection]] = [[e.collection]] AND [[h.record]] = [[e.record]] AND [[h.seq]] > [[e.seq]])"+
-			" AND NOT ([[e.collection]] != 'users' AND [[e.op]] != 'delete' AND instr([[e.groups]], ',') = 0 AND EXISTS ("+
-			"SELECT 1 FROM {{"+changesTable+"}} j WHERE [[j.member]] = {:caller} AND [[j.member]] != '' AND [[j.groups]] = [[e.groups]] AND [[j.op]] = 'create' AND [[j.seq]] > [[e.seq]]"+
-			" AND NOT EXISTS (SELECT 1 FROM {{"+changesTable+"}} l WHERE [[l.member]] = {:caller} AND [[l.member]] != '' AND [[l.groups]] = [[e.groups]] AND [[l.op]] = 'delete' AND [[l.seq]] > [[j.seq]]))))",
-			dbx.Params{"caller": f.caller})).
+		AndWhere(dbx.NewExp(positionEntry, dbx.Params{"caller": f.caller})).
 		OrderBy("e.seq").
 		Limit(int64(n))
 	if f.set != nil {
