@@ -87,18 +87,20 @@ func (c *Cursor) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// LegacyCursorError reports a cursor of the first protocol, a bare log
-// sequence number: it does not say which collections it was issued for,
-// so it cannot be continued safely.
+// LegacyCursorError reports a cursor of another version of the protocol:
+// a bare log sequence number (the first protocol's cursors, which do not
+// say which collections they cover, so they cannot be continued safely),
+// or a token of another format version. The client must resync.
 type LegacyCursorError struct{ Cursor string }
 
 func (e *LegacyCursorError) Error() string {
-	return fmt.Sprintf("cursor %s is a bare sequence number from an earlier version of the sync protocol, which does not say which collections it covers", e.Cursor)
+	return fmt.Sprintf("cursor %s is from another version of the sync protocol", e.Cursor)
 }
 
 // ParseCursor reads a token made by Cursor.String. "0" (or any run of
-// zeros) is Start; any other bare number is a *LegacyCursorError; anything
-// else that is not a well-formed token is an error.
+// zeros) is Start; any other bare number, or a token of another format
+// version, is a *LegacyCursorError; anything else that is not a
+// well-formed token is an error.
 func ParseCursor(s string) (Cursor, error) {
 	if s != "" && strings.Trim(s, "0123456789") == "" {
 		if strings.Trim(s, "0") == "" {
@@ -111,6 +113,9 @@ func ParseCursor(s string) (Cursor, error) {
 		return Cursor{}, fmt.Errorf("cursor %q is not one this server issued", s)
 	}
 	fields := strings.Split(string(raw), ";")
+	if v, err := strconv.Atoi(fields[0]); err == nil && v > 0 && fields[0] != cursorVersion {
+		return Cursor{}, &LegacyCursorError{Cursor: s}
+	}
 	if (len(fields) != 3 && len(fields) != 5) || fields[0] != cursorVersion {
 		return Cursor{}, fmt.Errorf("cursor %q is not one this server issued", s)
 	}

@@ -70,8 +70,8 @@ func enrich(e *core.RequestEvent, page *Page) error {
 // parseRequest validates the query parameters (docs/sync.md lists every
 // answer); every bad one is named in the 400 response. An empty value is
 // a fault, not the default: it is what a client sends when a variable it
-// meant to fill is empty. A legacy cursor is a 410, so that clients of the
-// first protocol resync instead of failing.
+// meant to fill is empty. A cursor of another protocol version is a 410,
+// so that clients of the first protocol resync instead of failing.
 func parseRequest(q map[string][]string) (Request, error) {
 	get := func(name string) (string, bool) {
 		v, ok := q[name]
