@@ -14,21 +14,22 @@ type event struct {
 }
 
 // presentAt reports whether a record or membership with these events (in
-// sequence order) existed at entry seq, and fallback when the log has no
-// event of it. An event at seq itself counts as present: the thing
-// existed just before or just after it. Without an event at or before
-// seq, the first one after tells: a create means it did not exist yet,
+// sequence order) existed at cursor at, and fallback when the log has no
+// event of it. An event at the cursor's own entry counts as done when the
+// cursor is past that entry; inside its items (some delivered, some not)
+// it counts both ways: present. Without an event at or before the
+// cursor, the first one after tells: a create means it did not exist yet,
 // anything else that it existed since before the retained log.
-func presentAt(events []event, seq int64, fallback bool) bool {
+func presentAt(events []event, at Cursor, fallback bool) bool {
 	if len(events) == 0 {
 		return fallback
 	}
 	var last *event
 	for i := range events {
 		switch {
-		case events[i].seq == seq:
+		case events[i].seq == at.Seq && at.Item != nil:
 			return true
-		case events[i].seq < seq:
+		case events[i].seq <= at.Seq:
 			last = &events[i]
 		}
 	}
@@ -46,11 +47,11 @@ type memberships struct {
 	current map[string]map[string]bool
 }
 
-// groupsAt returns the groups user was a member of at entry seq.
-func (m *memberships) groupsAt(user string, seq int64) map[string]bool {
+// groupsAt returns the groups user was a member of at cursor at.
+func (m *memberships) groupsAt(user string, at Cursor) map[string]bool {
 	out := map[string]bool{}
 	for g, events := range m.events[user] {
-		if presentAt(events, seq, false) {
+		if presentAt(events, at, false) {
 			out[g] = true
 		}
 	}
@@ -120,7 +121,7 @@ func (f *feed) held(from Cursor, collection string, ids []string, due map[string
 		}
 		f.history = h
 	}
-	mine := f.history.groupsAt(f.caller, from.Seq)
+	mine := f.history.groupsAt(f.caller, from)
 	if len(mine) == 0 {
 		return nil, nil
 	}
@@ -136,7 +137,7 @@ func (f *feed) held(from Cursor, collection string, ids []string, due map[string
 				out = append(out, id)
 				continue
 			}
-			for g := range theirs.groupsAt(id, from.Seq) {
+			for g := range theirs.groupsAt(id, from) {
 				if mine[g] {
 					out = append(out, id)
 					break
@@ -152,10 +153,10 @@ func (f *feed) held(from Cursor, collection string, ids []string, due map[string
 	}
 	for _, id := range ids {
 		life := entries[id]
-		if !presentAt(lifeEvents(life), from.Seq, true) {
+		if !presentAt(lifeEvents(life), from, true) {
 			continue
 		}
-		groups := groupsAt(life, from.Seq)
+		groups := groupsAt(life, from)
 		if len(life) == 0 {
 			groups = due[id].groups // never logged: as it is now
 		}
@@ -180,20 +181,20 @@ func lifeEvents(entries []row) []event {
 	return out
 }
 
-// groupsAt returns the groups a record (not a user) was in at entry seq,
-// from its entries (in sequence order): the group its last entry up to
-// seq left it in (an entry names the record's group then, a move the new
-// group first), else the group its first later entry found it in (a move
-// names the old groups after the new one). An entry at seq itself counts
-// with all the groups it names.
-func groupsAt(entries []row, seq int64) []string {
+// groupsAt returns the groups a record (not a user) was in at cursor at,
+// from its entries (in sequence order): the group its last entry up to the
+// cursor left it in (an entry names the record's group then, a move the
+// new group first), else the group its first later entry found it in (a
+// move names the old groups after the new one). Inside the items of an
+// entry of the record's (a move), both count.
+func groupsAt(entries []row, at Cursor) []string {
 	var last *row
 	for i := range entries {
 		e := &entries[i]
-		if e.Seq == seq {
+		if e.Seq == at.Seq && at.Item != nil {
 			return splitGroups(e.Groups)
 		}
-		if e.Seq > seq {
+		if e.Seq > at.Seq {
 			if last != nil {
 				return firstGroup(last)
 			}

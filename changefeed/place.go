@@ -80,7 +80,7 @@ func (f *feed) place(from Cursor, ps []position) ([]Change, error) {
 	var out []Change
 	for _, p := range ps {
 		c, ok := at[p.collection][p.id]
-		if !ok || c.Seq != p.seq || f.reported[p.collection+"/"+p.id] {
+		if !ok || f.reported[p.collection+"/"+p.id] {
 			continue
 		}
 		if pl := due[p.collection][p.id]; comparePositions(p, *pl.at(c.Op)) != 0 {
@@ -116,9 +116,9 @@ func (pl *placing) at(op string) *position {
 // of its own last log entry, (for users) the last change of their
 // memberships by another user's entry, and the caller's latest joining of
 // a group the record is in now, when that is the caller's latest change
-// of their membership of it. The caller's own user record
-// is in every group the caller is and is not expanded: joining or leaving
-// never changes whether one sees oneself.
+// of their membership of it. The caller's own user record is in every
+// group the caller is in and is never an item: joining or leaving never
+// changes whether one sees oneself.
 func (f *feed) traces(collection string, ids []string) (map[string]*trace, error) {
 	out := map[string]*trace{}
 	err := eachChunk(ids, func(args []any) error {

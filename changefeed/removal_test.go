@@ -134,3 +134,27 @@ func TestRemovedMemberLearnsNoLaterIDs(t *testing.T) {
 		t.Error("Carol was told to drop nothing")
 	}
 }
+
+// TestNothingAfterTheLeavingPage: once a client's cursor is past its
+// removal from a group, even exactly at it, nothing more of that group
+// reaches it, not even the group's deletion.
+func TestNothingAfterTheLeavingPage(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	srv := &testServer{serve(t, app), app}
+	bob := newClient(hearthtest.Token(t, app, hearthtest.Bob))
+	bob.mustSync(t, srv.Server, 1000)
+	srv.mustDo(t, hearthtest.Alice, http.MethodDelete, "/api/collections/memberships/records/"+hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Bob))
+	bob.mustSync(t, srv.Server, 1000)
+	if cur, err := changefeed.ParseCursor(bob.cursor); err != nil || cur.Seq != head(t, app) || cur.Item != nil {
+		t.Fatalf("Bob's cursor %+v (%v), want the removal, the last entry (%d)", cur, err, head(t, app))
+	}
+	bob.matchesListAPI(t, srv.Server)
+
+	srv.mustDo(t, hearthtest.Alice, http.MethodDelete, "/api/collections/groups/records/"+hearthtest.Climbers)
+	bob.seen = nil
+	bob.mustSync(t, srv.Server, 1)
+	for _, ch := range bob.seen {
+		t.Errorf("Bob was told %s %s/%s after the page that told him he left", ch.op, ch.collection, ch.id)
+	}
+}
