@@ -104,13 +104,13 @@ func (f *feed) loadMemberships(users []string) (*memberships, error) {
 }
 
 // held returns those of ids (records of collection the caller may not see
-// now, due as placed) that the client could hold at
+// now) that the client could hold at
 // cursor from: records that existed at from in a group the caller was a
 // member of then; users who shared a group with the caller then. Only
 // these are dropped, so a sync never names a record the caller could not
 // have seen, and tells nothing of a group after the page that told the
 // client it left it.
-func (f *feed) held(from Cursor, collection string, ids []string, due map[string]*placing) ([]string, error) {
+func (f *feed) held(from Cursor, collection string, ids []string) ([]string, error) {
 	if len(ids) == 0 || from.IsStart() {
 		return nil, nil // a full sync starts from an empty store
 	}
@@ -156,11 +156,9 @@ func (f *feed) held(from Cursor, collection string, ids []string, due map[string
 		if !presentAt(lifeEvents(life), from, true) {
 			continue
 		}
-		groups := groupsAt(life, from)
-		if len(life) == 0 {
-			groups = due[id].groups // never logged: as it is now
-		}
-		for _, g := range groups {
+		// A record the log has no entry of (written around PocketBase)
+		// has no groups here: nothing shows the caller could see it.
+		for _, g := range groupsAt(life, from) {
 			if mine[g] {
 				out = append(out, id)
 				break

@@ -14,7 +14,6 @@ import (
 type trace struct {
 	last    position // where the feed reports it: its last position
 	deleted bool     // its own last entry is a delete
-	groups  []string // every group its entries name
 }
 
 // place turns a chunk of positions into changes. A record found in it is
@@ -126,10 +125,9 @@ func (f *feed) traces(collection string, ids []string) (map[string]*trace, error
 			Record string `db:"record"`
 			Seq    int64  `db:"seq"`
 			Op     string `db:"op"`
-			Groups string `db:"groups"`
 		}
 		// SQLite takes a bare column (op) from the row that MAX picked.
-		err := f.app.DB().Select("record", "MAX([[seq]]) AS seq", "op", "group_concat(DISTINCT [[groups]]) AS groups").
+		err := f.app.DB().Select("record", "MAX([[seq]]) AS seq", "op").
 			From(changesTable).
 			Where(dbx.HashExp{"collection": collection}).
 			AndWhere(dbx.In("record", args...)).
@@ -138,13 +136,7 @@ func (f *feed) traces(collection string, ids []string) (map[string]*trace, error
 			return fmt.Errorf("sync: log entries of %s: %w", collection, err)
 		}
 		for _, r := range rows {
-			t := &trace{last: position{seq: r.Seq, collection: collection, id: r.Record}, deleted: r.Op == opDelete}
-			for _, g := range splitGroups(r.Groups) {
-				if !slices.Contains(t.groups, g) {
-					t.groups = append(t.groups, g)
-				}
-			}
-			out[r.Record] = t
+			out[r.Record] = &trace{last: position{seq: r.Seq, collection: collection, id: r.Record}, deleted: r.Op == opDelete}
 		}
 		return nil
 	})
@@ -259,7 +251,7 @@ func (f *feed) outcomes(from Cursor, collection string, due map[string]*placing)
 			gone = append(gone, id)
 		}
 	}
-	held, err := f.held(from, collection, gone, due)
+	held, err := f.held(from, collection, gone)
 	if err != nil {
 		return nil, err
 	}
