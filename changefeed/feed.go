@@ -70,11 +70,13 @@ const scanFactor = 20
 //
 // A page walks the caller's feed (see Cursor) from req.Cursor and reports
 // each record at one position only, its last: the later of its own last
-// log entry (for a user, also the last change of their memberships) and
-// the caller's last joining or leaving of a group the record is in now.
-// So a record is sent once per sync unless it changes meanwhile, however
-// many entries it has, and a page holds at most req.Limit changes, each
-// position yielding at most one.
+// log entry (for a user, also the last joining or leaving of a group by
+// them) and the caller's latest joining of a group the record is in now;
+// a record the caller must drop because they left a group it was in is
+// dropped at that leaving, when it comes first. So a record is sent once
+// per sync unless it changes meanwhile, however many entries it has, and
+// a page holds at most req.Limit changes, each position yielding at most
+// one.
 //
 // A reported record's outcome is evaluated as of the request: it is
 // upserted when the collection's list rule admits the caller (the rule
