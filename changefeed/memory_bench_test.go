@@ -76,7 +76,7 @@ func BenchmarkFullSyncMemory(b *testing.B) {
 // the memberships through app.Save, whose hooks log them.
 func memoryBenchData(b *testing.B, n int, joinFirst bool) (dir, group string) {
 	app := hearthtest.NewApp(b)
-	g := save(b, app, collections.Groups, "", map[string]any{"name": "Big", "created_by": hearthtest.Bob})
+	g := hearthtest.Save(b, app, collections.Groups, "", map[string]any{"name": "Big", "created_by": hearthtest.Bob})
 	join := func() {
 		if _, err := collections.AddMember(app, g.Id, hearthtest.Erin, collections.RoleMember); err != nil {
 			b.Fatal(err)

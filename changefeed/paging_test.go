@@ -24,7 +24,7 @@ func seedGroup(t testing.TB, app core.App, owner string, records int) string {
 	var group string
 	members := []string{owner, hearthtest.Alice, hearthtest.Carol, hearthtest.Dave}
 	err := app.RunInTransaction(func(tx core.App) error {
-		g := save(t, tx, collections.Groups, "", map[string]any{"name": "Big", "created_by": owner})
+		g := hearthtest.Save(t, tx, collections.Groups, "", map[string]any{"name": "Big", "created_by": owner})
 		group = g.Id
 		for _, u := range members[1:] {
 			if _, err := collections.AddMember(tx, group, u, collections.RoleMember); err != nil {
@@ -33,15 +33,15 @@ func seedGroup(t testing.TB, app core.App, owner string, records int) string {
 		}
 		events := records / 25
 		for i := range events {
-			ev := save(t, tx, collections.Events, "", map[string]any{
+			ev := hearthtest.Save(t, tx, collections.Events, "", map[string]any{
 				"group": group, "title": fmt.Sprintf("Event %d", i), "starts_at": "2030-01-01 10:00:00.000Z", "created_by": owner,
 			})
 			for _, u := range members {
-				save(t, tx, collections.RSVPs, "", map[string]any{"event": ev.Id, "user": u, "status": collections.StatusGoing})
+				hearthtest.Save(t, tx, collections.RSVPs, "", map[string]any{"event": ev.Id, "user": u, "status": collections.StatusGoing})
 			}
 		}
 		for i := range records - 1 - 2*len(members) - events*(1+len(members)) {
-			save(t, tx, collections.Messages, "", map[string]any{"group": group, "author": members[i%len(members)], "body": fmt.Sprintf("Message %d", i)})
+			hearthtest.Save(t, tx, collections.Messages, "", map[string]any{"group": group, "author": members[i%len(members)], "body": fmt.Sprintf("Message %d", i)})
 		}
 		return nil
 	})
@@ -129,7 +129,7 @@ func TestJoinAndLeaveBigGroupPaged(t *testing.T) {
 
 	erin := newClient(hearthtest.Token(t, app, hearthtest.Erin))
 	erin.mustSync(t, srv.Server, 1000)
-	invite := save(t, app, collections.Invites, "", map[string]any{"group": group, "created_by": hearthtest.Bob})
+	invite := hearthtest.Save(t, app, collections.Invites, "", map[string]any{"group": group, "created_by": hearthtest.Bob})
 	if _, err := send(srv.Server, erin.token, http.MethodPost, collections.JoinPath, `{"code":"`+invite.GetString("code")+`"}`); err != nil {
 		t.Fatal(err)
 	}

@@ -162,7 +162,7 @@ func TestRetentionBoundary(t *testing.T) {
 	app := hearthtest.NewApp(t)
 	srv := serve(t, app)
 	token := hearthtest.Token(t, app, hearthtest.Alice)
-	save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "old news"})
+	hearthtest.Save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "old news"})
 	if _, err := changefeed.Prune(app, time.Hour, time.Now().Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}

@@ -355,7 +355,7 @@ func (f *feed) lastHere(collection string, seq int64) func(id string) dbx.Expres
 // that left group g after entry seq and sort after the id after: deleted
 // or moved to another group; for users, those whose membership of g
 // ended. The conditions repeat the partial indexes' (see the migration
-// 1764115400_sync_expansion_indexes.go) so that SQLite uses them.
+// 1764115500_sync_expansion_indexes.go) so that SQLite uses them.
 func (f *feed) departed(collection, g string, seq int64, after string, n int) ([]string, error) {
 	params := dbx.Params{"g": g, "seq": seq, "after": after}
 	var queries []*dbx.SelectQuery
