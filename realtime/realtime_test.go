@@ -35,7 +35,7 @@ func TestIndexFollowsJoinLeaveAndRemoval(t *testing.T) {
 	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := hearthtest.Serve(t, app)
-		erin := connect(t, app, srv, hearthtest.Erin, "messages/*")
+	erin := connect(t, app, srv, hearthtest.Erin, "messages/*")
 
 	before := message(t, app, hearthtest.Climbers, hearthtest.Carol, "before")
 	if _, err := collections.AddMember(app, hearthtest.Climbers, hearthtest.Erin, collections.RoleMember); err != nil {
@@ -111,7 +111,7 @@ func TestIndexFollowsGroupAndUserDeletion(t *testing.T) {
 	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := hearthtest.Serve(t, app)
-		erin := connect(t, app, srv, hearthtest.Erin, "messages/*", "groups/*")
+	erin := connect(t, app, srv, hearthtest.Erin, "messages/*", "groups/*")
 	connect(t, app, srv, hearthtest.Dave, "messages/*")
 
 	chess, err := app.FindRecordById(collections.Groups, hearthtest.Chess)
