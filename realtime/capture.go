@@ -45,6 +45,13 @@ func (h *hub) captureDelete(e *core.RecordEvent) error {
 // dispatchChange is the dispatcher's work for one committed change, in
 // commit order: update the membership index, then deliver.
 func (h *hub) dispatchChange(ch *change) {
+	// One change that fails to deliver (a panic in an enrich hook, say)
+	// must not stop every later delivery.
+	defer func() {
+		if r := recover(); r != nil {
+			h.app.Logger().Error("realtime: delivering a change panicked", "collection", ch.collection, "id", ch.record.Id, "panic", r)
+		}
+	}()
 	h.applyIndex(ch)
 	deliveries := ch.prepared
 	if ch.action != actionDelete {

@@ -25,8 +25,8 @@ type recordData struct {
 // candidates come from the index; each one's subscriptions are then judged
 // exactly as PocketBase's broadcast judges them.
 func (h *hub) decide(ch *change) ([]delivery, error) {
-	if err := h.ensureLoaded(); err != nil {
-		return nil, err
+	if !h.isLoaded() {
+		return nil, nil // the index loads at the first subscription: no one has subscribed
 	}
 	groups, self, err := h.groupsOf(ch)
 	if err != nil {

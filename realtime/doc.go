@@ -43,7 +43,7 @@
 // one client that stops reading delays no one: when its queue overflows
 // (Config.ClientBuffer) the connection is closed. The app then reconnects,
 // resubscribes and catches up with GET /api/sync, which the SDK's
-// reconnect does not do by itself (docs/api.md).
+// reconnect does not do by itself (docs/sync.md, "Combining with realtime").
 //
 // Usage (crews.Register does this for main.go and every test app):
 //

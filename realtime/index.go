@@ -74,6 +74,12 @@ func (h *hub) ensureLoaded() error {
 	return nil
 }
 
+func (h *hub) isLoaded() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.loaded
+}
+
 func (h *hub) addMemberLocked(group, user string) {
 	if h.members[group] == nil {
 		h.members[group] = map[string]struct{}{}

@@ -54,6 +54,7 @@ type orderer struct {
 	queue   []*batch                   // released, for the dispatcher
 	wake    chan struct{}
 	quit    chan struct{}
+	done    chan struct{} // closed when the dispatcher has returned
 	stopped sync.Once
 }
 
@@ -63,6 +64,7 @@ func (o *orderer) init(h *hub) {
 	o.waiting = map[uint64]*batch{}
 	o.wake = make(chan struct{}, 1)
 	o.quit = make(chan struct{})
+	o.done = make(chan struct{})
 	go o.dispatch()
 }
 
@@ -164,6 +166,7 @@ func (o *orderer) skip(seq uint64) {
 }
 
 func (o *orderer) dispatch() {
+	defer close(o.done)
 	for {
 		select {
 		case <-o.quit:
@@ -180,6 +183,11 @@ func (o *orderer) dispatch() {
 			}
 			for _, b := range batches {
 				for _, ch := range b.changes {
+					select {
+					case <-o.quit:
+						return
+					default:
+					}
 					o.h.dispatchChange(ch)
 				}
 			}
@@ -187,6 +195,9 @@ func (o *orderer) dispatch() {
 	}
 }
 
+// stop ends the dispatcher once the change it is delivering is done, so
+// that nothing reads the database after the app closes it.
 func (o *orderer) stop() {
 	o.stopped.Do(func() { close(o.quit) })
+	<-o.done
 }
