@@ -116,7 +116,7 @@ func plan(quick bool) Plan {
 	}
 	return Plan{Dataset: Full, Reps: 2, WarmupMS: 2000, WindowMS: 10000, Fanout: []FanoutSpec{
 		{Clients: 1000, BaselineRate: 5, Rates: []float64{20, 50, 100, 200}, StepMS: 10000, GraceMS: 10000},
-		{Clients: 10000, BaselineRate: 5, Rates: []float64{2, 10, 50, 100}, StepMS: 10000, GraceMS: 10000, FinalRate: 100, FinalMS: 60000},
+		{Clients: 10000, BaselineRate: 1, Rates: []float64{5, 20, 50, 100}, StepMS: 10000, GraceMS: 10000, FinalRate: 100, FinalMS: 60000},
 	}}
 }
 
