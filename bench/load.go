@@ -23,6 +23,7 @@ type LoadSpec struct {
 	WarmupMS    int    `json:"warmup_ms"`
 	WindowMS    int    `json:"window_ms"`
 	Manifest    string `json:"manifest"`
+	ServerPID   int    `json:"server_pid"` // for the server's CPU time in the window
 }
 
 // LoadResult is what the measured window saw.
@@ -33,6 +34,9 @@ type LoadResult struct {
 	P50        float64 `json:"p50_ms"`
 	P99        float64 `json:"p99_ms"`
 	FirstError string  `json:"first_error,omitempty"`
+	// CPUms is the server's CPU time per successful request: less
+	// sensitive than throughput to what else the shared machine runs.
+	CPUms float64 `json:"cpu_ms"`
 }
 
 // The scenarios.
@@ -59,6 +63,11 @@ func runLoad(spec LoadSpec, m *Manifest) (*LoadResult, error) {
 	var mu sync.Mutex
 	res := &LoadResult{}
 	var latencies []float64
+	cpu0 := make(chan float64, 1)
+	go func() {
+		time.Sleep(time.Until(warmupEnd))
+		cpu0 <- cpuSeconds(spec.ServerPID)
+	}()
 	var wg sync.WaitGroup
 	for w := range spec.Concurrency {
 		wg.Add(1)
@@ -109,6 +118,9 @@ func runLoad(spec LoadSpec, m *Manifest) (*LoadResult, error) {
 		}()
 	}
 	wg.Wait()
+	if ok := res.Requests - res.Errors; ok > 0 && spec.ServerPID > 0 {
+		res.CPUms = (cpuSeconds(spec.ServerPID) - <-cpu0) * 1000 / float64(ok)
+	}
 	res.RPS = float64(res.Requests-res.Errors) / (float64(spec.WindowMS) / 1000)
 	res.P50, res.P99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
 	return res, nil

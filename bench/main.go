@@ -172,12 +172,12 @@ func run(args []string) error {
 				if sc.Kind == kindSync && name == "plain" {
 					continue // plain PocketBase has no /api/sync
 				}
-				spec := LoadSpec{Kind: sc.Kind, Server: name, URL: servers[name].url, Concurrency: sc.Concurrency, WarmupMS: p.WarmupMS, WindowMS: p.WindowMS, Manifest: manifest}
+				spec := LoadSpec{Kind: sc.Kind, Server: name, URL: servers[name].url, Concurrency: sc.Concurrency, WarmupMS: p.WarmupMS, WindowMS: p.WindowMS, Manifest: manifest, ServerPID: servers[name].pid()}
 				res, err := spawn[LoadResult]("load", spec)
 				if err != nil {
 					return err
 				}
-				logf("%-20s c=%-3d %-6s %8.1f req/s p50 %6.1f ms p99 %6.1f ms errors %d %s", sc.Kind, sc.Concurrency, name, res.RPS, res.P50, res.P99, res.Errors, res.FirstError)
+				logf("%-20s c=%-3d %-6s %8.1f req/s p50 %6.1f ms p99 %6.1f ms cpu %5.2f ms/req errors %d %s", sc.Kind, sc.Concurrency, name, res.RPS, res.P50, res.P99, res.CPUms, res.Errors, res.FirstError)
 				row.add(name, *res)
 			}
 		}
@@ -194,7 +194,7 @@ func run(args []string) error {
 				return err
 			}
 			for _, s := range append(res.Steps, ptrSteps(res.Final)...) {
-				logf("  %6.0f msg/s: p50 %7.1f ms p99 %7.1f ms lost %d dup %d non-member %d create p50 %.1f ms cores %.2f", s.Rate, s.P50, s.P99, s.Lost, s.Duplicated, s.NonMember, s.CreateP50, s.CPU)
+				logf("  %6.0f msg/s: p50 %7.1f ms p99 %7.1f ms lost %d dup %d non-member %d failed creates %d create p50 %.1f ms cores %.2f", s.Rate, s.P50, s.P99, s.Lost, s.Duplicated, s.NonMember, s.SendErrors, s.CreateP50, s.CPU)
 			}
 			r.Fanout = append(r.Fanout, FanoutRow{Server: name, Result: *res})
 		}

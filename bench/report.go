@@ -126,19 +126,23 @@ func (r *Report) markdown() string {
 	p("- Each HTTP scenario: %d ms warm-up, then a %d ms window, %d repetition(s), Hearth and plain alternating (the order flips each repetition)\n\n",
 		r.Plan.WarmupMS, r.Plan.WindowMS, r.Plan.Reps)
 
-	p("| work | concurrency | plain req/s (p99 ms) | Hearth req/s (p99 ms) | Hearth / plain |\n|---|---|---|---|---|\n")
+	p("Throughput per repetition, and the server's CPU time per request (lower is better; its ratio plain / Hearth is the throughput each would reach on the same CPU).\n\n")
+	p("| work | concurrency | plain req/s (p99 ms) | Hearth req/s (p99 ms) | Hearth / plain req/s | CPU ms/req plain · Hearth | plain / Hearth CPU |\n|---|---|---|---|---|---|---|\n")
 	for _, row := range r.HTTP {
-		var ratios []string
+		var ratios, cpu, cpuRatios []string
 		for i := range row.Hearth {
 			if i < len(row.Plain) && row.Plain[i].RPS > 0 {
 				ratios = append(ratios, fmt.Sprintf("%.2f", row.Hearth[i].RPS/row.Plain[i].RPS))
+				cpu = append(cpu, fmt.Sprintf("%.2f · %.2f", row.Plain[i].CPUms, row.Hearth[i].CPUms))
+				if row.Hearth[i].CPUms > 0 {
+					cpuRatios = append(cpuRatios, fmt.Sprintf("%.2f", row.Plain[i].CPUms/row.Hearth[i].CPUms))
+				}
+			} else {
+				cpu = append(cpu, fmt.Sprintf("n/a · %.2f", row.Hearth[i].CPUms))
 			}
 		}
-		ratio := strings.Join(ratios, " · ")
-		if ratio == "" {
-			ratio = "n/a"
-		}
-		p("| %s | %d | %s | %s | %s |\n", row.Scenario.What, row.Scenario.Concurrency, cells(row.Plain), cells(row.Hearth), ratio)
+		p("| %s | %d | %s | %s | %s | %s | %s |\n", row.Scenario.What, row.Scenario.Concurrency, cells(row.Plain), cells(row.Hearth),
+			orNA(strings.Join(ratios, " · ")), strings.Join(cpu, " ; "), orNA(strings.Join(cpuRatios, " · ")))
 	}
 	p("\n")
 
@@ -150,10 +154,10 @@ func (r *Report) markdown() string {
 
 	for _, f := range r.Fanout {
 		res := f.Result
-		p("**Realtime, %d SSE clients on %s** (each a different user subscribed to `messages/*`; messages created into random groups of 10 whose members are all connected). Idle server RSS per client: %.1f KB. A create with no client connected: p50 %.1f ms, p99 %.1f ms; with all connected, same rate (%.0f/s): p50 %.1f ms, p99 %.1f ms (**%.2f×** by p50).\n\n",
+		p("**Realtime, %d SSE clients on %s** (each a different user subscribed to `messages/*`; messages created into random groups of 10 whose members are all connected; a create that fails or takes over 30 s is a failed create, and only created messages are expected). Idle server RSS per client: %.1f KB. A create with no client connected: p50 %.1f ms, p99 %.1f ms; with all connected, same rate (%.0f/s): p50 %.1f ms, p99 %.1f ms (**%.2f×** by p50).\n\n",
 			res.Clients, f.Server, res.IdleKBPerClient, res.Baseline.CreateP50, res.Baseline.CreateP99,
 			res.WhileConnected.Rate, res.WhileConnected.CreateP50, res.WhileConnected.CreateP99, ratioOf(res.WhileConnected.CreateP50, res.Baseline.CreateP50))
-		p("| msg/s | seconds | sent | delivery p50 | p99 | lost | duplicated | to a non-member | create p50 / p99 | server cores | server RSS |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+		p("| msg/s | seconds | created | failed creates | delivery p50 | p99 | lost | duplicated | to a non-member | create p50 / p99 | server cores | server RSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		steps := append([]StepResult{res.WhileConnected}, res.Steps...)
 		if res.Final != nil {
 			steps = append(steps, *res.Final)
@@ -163,8 +167,8 @@ func (r *Report) markdown() string {
 			if s.Behind {
 				mark = " (falls behind)"
 			}
-			p("| %.0f%s | %.0f | %d | %.0f ms | %.0f ms | %d | %d | %d | %.0f / %.0f ms | %.2f | %.0f MB |\n",
-				s.Rate, mark, s.Seconds, s.Sent, s.P50, s.P99, s.Lost, s.Duplicated, s.NonMember, s.CreateP50, s.CreateP99, s.CPU, s.RSSMB)
+			p("| %.0f%s | %.0f | %d | %d | %.0f ms | %.0f ms | %d | %d | %d | %.0f / %.0f ms | %.2f | %.0f MB |\n",
+				s.Rate, mark, s.Seconds, s.Sent, s.SendErrors, s.P50, s.P99, s.Lost, s.Duplicated, s.NonMember, s.CreateP50, s.CreateP99, s.CPU, s.RSSMB)
 		}
 		if res.Final != nil {
 			p("\nRSS growth across the %.0f s run: %.1f MB.\n", res.Final.Seconds, res.RSSGrowthMB)
@@ -187,6 +191,13 @@ func cells(rs []LoadResult) string {
 		return "n/a"
 	}
 	return strings.Join(out, " · ")
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "n/a"
+	}
+	return s
 }
 
 func ratioOf(a, b float64) float64 {
