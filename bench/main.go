@@ -9,7 +9,7 @@
 //
 // or, after building bin/hearth, bin/plainpb and bin/bench:
 //
-//	bin/bench run -quick -out docs/benchmarks.md
+//	bin/bench run -quick -out /tmp/quick.md
 package main
 
 import (
@@ -200,7 +200,11 @@ func run(args []string) error {
 		}
 	}
 	r.Finished = time.Now()
-	return r.write(*out)
+	if err := r.write(*out); err != nil {
+		return err
+	}
+	logf("wrote %s", *out)
+	return nil
 }
 
 func ptrSteps(s *StepResult) []StepResult {

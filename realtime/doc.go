@@ -7,9 +7,9 @@
 // in the after-success hook of the request that made it, and for each
 // matching subscription evaluates the rule with its own SQL query. Even the
 // walk alone (a prefix check per client and topic form, with no rule query)
-// costs about 21 ms of CPU per change at 10,000 clients
-// (docs/benchmarks.md), so Hearth keeps its SSE clients out of PocketBase's
-// broker altogether:
+// costs 21 to 73 ms of CPU per change at 10,000 clients on the 2-core
+// development machine (BenchmarkPocketBaseBrokerWalk, docs/benchmarks.md),
+// so Hearth keeps its SSE clients out of PocketBase's broker altogether:
 //
 //   - Hearth serves GET and POST /api/realtime itself (a middleware in front
 //     of PocketBase's handlers, same protocol, same hooks:

@@ -4,10 +4,27 @@ import "github.com/pocketbase/pocketbase/core"
 
 // Test access to the index of an app made by hearthtest.
 
-func IsMember(app core.App, group, user string) bool { return hubOf(app).isMember(group, user) }
+// IsMember reports whether the index holds user as a member of group.
+func IsMember(app core.App, group, user string) bool {
+	h := hubOf(app)
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	_, ok := h.members[group][user]
+	return ok
+}
 
+// SubscribedMembers returns the members of group with a subscribed conn.
 func SubscribedMembers(app core.App, group string) []string {
-	return hubOf(app).subscribedMembers(group)
+	h := hubOf(app)
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []string
+	for user := range h.members[group] {
+		if len(h.byUser[user]) > 0 {
+			out = append(out, user)
+		}
+	}
+	return out
 }
 
 func GroupsOfUser(app core.App, user string) []string { return hubOf(app).groupsOfUser(user) }

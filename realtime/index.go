@@ -221,24 +221,3 @@ func (h *hub) groupsOfUser(user string) []string {
 	}
 	return out
 }
-
-// isMember reports whether the index holds user as a member of group.
-func (h *hub) isMember(group, user string) bool {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	_, ok := h.members[group][user]
-	return ok
-}
-
-// subscribedMembers returns the members of group with a subscribed conn.
-func (h *hub) subscribedMembers(group string) []string {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	var out []string
-	for user := range h.members[group] {
-		if len(h.byUser[user]) > 0 {
-			out = append(out, user)
-		}
-	}
-	return out
-}

@@ -23,7 +23,8 @@ type Config struct {
 	// ClientBuffer is the number of queued messages per client at which
 	// the client is disconnected; zero means DefaultClientBuffer.
 	ClientBuffer int
-	// GapTimeout: zero means DefaultGapTimeout.
+	// GapTimeout is how long delivery waits for a transaction that never
+	// reports its end; zero means DefaultGapTimeout.
 	GapTimeout time.Duration
 }
 
