@@ -30,6 +30,7 @@ type conn struct {
 	superuser bool
 	topics    []topic
 	inBroker  bool // also registered in PocketBase's broker
+	gone      bool // unregistered: a late subscription must not index it
 }
 
 func newConn(client subscriptions.Client, cancel context.CancelFunc, rc *http.ResponseController, limit int) *conn {

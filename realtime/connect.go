@@ -110,6 +110,7 @@ func (h *hub) register(c *conn) {
 func (h *hub) unregister(c *conn) {
 	c.close()
 	h.mu.Lock()
+	c.gone = true
 	h.unindexLocked(c)
 	delete(h.conns, c.client.Id())
 	inBroker := c.inBroker

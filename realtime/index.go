@@ -143,6 +143,9 @@ func (h *hub) indexConn(c *conn, auth *core.Record, topics []topic) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.unindexLocked(c)
+	if c.gone {
+		return // the connection ended while its subscription was handled
+	}
 	c.topics = topics
 	if len(topics) == 0 || auth == nil {
 		return

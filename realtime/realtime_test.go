@@ -1,6 +1,7 @@
 package realtime_test
 
 import (
+	"encoding/json/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -218,5 +219,40 @@ func TestPerClientOrderIsCommitOrder(t *testing.T) {
 	got := ids(bob.until(committed[n-1]))
 	if !slices.Equal(got, committed) {
 		t.Errorf("delivery order differs from commit order:\n got %v\nwant %v", got, committed)
+	}
+}
+
+// A collection without a scope keeps PocketBase's own path: the same
+// connection receives its events from PocketBase's broadcast and the
+// group-scoped ones from Hearth's.
+func TestUnscopedTopicsKeepPocketBasesPath(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	srv := hearthtest.Serve(t, app)
+	root := connect(t, app, srv, "superuser", "_superusers/*", "messages/*")
+
+	col, err := app.FindCachedCollectionByNameOrId(core.CollectionNameSuperusers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := core.NewRecord(col)
+	other.SetEmail("second@hearth.test")
+	other.SetPassword("password123456")
+	if err := app.Save(other); err != nil {
+		t.Fatal(err)
+	}
+	m := message(t, app, hearthtest.Chess, hearthtest.Dave, "both paths")
+	seen := map[string]bool{}
+	for !seen[other.Id] || !seen[m.Id] {
+		ev := root.next()
+		var p payload
+		if err := json.Unmarshal([]byte(ev.Data), &p); err != nil {
+			t.Fatal(err)
+		}
+		id, _ := p.Record["id"].(string)
+		seen[id] = true
+		if id == other.Id && ev.Name != "_superusers/*" || id == m.Id && ev.Name != "messages/*" {
+			t.Errorf("record %s arrived as event %q", id, ev.Name)
+		}
 	}
 }

@@ -71,16 +71,14 @@ func (h *hub) setSubscriptions(e *core.RequestEvent) error {
 
 		// Topics of other collections take PocketBase's path, which only
 		// sees clients in its broker. A client stays there once added: the
-		// broker can drop a client only by discarding it.
+		// broker can drop a client only by discarding it. Registering under
+		// the lock orders it with unregister, which removes it again.
 		h.mu.Lock()
-		join := others > 0 && !c.inBroker
-		if join {
+		if others > 0 && !c.inBroker && !c.gone {
 			c.inBroker = true
-		}
-		h.mu.Unlock()
-		if join {
 			e.App.SubscriptionsBroker().Register(e.Client)
 		}
+		h.mu.Unlock()
 		e.App.Logger().Debug("Realtime subscriptions updated", slog.String("clientId", e.Client.Id()), slog.Any("subscriptions", e.Subscriptions))
 		return e.NoContent(http.StatusNoContent)
 	})
