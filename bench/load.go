@@ -97,6 +97,11 @@ func runLoad(spec LoadSpec, m *Manifest) (*LoadResult, error) {
 				}
 				took := time.Since(start)
 				if start.Before(warmupEnd) {
+					if time.Now().After(windowEnd) {
+						mu.Lock()
+						res.FirstError = fmt.Sprintf("a warm-up request took %s, past the window's end", took.Round(time.Millisecond))
+						mu.Unlock()
+					}
 					continue
 				}
 				mu.Lock()

@@ -183,7 +183,9 @@ func cells(rs []LoadResult) string {
 	for _, r := range rs {
 		s := fmt.Sprintf("%.0f (%.0f)", r.RPS, r.P99)
 		if r.Errors > 0 {
-			s += fmt.Sprintf(" [%d errors]", r.Errors)
+			s += fmt.Sprintf(" [%d errors: %.80s]", r.Errors, r.FirstError)
+		} else if r.Requests == 0 {
+			s += fmt.Sprintf(" [nothing measured: %s]", r.FirstError)
 		}
 		out = append(out, s)
 	}
