@@ -144,7 +144,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(e.Context, txApp, ev.Id)
+			return refreshLoadedEvent(e.Context, txApp, ev)
 		})
 	})
 
@@ -171,7 +171,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(e.Context, txApp, ev.Id)
+			return refreshLoadedEvent(e.Context, txApp, ev)
 		})
 	})
 
@@ -187,9 +187,15 @@ func registerRSVPs(app core.App, now func() time.Time) {
 
 // admit sets r's status and waitlisted_at as AdmitStatus decides at at.
 func admit(app core.App, r *RSVP, stored string, waitingSince types.DateTime, ev *Event, at time.Time) error {
-	going, err := countGoing(app, ev.Id)
-	if err != nil {
-		return err
+	// Only a capacity makes the count matter (IsFull); an event without
+	// one is spared the query inside the write lock.
+	going := 0
+	if ev.Capacity() > 0 {
+		n, err := countGoing(app, ev.Id)
+		if err != nil {
+			return err
+		}
+		going = n
 	}
 	status, since := AdmitStatus(r.Status(), stored, waitingSince, ev.Capacity(), going, at)
 	r.Set("status", status)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/realtime"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -25,11 +26,15 @@ type Config struct {
 	// SyncRetention is the change log's window (HEARTH_SYNC_RETENTION);
 	// zero means changefeed.DefaultRetention.
 	SyncRetention time.Duration
+	// Realtime tunes the fan-out of group-scoped changes.
+	Realtime realtime.Config
 }
 
 // Register binds the Crews domain to app, in the order it must bind: the
-// collections' hooks wrap each write before the change log records it.
+// collections' hooks wrap each write before the change log records it, and
+// realtime captures each write inside the transaction the log opens.
 func Register(app core.App, cfg Config) {
 	collections.Register(app, collections.Config{Now: cfg.Now})
 	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
+	realtime.Register(app, cfg.Realtime)
 }
