@@ -7,7 +7,7 @@ BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/crews/hearth/version.Version=$(VERSION)
 
-.PHONY: run build seed test test-go test-e2e e2e-deps client-js vet docker-test
+.PHONY: run build seed typegen test test-go test-e2e e2e-deps client-js vet docker-test
 
 ## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
 run: build
@@ -16,6 +16,10 @@ run: build
 ## seed: add the demo data to ./pb_data (prints the demo passwords)
 seed: build
 	./$(BIN) seed
+
+## typegen: regenerate the TypeScript types of the client package from the schema
+typegen: build
+	./$(BIN) typegen --out clients/js/src/types.gen.ts
 
 ## build: compile bin/hearth
 build:
