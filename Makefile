@@ -35,9 +35,9 @@ test-go:
 e2e-deps:
 	cd e2e && npm ci --no-audit --no-fund
 
-## client-js: build the reference sync client (clients/js/dist), used by e2e
+## client-js: build the client package (clients/js/dist, used by e2e and the example app) and type-check its type tests
 client-js:
-	cd clients/js && npm ci --no-audit --no-fund && npm run build
+	cd clients/js && npm ci --no-audit --no-fund && npm run build && npm run typecheck
 
 ## test-e2e: the e2e suite; E2E=file.test.mjs runs one file
 test-e2e: build e2e-deps client-js
