@@ -103,6 +103,23 @@ export class LiveSync {
     }
   }
 
+  /**
+   * Tells LiveSync what the device knows about its network (NetInfo in
+   * React Native, the online/offline events in a browser). An open
+   * realtime stream can outlive the network without an error for a long
+   * time (a half-open connection, a browser's offline mode), so offline
+   * ends realtime at once and shows 'offline'; online starts again, and its
+   * sync brings what was missed.
+   */
+  async setOnline(online: boolean): Promise<void> {
+    if (!online) {
+      await this.stop();
+      this.set('offline');
+    } else if (!this.running) {
+      await this.start().catch(() => undefined);
+    }
+  }
+
   /** Brings the store up to date now. */
   async sync(): Promise<SyncResult> {
     try {

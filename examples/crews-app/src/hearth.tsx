@@ -3,6 +3,7 @@
 // react-native-sse, and LiveSync's persistent store, which every screen
 // reads.
 import AsyncStorage from '@react-native-async-storage/async-storage';
+import NetInfo from '@react-native-community/netinfo';
 import {
   LiveSync,
   createClient,
@@ -31,6 +32,15 @@ interface Hearth {
 }
 
 const HearthContext = createContext<Hearth | null>(null);
+
+// NetInfo checks that the internet is reachable by fetching a Google URL
+// unless told otherwise; what matters here is whether Hearth is, so it asks
+// Hearth's health endpoint, and nothing else.
+NetInfo.configure({
+  reachabilityUrl: `${serverUrl()}/api/health`,
+  reachabilityTest: async (response) => response.status === 200,
+  useNativeReachability: false,
+});
 
 export function HearthProvider({ children }: { children: ReactNode }) {
   const [pb, setPb] = useState<TypedPocketBase | null>(null);
@@ -63,6 +73,17 @@ export function HearthProvider({ children }: { children: ReactNode }) {
       alive = false;
     };
   }, [begin]);
+
+  // The device's network, as NetInfo sees it, drives the sync: realtime
+  // ends when the network goes, and a sync catches up when it returns.
+  useEffect(() => {
+    if (!live) {
+      return;
+    }
+    return NetInfo.addEventListener((state) => {
+      live.setOnline(state.isConnected !== false && state.isInternetReachable !== false);
+    });
+  }, [live]);
 
   const value: Hearth = {
     pb,
