@@ -144,7 +144,9 @@ func (g *generator) collection(c *core.Collection) {
 	g.p("export interface %sExpand {", name)
 	for _, f := range c.Fields {
 		if r, ok := f.(*core.RelationField); ok && !r.Hidden {
-			target := "RecordModelLike"
+			// A relation to a collection outside Names (none today) gets
+			// the SDK's untyped shape.
+			target := "{ id: RecordId; [field: string]: unknown }"
 			if t := g.byID[r.CollectionId]; t != nil {
 				target = typeName(t.Name) + "Record"
 			}
@@ -404,9 +406,6 @@ func (g *generator) doc(c *core.Collection, f core.Field) {
 
 func (g *generator) maps(cols []*core.Collection) {
 	g.p("// ---- every collection ----")
-	g.p("")
-	g.p("/** A record of a collection Hearth does not type (the SDK's RecordModel). */")
-	g.p("export type RecordModelLike = { id: string; collectionId: string; collectionName: string; [field: string]: any };")
 	g.p("")
 	for _, m := range []struct{ typ, suffix, what string }{
 		{"CollectionRecords", "Record", "record"},

@@ -368,9 +368,6 @@ export interface MessagesUpdate {
 
 // ---- every collection ----
 
-/** A record of a collection Hearth does not type (the SDK's RecordModel). */
-export type RecordModelLike = { id: string; collectionId: string; collectionName: string; [field: string]: any };
-
 /** Each collection's record, by collection name. */
 export interface CollectionRecords {
   groups: GroupsRecord;
