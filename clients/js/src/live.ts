@@ -2,7 +2,7 @@
 // kept per user, caught up again whenever the realtime connection comes
 // back. A thin layer: what to fetch and how to apply it stays in sync.ts.
 import type PocketBase from 'pocketbase';
-import { SyncClient, type SyncOptions, type SyncResult } from './sync.js';
+import { SYNCED_COLLECTIONS, SyncClient, type SyncOptions, type SyncResult } from './sync.js';
 import { PersistentStore, storeKey } from './store.js';
 import type { KeyValueStorage } from './storage.js';
 
@@ -38,6 +38,7 @@ export class LiveSync {
   onError?: (err: unknown) => void;
   private state: Connection = 'connecting';
   private client: SyncClient;
+  private readonly topics: string[];
   private unsubscribeConnect: (() => Promise<void>) | null = null;
   private retryTimer: unknown = null;
   private attempts = 0;
@@ -50,6 +51,7 @@ export class LiveSync {
     options: SyncOptions,
   ) {
     this.client = new SyncClient(pb, store, { ...options, onError: (err) => this.failed(err) });
+    this.topics = ['PB_CONNECT', ...(options.collections ?? SYNCED_COLLECTIONS).map((c) => `${c}/*`)];
     this.previousOnDisconnect = pb.realtime.onDisconnect;
   }
 
@@ -91,6 +93,7 @@ export class LiveSync {
     } catch (err) {
       this.failed(err);
       await this.client.stop();
+      await this.dropFailedSubscriptions();
       if (!this.running) {
         throw err;
       }
@@ -149,6 +152,15 @@ export class LiveSync {
   async destroy(): Promise<void> {
     await this.stop();
     await this.store.destroy();
+  }
+
+  // When a subscribe cannot connect, the SDK keeps its listener and hands
+  // back no way to remove that one alone; left there, it would keep
+  // realtime connecting after stop(). So a failed start clears the topics
+  // LiveSync subscribes to: PB_CONNECT and each synced collection's '*'.
+  private async dropFailedSubscriptions(): Promise<void> {
+    this.unsubscribeConnect = null;
+    await Promise.all(this.topics.map((t) => this.pb.realtime.unsubscribe(t).catch(() => undefined)));
   }
 
   private failed(err: unknown): void {
