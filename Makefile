@@ -7,7 +7,7 @@ BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/crews/hearth/version.Version=$(VERSION)
 
-.PHONY: run build seed test test-go test-e2e e2e-deps client-js vet docker-test bench bench-quick bench-bins
+.PHONY: run build seed typegen test test-go test-e2e e2e-deps client-js app chromium browser-deps test-browser vet docker-test bench bench-quick bench-bins
 
 ## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
 run: build
@@ -17,12 +17,16 @@ run: build
 seed: build
 	./$(BIN) seed
 
+## typegen: regenerate the TypeScript types of the client package from the schema
+typegen: build
+	./$(BIN) typegen --out clients/js/src/types.gen.ts
+
 ## build: compile bin/hearth
 build:
 	go build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
 
-## test: every test: Go packages, then the end-to-end suite against bin/hearth
-test: test-go test-e2e
+## test: every test: Go packages, the end-to-end suite against bin/hearth, the example app's type check and web build, the browser suites
+test: test-go test-e2e test-browser
 
 test-go:
 	go vet ./...
@@ -31,13 +35,29 @@ test-go:
 e2e-deps:
 	cd e2e && npm ci --no-audit --no-fund
 
-## client-js: build the reference sync client (clients/js/dist), used by e2e
+## client-js: build the client package (clients/js/dist, used by e2e and the example app) and type-check its type tests
 client-js:
-	cd clients/js && npm ci --no-audit --no-fund && npm run build
+	cd clients/js && npm ci --no-audit --no-fund && npm run build && npm run typecheck
 
 ## test-e2e: the e2e suite; E2E=file.test.mjs runs one file
 test-e2e: build e2e-deps client-js
 	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test -- $(E2E)
+
+## app: install the example app, type-check it (tsc) and build it for the web (examples/crews-app/web-build)
+app: client-js
+	cd examples/crews-app && npm ci --no-audit --no-fund && npm run typecheck && npm run build:web
+
+## chromium: Debian's Chromium for the browser tests, and sqlite3, with which the dashboard test reads the database; a no-op when both are installed (installing needs root)
+chromium:
+	@command -v chromium >/dev/null && command -v sqlite3 >/dev/null || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium sqlite3; }
+
+browser-deps: chromium
+	cd browser && npm ci --no-audit --no-fund
+
+## test-browser: the browser suites (example app, dashboard) in headless Chromium; BROWSER=file.test.mjs runs one
+test-browser: build e2e-deps browser-deps app
+	cd browser && HEARTH_BIN=$(CURDIR)/$(BIN) npm test -- $(BROWSER)
 
 ## docker-test: the deploy (Dockerfile, compose, S3, Litestream) against a real Docker engine; needs root
 docker-test:

@@ -12,6 +12,7 @@ import (
 	"github.com/crews/hearth/healthcheck"
 	_ "github.com/crews/hearth/pb_migrations"
 	"github.com/crews/hearth/seed"
+	"github.com/crews/hearth/typegen"
 	"github.com/crews/hearth/version"
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/plugins/jsvm"
@@ -35,6 +36,7 @@ func main() {
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{Dir: "pb_migrations", TemplateLang: migratecmd.TemplateLangGo, Automigrate: app.IsDev()})
 	crews.Register(app, crews.Config{SyncRetention: cfg.SyncRetention})
 	seed.Register(app)
+	typegen.Register(app)
 	version.Register(app)
 
 	if err := app.Start(); err != nil {

@@ -1,0 +1,21 @@
+// @crews/hearth-client: the typed client for Hearth, the Crews backend.
+// README.md shows how the pieces fit in a React Native app.
+export * from './types.gen.js';
+export { AUTH_KEY, createClient, currentUser, signIn, signUp, type ClientOptions } from './client.js';
+export { MemoryStorage, type KeyValueStorage } from './storage.js';
+export { installEventSource, type EventSourceClass } from './realtime.js';
+export {
+  MemoryStore,
+  SyncClient,
+  SYNCED_COLLECTIONS,
+  type Change,
+  type LocalStore,
+  type SyncOptions,
+  type SyncPage,
+  type SyncResult,
+} from './sync.js';
+export { PersistentStore, storeKey } from './store.js';
+export { LiveSync, type Connection } from './live.js';
+export { cancelRsvp, createInvite, findRsvp, joinByCode, rsvp, type Joined, type RsvpRequest } from './crews.js';
+export { registerDevice, unregisterDevice, type Device, type DevicePlatform } from './devices.js';
+export { signOut, type SignOutOptions } from './session.js';

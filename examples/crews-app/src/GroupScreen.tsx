@@ -1,0 +1,57 @@
+// One group: its chat and its events, and an invite for owners and admins.
+import { createInvite } from '@crews/hearth-client';
+import { useState } from 'react';
+import { Share, Text, View } from 'react-native';
+import { ChatTab } from './ChatTab';
+import { EventsTab } from './EventsTab';
+import { errorText, useSession, useStoreChanges } from './hearth';
+import { list, membership } from './records';
+import { Button, ConnectionBanner, ErrorText, Row, styles } from './ui';
+
+export function GroupScreen({ groupId, onBack }: { groupId: string; onBack: () => void }) {
+  const { pb, user, live } = useSession();
+  useStoreChanges(live);
+  const [tab, setTab] = useState<'chat' | 'events'>('chat');
+  const [code, setCode] = useState('');
+  const [error, setError] = useState('');
+
+  const group = list(live, 'groups').find((g) => g.id === groupId);
+  const role = membership(live, groupId, user.id)?.role;
+
+  async function invite() {
+    setError('');
+    try {
+      const inv = await createInvite(pb, groupId);
+      setCode(inv.code);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+
+  return (
+    <View style={styles.screen}>
+      <Row>
+        <Button testID="back" kind="plain" title="‹ Groups" onPress={onBack} />
+        <Text testID="group-title" style={[styles.title, { flex: 1 }]} numberOfLines={1}>{group?.name ?? '…'}</Text>
+      </Row>
+      <ConnectionBanner />
+      {(role === 'owner' || role === 'admin') && (
+        <Row>
+          <Button testID="create-invite" kind="plain" title="Invite people" onPress={invite} />
+          {code !== '' && (
+            <>
+              <Text testID="invite-code" selectable style={[styles.heading, { letterSpacing: 2 }]}>{code}</Text>
+              <Button testID="share-invite" kind="plain" title="Share" onPress={() => Share.share({ message: `Join ${group?.name} on Crews with the code ${code}` })} />
+            </>
+          )}
+        </Row>
+      )}
+      <ErrorText text={error} />
+      <Row>
+        <Button testID="tab-chat" kind={tab === 'chat' ? 'primary' : 'plain'} title="Chat" onPress={() => setTab('chat')} />
+        <Button testID="tab-events" kind={tab === 'events' ? 'primary' : 'plain'} title="Events" onPress={() => setTab('events')} />
+      </Row>
+      {tab === 'chat' ? <ChatTab groupId={groupId} /> : <EventsTab groupId={groupId} />}
+    </View>
+  );
+}

@@ -1,0 +1,49 @@
+// Sign in, or create an account.
+import { useState } from 'react';
+import { Text, View } from 'react-native';
+import { errorText, useHearth } from './hearth';
+import { Button, ErrorText, Field, styles } from './ui';
+
+export function SignInScreen() {
+  const { pb, signIn, signUp } = useHearth();
+  const [mode, setMode] = useState<'in' | 'up'>('in');
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  async function submit() {
+    setBusy(true);
+    setError('');
+    try {
+      if (mode === 'up') {
+        await signUp(name.trim(), email.trim(), password);
+      } else {
+        await signIn(email.trim(), password);
+      }
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <View style={styles.screen}>
+      <Text style={styles.title}>Crews</Text>
+      <Text style={styles.muted}>{mode === 'up' ? 'Create your account' : 'Sign in to your groups'}</Text>
+      {mode === 'up' && <Field testID="name" placeholder="Your name" value={name} onChangeText={setName} autoCapitalize="words" />}
+      <Field testID="email" placeholder="Email" value={email} onChangeText={setEmail} keyboardType="email-address" />
+      <Field testID="password" placeholder="Password" value={password} onChangeText={setPassword} secureTextEntry onSubmitEditing={submit} />
+      <ErrorText testID="auth-error" text={error} />
+      <Button testID="submit" title={mode === 'up' ? 'Sign up' : 'Sign in'} onPress={submit} disabled={busy || !pb} />
+      <Button
+        testID="toggle-mode"
+        kind="plain"
+        title={mode === 'up' ? 'I have an account' : 'Create an account'}
+        onPress={() => setMode(mode === 'up' ? 'in' : 'up')}
+      />
+    </View>
+  );
+}

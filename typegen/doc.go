@@ -1,0 +1,33 @@
+// Package typegen writes TypeScript types for the Crews collections from the
+// schema compiled into the binary, for the app's typed client (clients/js).
+//
+// The schema is read from a throwaway app in a temporary directory with every
+// registered migration applied, so no server, data directory or network is
+// needed, and the output depends on nothing but the build. For each
+// collection in collections.Names it writes:
+//   - <Name>Record: the record as the records API returns it, every field
+//     present, with its exact type: select fields as string unions,
+//     relations as record ids, files as stored file names, dates as strings,
+//     and the empty string among the values of an optional (not required)
+//     field that PocketBase reports empty that way. Hidden fields (password,
+//     tokenKey) are absent; the users' email is optional, as Hearth shows it
+//     to its owner only.
+//   - <Name>Expand: what `expand` holds for each of its relations (direct
+//     relations only; a back-relation's shape depends on indexes and is
+//     left to the caller).
+//   - <Name>Create and <Name>Update: request bodies without the fields the
+//     server fills (collections.Spec.ServerManaged, autodates, the owner
+//     field filled with the caller); updates also leave out the fields fixed
+//     after creation (Spec.Fixed).
+//   - TypedPocketBase: the SDK client with pb.collection(name) typed per
+//     collection.
+//
+// Usage:
+//
+//	typegen.Register(app)
+//	// $ hearth typegen --out clients/js/src/types.gen.ts
+//
+// or, from Go:
+//
+//	src, err := typegen.FromMigrations()
+package typegen
