@@ -31,4 +31,7 @@ func Register(app core.App, cfg Config) {
 	registerRSVPs(app, cfg.Now)
 	registerMessages(app, cfg.Now)
 	registerJoin(app, cfg.Now)
+	registerPrivate(app)
+	registerDevices(app, cfg.Now)
+	registerMutes(app)
 }

@@ -11,17 +11,29 @@ import (
 
 // Scope says how a record of a collection belongs to groups, whose members
 // see it: the change log, group expansion in sync and the create-denial
-// naming read it. Exactly one form is set:
+// naming read it. One form is set:
 //   - Self: the record is a group;
 //   - Field alone: the relation Field names the record's group;
 //   - Field and Parent: Field names a record of Parent, and the record
 //     belongs to that record's group (an RSVP through its event);
-//   - Members: the record is a user, in every group it is a member of.
+//   - Members: the record is a user, in every group it is a member of;
+//   - Private, alone or with Field: the record is its owner's alone
+//     (Spec.Owner names them: a device, a mute) and belongs to no group;
+//     Field names the group it is about (a mute's), for the create-denial
+//     naming only;
+//   - none: the record belongs to no group (the push views, which only
+//     superusers read).
 type Scope struct {
 	Self    bool
 	Field   string
 	Parent  string
 	Members bool
+	Private bool
+}
+
+// grouped reports whether records of the scope belong to groups at all.
+func (s Scope) grouped() bool {
+	return !s.Private && (s.Self || s.Members || s.Field != "")
 }
 
 // ParentGoneError reports a record whose group is its parent's, when the
@@ -46,6 +58,8 @@ func GroupsOf(app core.App, record *core.Record) ([]string, error) {
 	}
 	s := spec.Scope
 	switch {
+	case !s.grouped():
+		return nil, nil
 	case s.Self:
 		return []string{record.Id}, nil
 	case s.Members:
@@ -82,10 +96,10 @@ func GroupsOf(app core.App, record *core.Record) ([]string, error) {
 }
 
 // GroupRecordIDs returns the ids of collection's records that belong to
-// group g now.
+// group g now: none for a collection whose records belong to no group.
 func GroupRecordIDs(app core.App, collection, g string) ([]string, error) {
 	q, err := groupRecordsQuery(app, collection, g)
-	if err != nil {
+	if err != nil || q == nil {
 		return nil, err
 	}
 	var ids []string
@@ -95,9 +109,10 @@ func GroupRecordIDs(app core.App, collection, g string) ([]string, error) {
 	return ids, nil
 }
 
-// groupRecordsQuery selects the ids of collection's records in group g. A
-// record scoped through a parent is found by joining the parent, which
-// must name its group in a field (one level, as an RSVP's event does).
+// groupRecordsQuery selects the ids of collection's records in group g,
+// or returns nil when none of its records belongs to a group. A record
+// scoped through a parent is found by joining the parent, which must name
+// its group in a field (one level, as an RSVP's event does).
 func groupRecordsQuery(app core.App, collection, g string) (*dbx.SelectQuery, error) {
 	spec := SpecOf(collection)
 	if spec == nil {
@@ -105,6 +120,8 @@ func groupRecordsQuery(app core.App, collection, g string) (*dbx.SelectQuery, er
 	}
 	s := spec.Scope
 	switch {
+	case !s.grouped():
+		return nil, nil
 	case s.Self:
 		return app.DB().Select("id").From(collection).Where(dbx.HashExp{"id": g}), nil
 	case s.Members:

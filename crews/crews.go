@@ -1,12 +1,13 @@
 // Package crews wires the Crews domain into a PocketBase app: the
 // collections' hooks, rules and routes, then the sync change log that
-// records their writes. main.go and every test app call Register, so a
-// capability wired here is under test as soon as it is wired.
+// records their writes, then the push notifications they ask for. main.go
+// and every test app call Register, so a capability wired here is under
+// test as soon as it is wired.
 //
 // Usage:
 //
 //	app := pocketbase.New()
-//	crews.Register(app, crews.Config{SyncRetention: 30 * 24 * time.Hour})
+//	crews.Register(app, crews.Config{SyncRetention: 30 * 24 * time.Hour, Push: push.Config{URL: "https://exp.host"}})
 //	app.Start()
 package crews
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/push"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -25,11 +27,17 @@ type Config struct {
 	// SyncRetention is the change log's window (HEARTH_SYNC_RETENTION);
 	// zero means changefeed.DefaultRetention.
 	SyncRetention time.Duration
+	// Push configures push delivery (HEARTH_PUSH_*); its zero value logs
+	// pushes instead of sending them. Push.Now is set to Now.
+	Push push.Config
 }
 
 // Register binds the Crews domain to app, in the order it must bind: the
-// collections' hooks wrap each write before the change log records it.
+// collections' hooks wrap each write before the change log records it,
+// and the push triggers join the transaction both run in.
 func Register(app core.App, cfg Config) {
 	collections.Register(app, collections.Config{Now: cfg.Now})
 	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
+	cfg.Push.Now = cfg.Now
+	push.Register(app, cfg.Push)
 }
