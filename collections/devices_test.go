@@ -109,29 +109,27 @@ func TestDeviceBadInput(t *testing.T) {
 	s := newServer(t)
 	alice := token(t, s.app, hearthtest.Alice)
 	for _, c := range []struct {
-		name  string
-		body  string
-		field string
+		name, body, field, code string
 	}{
-		{"no token", `{"platform":"ios"}`, "token"},
-		{"empty token", `{"token":"","platform":"ios"}`, "token"},
-		{"not an Expo token", `{"token":"fcm:abc123","platform":"ios"}`, "token"},
-		{"unclosed bracket", `{"token":"ExponentPushToken[abc","platform":"ios"}`, "token"},
-		{"empty brackets", `{"token":"ExponentPushToken[]","platform":"ios"}`, "token"},
-		{"space inside", `{"token":"ExponentPushToken[a b]","platform":"ios"}`, "token"},
-		{"other prefix", `{"token":"ExpoToken[abc]","platform":"ios"}`, "token"},
-		{"token too long", `{"token":"ExponentPushToken[` + strings.Repeat("a", 201) + `]","platform":"ios"}`, "token"},
-		{"token of the wrong type", `{"token":123,"platform":"ios"}`, "token"},
-		{"no platform", `{"token":"ExponentPushToken[abc]"}`, "platform"},
-		{"unknown platform", `{"token":"ExponentPushToken[abc]","platform":"windows"}`, "platform"},
-		{"last_seen is the server's", `{"token":"ExponentPushToken[abc]","platform":"ios","last_seen":"2030-01-01 00:00:00.000Z"}`, "last_seen"},
-		{"another user's device", `{"user":"` + hearthtest.Bob + `","token":"ExponentPushToken[abc]","platform":"ios"}`, "user"},
+		{"no token", `{"platform":"ios"}`, "token", "validation_required"},
+		{"empty token", `{"token":"","platform":"ios"}`, "token", "validation_required"},
+		{"not an Expo token", `{"token":"fcm:abc123","platform":"ios"}`, "token", "validation_invalid_format"},
+		{"unclosed bracket", `{"token":"ExponentPushToken[abc","platform":"ios"}`, "token", "validation_invalid_format"},
+		{"empty brackets", `{"token":"ExponentPushToken[]","platform":"ios"}`, "token", "validation_invalid_format"},
+		{"space inside", `{"token":"ExponentPushToken[a b]","platform":"ios"}`, "token", "validation_invalid_format"},
+		{"other prefix", `{"token":"ExpoToken[abc]","platform":"ios"}`, "token", "validation_invalid_format"},
+		{"token too long", `{"token":"ExponentPushToken[` + strings.Repeat("a", 201) + `]","platform":"ios"}`, "token", "validation_invalid_format"},
+		{"token of the wrong type", `{"token":123,"platform":"ios"}`, "token", "validation_invalid_text"},
+		{"no platform", `{"token":"ExponentPushToken[abc]"}`, "platform", "validation_required"},
+		{"unknown platform", `{"token":"ExponentPushToken[abc]","platform":"windows"}`, "platform", "validation_invalid_value"},
+		{"last_seen is the server's", `{"token":"ExponentPushToken[abc]","platform":"ios","last_seen":"2030-01-01 00:00:00.000Z"}`, "last_seen", "validation_server_managed"},
+		{"another user's device", `{"user":"` + hearthtest.Bob + `","token":"ExponentPushToken[abc]","platform":"ios"}`, "user", "validation_not_allowed"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := fingerprint(t, s.app)
 			res := s.do(t, http.MethodPost, devicesURL, alice, c.body)
-			if res.Status != http.StatusBadRequest || res.fieldCode(c.field) == "" {
-				t.Fatalf("want 400 naming %s, got %d %s", c.field, res.Status, res.Raw)
+			if res.Status != http.StatusBadRequest || res.fieldCode(c.field) != c.code {
+				t.Fatalf("want 400 naming %s with %s, got %d %s", c.field, c.code, res.Status, res.Raw)
 			}
 			if after := fingerprint(t, s.app); after != before {
 				t.Errorf("a refused registration changed the database")
@@ -265,7 +263,7 @@ func TestDevicesAndMutesStayPrivate(t *testing.T) {
 				t.Errorf("sync carries devices or mutes: %d %s", res.Status, res.Raw)
 			}
 		}
-		if res := s.do(t, http.MethodGet, "/api/sync?cursor=0&collections=devices", carol, nil); res.Status != http.StatusBadRequest {
+		if res := s.do(t, http.MethodGet, "/api/sync?cursor=0&collections=devices", carol, nil); res.Status != http.StatusBadRequest || res.fieldCode("collections") != "validation_unknown_collection" {
 			t.Errorf("sync of devices: %d %s", res.Status, res.Raw)
 		}
 	})

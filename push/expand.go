@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"time"
 
@@ -18,25 +17,23 @@ import (
 // expandBatch is how many outbox rows one round expands before it sends.
 const expandBatch = 50
 
-// draft is one notification for one phone, before the window decides when
-// it goes.
-type draft struct {
-	user, token  string
-	title, body  string
-	data         map[string]any
-	kind, record string
-	group        string
-	groupName    string // for a message's summary
+// notice is what one outbox row tells the members it concerns: the same
+// text for each of their phones.
+type notice struct {
+	kind, record, group string
+	groupName           string
+	title, body         string
+	data                map[string]any
+	// who narrows the group's members, as SQL on the memberships row m
+	// with params.
+	who    string
+	params dbx.Params
 }
 
-// phone is a recipient's registered device.
-type phone struct {
-	User  string `db:"user"`
-	Token string `db:"token"`
-}
-
-// expand turns the oldest unexpanded outbox rows into pushes, each row in
-// its own transaction, and returns how many rows it expanded. The
+// expand turns the oldest unexpanded outbox rows into pushes and returns
+// how many rows it expanded. Each row is expanded in its own transaction
+// with a fixed number of statements, however many recipients it has, so
+// that the writes waiting for SQLite's write lock never wait long. The
 // recipients are read as they are now, not as they were at the write: a
 // member who left since gets nothing, and so does a message deleted since.
 func (w *worker) expand() (int, error) {
@@ -50,16 +47,17 @@ func (w *worker) expand() (int, error) {
 	for _, o := range todo {
 		err := w.app.RunInTransaction(func(tx core.App) error {
 			now := w.cfg.Now()
-			drafts, err := draftsFor(tx, o, now)
+			n, err := noticeFor(tx, o, now)
 			if err != nil {
 				return err
 			}
-			for _, d := range drafts {
-				if err := w.place(tx, o, d, now); err != nil {
+			var pushes int64
+			if n != nil {
+				if pushes, err = w.place(tx, o, n, now); err != nil {
 					return err
 				}
 			}
-			_, err = tx.DB().Update(outboxTable, dbx.Params{"expanded": now.UnixMilli(), "pushes": len(drafts)}, dbx.HashExp{"id": o.ID}).Execute()
+			_, err = tx.DB().Update(outboxTable, dbx.Params{"expanded": now.UnixMilli(), "pushes": pushes}, dbx.HashExp{"id": o.ID}).Execute()
 			return err
 		})
 		if err != nil {
@@ -69,24 +67,24 @@ func (w *worker) expand() (int, error) {
 	return len(todo), nil
 }
 
-// draftsFor works out who gets what for one outbox row: never the person
-// who made the change, never someone outside the group, never a member who
-// muted it, and nothing for a record that is gone.
-func draftsFor(app core.App, o entry, now time.Time) ([]draft, error) {
+// noticeFor works out what one outbox row says and to whom: never the
+// person who made the change, never someone outside the group, never a
+// member who muted it, and nothing (nil) for a record that is gone.
+func noticeFor(app core.App, o entry, now time.Time) (*notice, error) {
 	switch o.Kind {
 	case kindMessage:
-		return messageDrafts(app, o)
+		return messageNotice(app, o)
 	case kindEvent:
-		return eventDrafts(app, o)
+		return eventNotice(app, o)
 	case kindPromotion:
-		return promotionDrafts(app, o)
+		return promotionNotice(app, o)
 	case kindReminder:
-		return reminderDrafts(app, o, now)
+		return reminderNotice(app, o, now)
 	}
 	return nil, fmt.Errorf("unknown outbox kind %q", o.Kind)
 }
 
-func messageDrafts(app core.App, o entry) ([]draft, error) {
+func messageNotice(app core.App, o entry) (*notice, error) {
 	msg, err := find(app, collections.Messages, o.Record)
 	if msg == nil || err != nil {
 		return nil, err
@@ -96,16 +94,16 @@ func messageDrafts(app core.App, o entry) ([]draft, error) {
 		return nil, err
 	}
 	author := msg.GetString("author")
-	phones, err := memberPhones(app, group.Id, dbx.Not(dbx.HashExp{"m.user": author}))
-	if err != nil {
-		return nil, err
-	}
-	body := messageBody(userName(app, author), msg.GetString("body"), len(msg.GetStringSlice("attachments")))
-	data := map[string]any{"type": kindMessage, "group": group.Id, "message": msg.Id}
-	return drafts(phones, draft{title: group.GetString("name"), body: body, data: data, kind: kindMessage, record: msg.Id, group: group.Id, groupName: group.GetString("name")}), nil
+	return &notice{
+		kind: kindMessage, record: msg.Id, group: group.Id, groupName: group.GetString("name"),
+		title: group.GetString("name"),
+		body:  messageBody(userName(app, author), msg.GetString("body"), len(msg.GetStringSlice("attachments"))),
+		data:  map[string]any{"type": kindMessage, "group": group.Id, "message": msg.Id},
+		who:   "m.[[user]] != {:actor}", params: dbx.Params{"actor": author},
+	}, nil
 }
 
-func eventDrafts(app core.App, o entry) ([]draft, error) {
+func eventNotice(app core.App, o entry) (*notice, error) {
 	ev, err := find(app, collections.Events, o.Record)
 	if ev == nil || err != nil {
 		return nil, err
@@ -115,16 +113,16 @@ func eventDrafts(app core.App, o entry) ([]draft, error) {
 		return nil, err
 	}
 	creator := ev.GetString("created_by")
-	phones, err := memberPhones(app, group.Id, dbx.Not(dbx.HashExp{"m.user": creator}))
-	if err != nil {
-		return nil, err
-	}
-	data := map[string]any{"type": kindEvent, "group": group.Id, "event": ev.Id}
-	return drafts(phones, draft{title: group.GetString("name"), body: eventBody(userName(app, creator), ev.GetString("title")), data: data, kind: kindEvent, record: ev.Id, group: group.Id}), nil
+	return &notice{
+		kind: kindEvent, record: ev.Id, group: group.Id, title: group.GetString("name"),
+		body: eventBody(userName(app, creator), ev.GetString("title")),
+		data: map[string]any{"type": kindEvent, "group": group.Id, "event": ev.Id},
+		who:  "m.[[user]] != {:actor}", params: dbx.Params{"actor": creator},
+	}, nil
 }
 
-// promotionDrafts: the promoted person only, if they are still going.
-func promotionDrafts(app core.App, o entry) ([]draft, error) {
+// promotionNotice: the promoted person only, if they are still going.
+func promotionNotice(app core.App, o entry) (*notice, error) {
 	rsvp, err := find(app, collections.RSVPs, o.Record)
 	if rsvp == nil || err != nil || rsvp.GetString("status") != collections.StatusGoing {
 		return nil, err
@@ -137,18 +135,18 @@ func promotionDrafts(app core.App, o entry) ([]draft, error) {
 	if group == nil || err != nil {
 		return nil, err
 	}
-	phones, err := memberPhones(app, group.Id, dbx.HashExp{"m.user": rsvp.GetString("user")})
-	if err != nil {
-		return nil, err
-	}
-	data := map[string]any{"type": kindPromotion, "group": group.Id, "event": ev.Id, "rsvp": rsvp.Id}
-	return drafts(phones, draft{title: group.GetString("name"), body: promotionBody(ev.GetString("title")), data: data, kind: kindPromotion, record: rsvp.Id, group: group.Id}), nil
+	return &notice{
+		kind: kindPromotion, record: rsvp.Id, group: group.Id, title: group.GetString("name"),
+		body: promotionBody(ev.GetString("title")),
+		data: map[string]any{"type": kindPromotion, "group": group.Id, "event": ev.Id, "rsvp": rsvp.Id},
+		who:  "m.[[user]] = {:target}", params: dbx.Params{"target": rsvp.GetString("user")},
+	}, nil
 }
 
-// reminderDrafts: the going members, if the event still starts when the
+// reminderNotice: the going members, if the event still starts when the
 // reminder was scheduled for (one moved since has its own reminder at the
 // new time) and has not started yet.
-func reminderDrafts(app core.App, o entry, now time.Time) ([]draft, error) {
+func reminderNotice(app core.App, o entry, now time.Time) (*notice, error) {
 	ev, err := find(app, collections.Events, o.Record)
 	if ev == nil || err != nil {
 		return nil, err
@@ -161,41 +159,84 @@ func reminderDrafts(app core.App, o entry, now time.Time) ([]draft, error) {
 	if group == nil || err != nil {
 		return nil, err
 	}
-	going := dbx.Exists(dbx.NewExp("SELECT 1 FROM {{rsvps}} r WHERE r.[[event]] = {:event} AND r.[[user]] = m.[[user]] AND r.[[status]] = 'going'",
-		dbx.Params{"event": ev.Id}))
-	phones, err := memberPhones(app, group.Id, going)
-	if err != nil {
-		return nil, err
-	}
-	data := map[string]any{"type": kindReminder, "group": group.Id, "event": ev.Id}
-	return drafts(phones, draft{title: group.GetString("name"), body: reminderBody(ev.GetString("title"), starts.Time().Sub(now)), data: data, kind: kindReminder, record: ev.Id, group: group.Id}), nil
+	return &notice{
+		kind: kindReminder, record: ev.Id, group: group.Id, title: group.GetString("name"),
+		body: reminderBody(ev.GetString("title"), starts.Time().Sub(now)),
+		data: map[string]any{"type": kindReminder, "group": group.Id, "event": ev.Id},
+		who:  "EXISTS (SELECT 1 FROM {{rsvps}} r WHERE r.[[event]] = {:event} AND r.[[user]] = m.[[user]] AND r.[[status]] = 'going')",
+		params: dbx.Params{"event": ev.Id},
+	}, nil
 }
 
-// memberPhones returns the phones of group's members who match where and
-// have not muted it.
-func memberPhones(app core.App, group string, where dbx.Expression) ([]phone, error) {
-	var out []phone
-	err := app.DB().Select("d.user AS user", "d.token AS token").
-		From(collections.Memberships+" m").
-		InnerJoin(collections.Devices+" d", dbx.NewExp("[[d.user]] = [[m.user]]")).
-		Where(dbx.HashExp{"m.group": group}).
-		AndWhere(where).
-		AndWhere(dbx.NotExists(dbx.NewExp("SELECT 1 FROM {{mutes}} x WHERE x.[[user]] = m.[[user]] AND x.[[group]] = m.[[group]]"))).
-		OrderBy("d.user", "d.token").
-		All(&out)
-	if err != nil {
-		return nil, fmt.Errorf("phones of group %s: %w", group, err)
-	}
-	return out, nil
-}
+// recipientsCTE names, as "r", the phones of n's recipients: members of
+// its group who match n.who and have not muted it, with the id of the
+// last message push of the group to that member and phone ("last").
+const recipientsCTE = `WITH r AS (
+	SELECT d.[[user]] AS [[user]], d.[[token]] AS [[token]],
+		(SELECT MAX(p.[[id]]) FROM {{` + pushesTable + `}} p
+			WHERE p.[[kind]] = 'message' AND p.[[user]] = d.[[user]] AND p.[[token]] = d.[[token]] AND p.[[group]] = {:group}) AS [[last]]
+	FROM {{memberships}} m
+	JOIN {{devices}} d ON d.[[user]] = m.[[user]]
+	WHERE m.[[group]] = {:group} AND (%s)
+		AND NOT EXISTS (SELECT 1 FROM {{mutes}} x WHERE x.[[user]] = m.[[user]] AND x.[[group]] = m.[[group]])
+)`
 
-func drafts(phones []phone, d draft) []draft {
-	out := make([]draft, len(phones))
-	for i, p := range phones {
-		out[i] = d
-		out[i].user, out[i].token = p.User, p.Token
+// place stores the pushes of n, one per recipient phone, and returns how
+// many phones it reached. A message push is held by the coalescing
+// window: while a push of the group to the same member and phone waits to
+// be sent, the message joins it, which then summarises ("4 new messages
+// in Climbers"); when one was sent less than a window ago, the new one
+// waits for the window's end.
+func (w *worker) place(tx core.App, o entry, n *notice, now time.Time) (int64, error) {
+	data, err := json.Marshal(n.data)
+	if err != nil {
+		return 0, err
 	}
-	return out
+	params := dbx.Params{
+		"outbox": o.ID, "kind": n.kind, "record": n.record, "group": n.group,
+		"title": n.title, "body": n.body, "data": string(data), "groupName": n.groupName,
+		"now": now.UnixMilli(), "window": w.cfg.Window.Milliseconds(), "summary": summaryFormat,
+	}
+	for k, v := range n.params {
+		params[k] = v
+	}
+	cte := fmt.Sprintf(recipientsCTE, n.who)
+
+	var joined int64
+	if n.kind == kindMessage {
+		res, err := tx.DB().NewQuery(cte + `
+			UPDATE {{` + pushesTable + `}} SET
+				[[count]] = [[count]] + 1,
+				[[title]] = {:title},
+				[[body]] = printf({:summary}, [[count]] + 1, {:groupName}),
+				[[data]] = json_set([[data]], '$.count', [[count]] + 1, '$.message', {:record}),
+				[[outbox]] = {:outbox}, [[record]] = {:record}, [[updated]] = {:now}
+			WHERE [[id]] IN (SELECT [[last]] FROM r) AND [[state]] = 'pending'`).Bind(params).Execute()
+		if err != nil {
+			return 0, fmt.Errorf("join waiting pushes: %w", err)
+		}
+		joined, _ = res.RowsAffected()
+	}
+
+	// The due time: now, or for a message the end of the window of the
+	// last one sent (0 when none was).
+	due := "{:now}"
+	if n.kind == kindMessage {
+		due = "MAX({:now}, COALESCE(p.[[sent]], 0) + {:window})"
+	}
+	res, err := tx.DB().NewQuery(cte + `
+		INSERT INTO {{` + pushesTable + `}} ([[outbox]], [[kind]], [[record]], [[group]], [[user]], [[token]], [[title]], [[body]], [[data]],
+			[[count]], [[state]], [[due]], [[next_at]], [[created]], [[updated]])
+		SELECT {:outbox}, {:kind}, {:record}, {:group}, r.[[user]], r.[[token]], {:title}, {:body}, {:data},
+			1, 'pending', ` + due + `, ` + due + `, {:now}, {:now}
+		FROM r LEFT JOIN {{` + pushesTable + `}} p ON p.[[id]] = r.[[last]]
+		WHERE p.[[id]] IS NULL OR p.[[state]] != 'pending' OR {:kind} != 'message'
+		ORDER BY r.[[user]], r.[[token]]`).Bind(params).Execute()
+	if err != nil {
+		return 0, fmt.Errorf("store pushes: %w", err)
+	}
+	inserted, _ := res.RowsAffected()
+	return joined + inserted, nil
 }
 
 // find returns the record, or nil when it is gone.
@@ -225,67 +266,6 @@ func userName(app core.App, id string) string {
 // gets a new key, so the job schedules it again for the new time.
 func reminderKey(event string, starts types.DateTime) string {
 	return kindReminder + ":" + event + "@" + starts.String()
-}
-
-// place stores d. A message push is held by the coalescing window: while
-// a push for the same member, phone and group waits to be sent, the
-// message joins it (which becomes a summary); when one was sent less than
-// a window ago, the new one waits for the window's end.
-func (w *worker) place(app core.App, o entry, d draft, now time.Time) error {
-	due := now.UnixMilli()
-	if d.kind == kindMessage {
-		var last struct {
-			ID    int64  `db:"id"`
-			State string `db:"state"`
-			Sent  int64  `db:"sent"`
-			Count int    `db:"count"`
-		}
-		err := app.DB().Select("id", "state", "sent", "count").From(pushesTable).
-			Where(dbx.HashExp{"kind": kindMessage, "user": d.user, "token": d.token, "group": d.group}).
-			OrderBy("id DESC").Limit(1).One(&last)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return fmt.Errorf("last message push to %s: %w", d.user, err)
-		case last.State == statePending:
-			return joinSummary(app, o, d, last.ID, last.Count+1, now)
-		case last.Sent > 0 && last.Sent+w.cfg.Window.Milliseconds() > due:
-			due = last.Sent + w.cfg.Window.Milliseconds()
-		}
-	}
-	data, err := json.Marshal(d.data)
-	if err != nil {
-		return err
-	}
-	_, err = app.DB().Insert(pushesTable, dbx.Params{
-		"outbox": o.ID, "kind": d.kind, "record": d.record, "group": d.group,
-		"user": d.user, "token": d.token, "title": d.title, "body": d.body, "data": string(data),
-		"count": 1, "state": statePending, "due": due, "next_at": due,
-		"created": now.UnixMilli(), "updated": now.UnixMilli(),
-	}).Execute()
-	if err != nil {
-		return fmt.Errorf("push to %s: %w", d.user, err)
-	}
-	return nil
-}
-
-// joinSummary folds the message of d into the waiting push id, which then
-// stands for count messages.
-func joinSummary(app core.App, o entry, d draft, id int64, count int, now time.Time) error {
-	fields := maps.Clone(d.data)
-	fields["count"] = count
-	data, err := json.Marshal(fields)
-	if err != nil {
-		return err
-	}
-	_, err = app.DB().Update(pushesTable, dbx.Params{
-		"outbox": o.ID, "record": d.record, "title": d.title, "body": summaryBody(count, d.groupName),
-		"data": string(data), "count": count, "updated": now.UnixMilli(),
-	}, dbx.HashExp{"id": id}).Execute()
-	if err != nil {
-		return fmt.Errorf("join push %d: %w", id, err)
-	}
-	return nil
 }
 
 // dateOf renders t as PocketBase stores dates, for comparisons in SQL.

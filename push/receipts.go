@@ -65,26 +65,48 @@ func (w *worker) readReceipts(ctx context.Context) (int, error) {
 	}
 
 	return len(batch), w.inTx(func(tx core.App, n *tally) error {
+		// The common outcomes, delivered and not yet, take one statement
+		// each for the whole request.
+		var delivered, later []any
 		for _, a := range batch {
-			if err := w.recordReceipt(tx, n, a, receipts, now); err != nil {
-				return err
+			r, ok := receipts[a.Ticket]
+			switch {
+			case !ok && now.Sub(time.UnixMilli(a.Sent)) >= receiptTTL:
+				if err := settle(tx, a.ID, stateUnconfirmed, "no receipt within a day", now); err != nil {
+					return err
+				}
+			case !ok:
+				later = append(later, a.ID)
+			case r.Status == "ok":
+				delivered = append(delivered, a.ID)
+			default:
+				if err := failReceipt(tx, n, a, r, now); err != nil {
+					return err
+				}
+			}
+		}
+		n.delivered += uint64(len(delivered))
+		for _, u := range []struct {
+			ids    []any
+			params dbx.Params
+		}{
+			{delivered, dbx.Params{"state": stateDelivered, "error": "", "next_at": 0, "updated": now.UnixMilli()}},
+			{later, dbx.Params{"next_at": now.Add(w.cfg.ReceiptDelay).UnixMilli(), "updated": now.UnixMilli()}},
+		} {
+			if len(u.ids) == 0 {
+				continue
+			}
+			if _, err := tx.DB().Update(pushesTable, u.params, dbx.In("id", u.ids...)).Execute(); err != nil {
+				return fmt.Errorf("push: record receipts: %w", err)
 			}
 		}
 		return nil
 	})
 }
 
-func (w *worker) recordReceipt(tx core.App, n *tally, a accepted, receipts map[string]ticket, now time.Time) error {
-	r, ok := receipts[a.Ticket]
-	switch {
-	case !ok && now.Sub(time.UnixMilli(a.Sent)) >= receiptTTL:
-		return settle(tx, a.ID, stateUnconfirmed, "no receipt within a day", now)
-	case !ok:
-		return update(tx, a.ID, dbx.Params{"next_at": now.Add(w.cfg.ReceiptDelay).UnixMilli(), "updated": now.UnixMilli()})
-	case r.Status == "ok":
-		n.delivered++
-		return settle(tx, a.ID, stateDelivered, "", now)
-	}
+// failReceipt ends a push whose receipt is an error; DeviceNotRegistered
+// removes the phone.
+func failReceipt(tx core.App, n *tally, a accepted, r ticket, now time.Time) error {
 	if r.Details.Error == errDeviceNotRegistered {
 		if err := removeDevice(tx, n, a.Token, time.UnixMilli(a.Sent)); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/crews/hearth/collections"
@@ -162,16 +163,13 @@ func (w *worker) retryOrFail(tx core.App, n *tally, p due, transient bool, why s
 // again) and schedules its receipt.
 func (w *worker) recordTickets(pushes []due, tickets []ticket, now time.Time) error {
 	return w.inTx(func(tx core.App, n *tally) error {
+		var ok []accepted
 		for i, p := range pushes {
 			t := tickets[i]
 			var err error
 			switch {
 			case t.Status == "ok" && t.ID != "":
-				n.accepted++
-				err = update(tx, p.ID, dbx.Params{
-					"state": stateAccepted, "attempts": p.Attempts + 1, "ticket": t.ID, "sent": now.UnixMilli(),
-					"error": "", "next_at": now.Add(w.cfg.ReceiptDelay).UnixMilli(), "updated": now.UnixMilli(),
-				})
+				ok = append(ok, accepted{ID: p.ID, Ticket: t.ID})
 			case t.Status == "ok":
 				// Accepted without a receipt id: it is never sent again,
 				// and nothing more can be learnt of it.
@@ -186,8 +184,33 @@ func (w *worker) recordTickets(pushes []due, tickets []ticket, now time.Time) er
 				return err
 			}
 		}
-		return nil
+		n.accepted += uint64(len(ok))
+		return w.accept(tx, ok, now)
 	})
+}
+
+// accept records the ok tickets of a request in one statement, however
+// many: a request is up to 100 pushes, and one statement each would hold
+// the write lock a hundred times as long.
+func (w *worker) accept(tx core.App, ok []accepted, now time.Time) error {
+	if len(ok) == 0 {
+		return nil
+	}
+	params := dbx.Params{"now": now.UnixMilli(), "next": now.Add(w.cfg.ReceiptDelay).UnixMilli()}
+	rows := make([]string, len(ok))
+	for i, a := range ok {
+		rows[i] = fmt.Sprintf("({:id%d}, {:ticket%d})", i, i)
+		params[fmt.Sprint("id", i)], params[fmt.Sprint("ticket", i)] = a.ID, a.Ticket
+	}
+	_, err := tx.DB().NewQuery(`WITH v([[id]], [[ticket]]) AS (VALUES ` + strings.Join(rows, ", ") + `)
+		UPDATE {{` + pushesTable + `}} SET [[state]] = 'accepted', [[attempts]] = [[attempts]] + 1,
+			[[ticket]] = (SELECT v.[[ticket]] FROM v WHERE v.[[id]] = {{` + pushesTable + `}}.[[id]]),
+			[[sent]] = {:now}, [[error]] = '', [[next_at]] = {:next}, [[updated]] = {:now}
+		WHERE [[id]] IN (SELECT [[id]] FROM v)`).Bind(params).Execute()
+	if err != nil {
+		return fmt.Errorf("push: record %d accepted pushes: %w", len(ok), err)
+	}
+	return nil
 }
 
 // failTicket ends a push Expo refused; a token Expo no longer knows is

@@ -46,10 +46,10 @@ func messageBody(author, text string, attachments int) string {
 	return fmt.Sprintf("%s sent %d attachments", nameOr(author), attachments)
 }
 
-// summaryBody stands for n messages of a coalescing window.
-func summaryBody(n int, group string) string {
-	return fmt.Sprintf("%d new messages in %s", n, group)
-}
+// summaryFormat is the body of a push standing for the messages of one
+// coalescing window: their number and the group's name. SQLite's printf
+// fills it in as messages join the waiting push.
+const summaryFormat = "%d new messages in %s"
 
 func eventBody(creator, title string) string {
 	return fmt.Sprintf("%s added an event: %s", nameOr(creator), excerpt(title))

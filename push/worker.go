@@ -116,18 +116,30 @@ func (w *worker) loop(ctx context.Context, quit, done chan struct{}) {
 	}
 }
 
+// roundSteps bounds each part of a round (a step expands up to 50 outbox
+// rows, or sends or reads one request's worth), so that a steady stream of
+// writes to expand cannot keep the round from sending, nor the reverse.
+const roundSteps = 10
+
 // round expands the outbox, sends what is due and reads the receipts that
-// are due, until nothing more is due now or quit closes. It returns when
-// the next push or receipt falls due (zero for none). A request that
-// failed ends its part of the round: its pushes wait for their backoff,
-// and the rest would most likely fail the same way. Failed requests are
-// logged and recorded on their pushes; the error returned is any other.
+// are due, until nothing more is due now, each part runs roundSteps
+// times, or quit closes. It returns when the next push or receipt falls
+// due: now when a part stopped at its bound, zero for nothing waiting. A
+// request that failed ends its part of the round: its pushes wait for
+// their backoff, and the rest would most likely fail the same way. Failed
+// requests are logged and recorded on their pushes; the error returned is
+// any other.
 func (w *worker) round(ctx context.Context, quit <-chan struct{}) (time.Time, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var errs []error
+	busy := false
 	for _, part := range []func() (int, error){w.expand, func() (int, error) { return w.sendDue(ctx) }, func() (int, error) { return w.readReceipts(ctx) }} {
-		for !closed(quit) {
+		for step := 0; !closed(quit); step++ {
+			if step == roundSteps {
+				busy = true
+				break
+			}
 			n, err := part()
 			if err != nil {
 				var reqErr *requestError
@@ -142,6 +154,9 @@ func (w *worker) round(ctx context.Context, quit <-chan struct{}) (time.Time, er
 				break
 			}
 		}
+	}
+	if busy {
+		return w.cfg.Now(), errors.Join(errs...)
 	}
 	next, err := w.nextDue()
 	return next, errors.Join(append(errs, err)...)
@@ -167,19 +182,23 @@ func closed(c <-chan struct{}) bool {
 	}
 }
 
-// Flush runs one delivery round of app's worker now and waits for it:
-// the outbox is expanded, every push due now is sent (or retried, or
-// dropped) and every receipt due now is read. Failed requests are recorded
-// on their pushes, not returned. A serving app's worker does this by
-// itself; Flush is for tests, tools and the fixture world, whose own
-// writes must leave the outbox empty.
+// Flush runs app's worker now and waits until nothing more is due: the
+// outbox is expanded, every push due now is sent (or retried, or dropped)
+// and every receipt due now is read. Failed requests are recorded on
+// their pushes, not returned. A serving app's worker does this by itself;
+// Flush is for tests, tools and the fixture world, whose own writes must
+// leave the outbox empty.
 func Flush(ctx context.Context, app core.App) error {
 	w, err := workerOf(app)
 	if err != nil {
 		return err
 	}
-	_, err = w.round(ctx, nil)
-	return err
+	for {
+		next, err := w.round(ctx, nil)
+		if err != nil || next.IsZero() || next.After(w.cfg.Now()) {
+			return err
+		}
+	}
 }
 
 func workerOf(app core.App) (*worker, error) {

@@ -1,0 +1,145 @@
+package push_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crews/hearth/changefeed"
+	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/crews"
+	"github.com/crews/hearth/internal/hearthtest"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+)
+
+// bigGroup makes a group of n new members, each with a phone, created by
+// the first; it returns the group and the members. The members share
+// Alice's password hash: hashing one per user would cost seconds.
+func bigGroup(b testing.TB, app core.App, n int) (string, []string) {
+	b.Helper()
+	alice, err := app.FindRecordById(collections.Users, hearthtest.Alice)
+	if err != nil {
+		b.Fatal(err)
+	}
+	users, err := app.FindCachedCollectionByNameOrId(collections.Users)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ids []string
+	for i := range n {
+		u := core.NewRecord(users)
+		u.Load(map[string]any{"name": fmt.Sprintf("Member %d", i), "email": fmt.Sprintf("big%d@crews.test", i), "verified": true})
+		u.SetRaw(core.FieldNamePassword, alice.GetRaw(core.FieldNamePassword))
+		if err := app.SaveNoValidate(u); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, u.Id)
+	}
+	group := save(b, app, collections.Groups, map[string]any{"name": "Big crew", "created_by": ids[0]})
+	for i, id := range ids {
+		if i > 0 {
+			if _, err := collections.AddMember(app, group.Id, id, collections.RoleMember); err != nil {
+				b.Fatal(err)
+			}
+		}
+		addDevice(b, app, id, fmt.Sprintf("ExponentPushToken[big-%04d]", i))
+	}
+	return group.Id, ids
+}
+
+// BenchmarkMessageCreatePush measures a message create through the API
+// in three apps of the same fixture world, taking turns within each
+// iteration so that all three see the same machine: without push
+// registered (crews.Register minus push.Register); with push, nobody
+// having a phone; with push and a group of 50 members with phones, whose
+// worker delivers to a local Expo while the creates run. It reports each
+// variant's mean time per create and the ratios to the first. The outbox
+// row is the only work push adds to the write itself; the worker's
+// transactions compete for SQLite's write lock.
+func BenchmarkMessageCreatePush(b *testing.B) {
+	type variant struct {
+		name   string
+		create func()
+		spent  time.Duration
+	}
+	newVariant := func(name string, app *tests.TestApp, group, poster string) *variant {
+		// The real router, as `hearth serve` builds it: its OnServe hooks
+		// run, so a registered push worker starts.
+		mux := hearthtest.Handler(b, app)
+		token := hearthtest.Token(b, app, poster)
+		body := `{"group":"` + group + `","body":"See you at the wall at six"}`
+		return &variant{name: name, create: func() {
+			req := httptest.NewRequest(http.MethodPost, "/api/collections/messages/records", strings.NewReader(body))
+			req.Header.Set("Authorization", token)
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("%s: status %d: %s", name, rec.Code, rec.Body)
+			}
+		}}
+	}
+	plain := hearthtest.NewAppWith(b, func(app core.App, cfg crews.Config) {
+		collections.Register(app, collections.Config{Now: cfg.Now})
+		changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
+	})
+	noPhones := pushApp(b, newFakeExpo(b), nil)
+	phones := pushApp(b, newFakeExpo(b), nil)
+	group, members := bigGroup(b, phones, 50)
+	variants := []*variant{
+		newVariant("nopush", plain, hearthtest.Climbers, hearthtest.Carol),
+		newVariant("push", noPhones, hearthtest.Climbers, hearthtest.Carol),
+		newVariant("push50", phones, group, members[0]),
+	}
+	n := 0
+	for b.Loop() {
+		for _, v := range variants {
+			start := time.Now()
+			v.create()
+			v.spent += time.Since(start)
+		}
+		n++
+	}
+	for _, v := range variants {
+		b.ReportMetric(float64(v.spent.Nanoseconds())/float64(n), v.name+"-ns/create")
+	}
+	for _, v := range variants[1:] {
+		b.ReportMetric(float64(v.spent)/float64(variants[0].spent), v.name+"/nopush")
+	}
+}
+
+// BenchmarkWorkerThroughput measures the worker against a local Expo: a
+// group of 500 members with a phone each, one member posting per
+// iteration (each message a window after the last, so none coalesces),
+// the worker expanding the message into 499 pushes, sending them in
+// requests of 100 and recording the tickets. pushes/s is the rate of
+// pushes accepted by the local server.
+func BenchmarkWorkerThroughput(b *testing.B) {
+	fake := newFakeExpo(b)
+	app, clk := steppedApp(b, fake, nil)
+	group, members := bigGroup(b, app, 500)
+	flush(b, app)
+	_, before, _ := fake.snapshot()
+	start := len(before)
+	i := 0
+	b.ResetTimer()
+	began := time.Now()
+	for b.Loop() {
+		clk.advance(2 * time.Minute)
+		post(b, app, group, members[i%len(members)], "Who's in tonight?")
+		flush(b, app)
+		i++
+	}
+	elapsed := time.Since(began)
+	b.StopTimer()
+	_, accepted, _ := fake.snapshot()
+	pushes := len(accepted) - start
+	if pushes != i*(len(members)-1) {
+		b.Fatalf("%d pushes accepted for %d messages, want %d", pushes, i, i*(len(members)-1))
+	}
+	b.ReportMetric(float64(pushes)/elapsed.Seconds(), "pushes/s")
+}
