@@ -161,9 +161,9 @@ func reminderNotice(app core.App, o entry, now time.Time) (*notice, error) {
 	}
 	return &notice{
 		kind: kindReminder, record: ev.Id, group: group.Id, title: group.GetString("name"),
-		body: reminderBody(ev.GetString("title"), starts.Time().Sub(now)),
-		data: map[string]any{"type": kindReminder, "group": group.Id, "event": ev.Id},
-		who:  "EXISTS (SELECT 1 FROM {{rsvps}} r WHERE r.[[event]] = {:event} AND r.[[user]] = m.[[user]] AND r.[[status]] = 'going')",
+		body:   reminderBody(ev.GetString("title"), starts.Time().Sub(now)),
+		data:   map[string]any{"type": kindReminder, "group": group.Id, "event": ev.Id},
+		who:    "EXISTS (SELECT 1 FROM {{rsvps}} r WHERE r.[[event]] = {:event} AND r.[[user]] = m.[[user]] AND r.[[status]] = 'going')",
 		params: dbx.Params{"event": ev.Id},
 	}, nil
 }
