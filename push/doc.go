@@ -38,6 +38,13 @@
 //
 // Decisions where the issue was silent:
 //   - Pushes go per phone; coalescing is per member, phone and group.
+//   - Expanding a row and recording a request's tickets take a fixed
+//     number of statements whatever the number of recipients, so the
+//     worker holds SQLite's write lock briefly and the writes queued
+//     behind it stay fast.
+//   - One worker sends one request at a time: Expo allows a project 600
+//     notifications per second, which one worker exceeds several times
+//     over (BenchmarkWorkerThroughput).
 //   - A summary stands for the messages held in one window; a window
 //     holding one message shows that message.
 //   - Recipients are read when the worker expands a row, not at the write:

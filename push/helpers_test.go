@@ -142,7 +142,7 @@ func waitIdle(t testing.TB, app core.App) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		s := stats(t, app)
-		if s.Outbox == 0 && s.Pushes["pending"] == 0 {
+		if s.Outbox == 0 && s.Pending == 0 {
 			return
 		}
 		if time.Now().After(deadline) {

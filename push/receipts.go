@@ -72,6 +72,7 @@ func (w *worker) readReceipts(ctx context.Context) (int, error) {
 			r, ok := receipts[a.Ticket]
 			switch {
 			case !ok && now.Sub(time.UnixMilli(a.Sent)) >= receiptTTL:
+				n.unconfirmed++
 				if err := settle(tx, a.ID, stateUnconfirmed, "no receipt within a day", now); err != nil {
 					return err
 				}

@@ -102,7 +102,7 @@ func TestReceipts(t *testing.T) {
 	if r := stateOf(t, app, late); r.State != "unconfirmed" {
 		t.Errorf("a receipt that never came: %+v", r)
 	}
-	if s := stats(t, app); s.DevicesRemoved != 2 || s.Delivered != 1 || s.Pushes["failed"] != 4 || s.Pushes["unconfirmed"] != 1 {
+	if s := stats(t, app); s.DevicesRemoved != 2 || s.Delivered != 1 || s.Failed != 4 || s.Unconfirmed != 1 || s.Accepted != 4 || s.AwaitingReceipt != 0 || s.Pending != 0 {
 		t.Errorf("stats: %+v", s)
 	}
 }
@@ -150,7 +150,7 @@ func TestBatches(t *testing.T) {
 	if fmt.Sprint(sizes) != "[300 50]" {
 		t.Errorf("receipt request sizes %v, want [300 50]", sizes)
 	}
-	if s := stats(t, app); s.Pushes["delivered"] != n {
+	if s := stats(t, app); s.Delivered != n || s.Requests != 6 {
 		t.Errorf("stats: %+v", s)
 	}
 }

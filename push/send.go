@@ -174,6 +174,7 @@ func (w *worker) recordTickets(pushes []due, tickets []ticket, now time.Time) er
 				// Accepted without a receipt id: it is never sent again,
 				// and nothing more can be learnt of it.
 				n.accepted++
+				n.unconfirmed++
 				err = update(tx, p.ID, dbx.Params{"state": stateUnconfirmed, "attempts": p.Attempts + 1, "sent": now.UnixMilli(), "next_at": 0, "updated": now.UnixMilli()})
 			case t.Details.Error == errMessageRateExceeded:
 				err = w.retryOrFail(tx, n, p, true, "ticket: "+t.errorCode(), 0, now)
