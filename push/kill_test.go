@@ -323,3 +323,24 @@ func TestRemindersAcrossRestarts(t *testing.T) {
 		t.Errorf("a member who is not going got %d reminders", n)
 	}
 }
+
+// In dev mode without HEARTH_PUSH_URL, pushes are written to the log
+// instead of sent.
+func TestDevModeLogsPushes(t *testing.T) {
+	t.Parallel()
+	bin := hearthBinary(t)
+	dir := t.TempDir()
+	c := seedCrew(t, bin, dir, 1)
+	addr := hearthbin.FreeAddr(t)
+	srv := hearthbin.Serve(t, bin, addr, map[string]string{"HEARTH_HTTP": addr, "HEARTH_DATA_DIR": dir, "HEARTH_DEV": "true"})
+	postMessage(t, srv.URL, signIn(t, srv.URL, "users", "poster@crews.test", userPassword), c.group, "Only in the log")
+	waitFor(t, 60*time.Second, "the logged push", func() bool {
+		return strings.Contains(srv.Output(), "push: logged, not sent")
+	})
+	out := srv.Output()
+	for _, want := range []string{c.tokens[0], "Poster: Only in the log"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log line lacks %q:\n%s", want, out)
+		}
+	}
+}

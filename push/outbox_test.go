@@ -2,7 +2,9 @@ package push_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,5 +212,44 @@ func TestPrune(t *testing.T) {
 	post(t, app, hearthtest.Climbers, hearthtest.Bob, "Not expanded yet")
 	if n, err := push.Prune(app, 3*time.Hour, clk.now().Add(24*time.Hour)); err != nil || n != 0 || outboxRows(t, app) != 1 {
 		t.Fatalf("pruned %d rows, an unexpanded one among them: %v", n, err)
+	}
+}
+
+// Messages posted at once, by several members, each write their outbox
+// row, and the pushes a member gets account for every one of them.
+func TestParallelMessagesLoseNothing(t *testing.T) {
+	t.Parallel()
+	fake := newFakeExpo(t)
+	app := pushApp(t, fake, func(c *push.Config) { c.Window = 200 * time.Millisecond })
+	addDevice(t, app, hearthtest.Alice, alicePhone)
+	before := outboxRows(t, app)
+	base := hearthtest.Serve(t, app).URL
+	const n = 30
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			author := []string{hearthtest.Bob, hearthtest.Carol}[i%2]
+			res := api(t, app, base, http.MethodPost, "/api/collections/messages/records", author, map[string]any{"group": hearthtest.Climbers, "body": fmt.Sprint("message ", i)})
+			if res.status != http.StatusOK {
+				t.Errorf("post %d: %d %v", i, res.status, res.body)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := outboxRows(t, app); got != before+n {
+		t.Fatalf("%d outbox rows for %d messages", got-before, n)
+	}
+	waitIdle(t, app)
+	total := 0
+	for _, r := range pushRows(t, app, dbx.HashExp{"user": hearthtest.Alice}) {
+		total += r.Count
+	}
+	if total != n {
+		t.Fatalf("Alice's pushes stand for %d messages, want %d", total, n)
+	}
+	if got := len(fake.acceptedTo(alicePhone)); got == 0 || got == n {
+		t.Errorf("Alice got %d pushes for %d messages: coalescing did not work", got, n)
 	}
 }
