@@ -1,10 +1,12 @@
 package push_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/internal/hearthtest"
+	"github.com/crews/hearth/push"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 )
@@ -51,38 +54,38 @@ func bigGroup(b testing.TB, app core.App, n int) (string, []string) {
 	return group.Id, ids
 }
 
-// BenchmarkMessageCreatePush measures a message create through the API
-// in three apps of the same fixture world, taking turns within each
-// iteration so that all three see the same machine: without push
+// createVariant is one app in which BenchmarkMessageCreatePush creates
+// messages through the real router.
+type createVariant struct {
+	name   string
+	app    *tests.TestApp
+	create func()
+	spent  time.Duration
+}
+
+func newCreateVariant(b *testing.B, name string, app *tests.TestApp, group, poster string) *createVariant {
+	// The real router, as `hearth serve` builds it (without a server, so
+	// no push worker starts by itself).
+	mux := hearthtest.Handler(b, app)
+	token := hearthtest.Token(b, app, poster)
+	body := `{"group":"` + group + `","body":"See you at the wall at six"}`
+	return &createVariant{name: name, app: app, create: func() {
+		req := httptest.NewRequest(http.MethodPost, "/api/collections/messages/records", strings.NewReader(body))
+		req.Header.Set("Authorization", token)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s: status %d: %s", name, rec.Code, rec.Body)
+		}
+	}}
+}
+
+// createVariants are three apps of the same fixture world: without push
 // registered (crews.Register minus push.Register); with push, nobody
 // having a phone; with push and a group of 50 members with phones, whose
-// worker delivers to a local Expo while the creates run. It reports each
-// variant's mean time per create and the ratios to the first. The outbox
-// row is the only work push adds to the write itself; the worker's
-// transactions compete for SQLite's write lock.
-func BenchmarkMessageCreatePush(b *testing.B) {
-	type variant struct {
-		name   string
-		create func()
-		spent  time.Duration
-	}
-	newVariant := func(name string, app *tests.TestApp, group, poster string) *variant {
-		// The real router, as `hearth serve` builds it: its OnServe hooks
-		// run, so a registered push worker starts.
-		mux := hearthtest.Handler(b, app)
-		token := hearthtest.Token(b, app, poster)
-		body := `{"group":"` + group + `","body":"See you at the wall at six"}`
-		return &variant{name: name, create: func() {
-			req := httptest.NewRequest(http.MethodPost, "/api/collections/messages/records", strings.NewReader(body))
-			req.Header.Set("Authorization", token)
-			req.Header.Set("Content-Type", "application/json")
-			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				b.Fatalf("%s: status %d: %s", name, rec.Code, rec.Body)
-			}
-		}}
-	}
+// pushes go to a local Expo.
+func createVariants(b *testing.B) []*createVariant {
 	plain := hearthtest.NewAppWith(b, func(app core.App, cfg crews.Config) {
 		collections.Register(app, collections.Config{Now: cfg.Now})
 		changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
@@ -90,17 +93,28 @@ func BenchmarkMessageCreatePush(b *testing.B) {
 	noPhones := pushApp(b, newFakeExpo(b), nil)
 	phones := pushApp(b, newFakeExpo(b), nil)
 	group, members := bigGroup(b, phones, 50)
-	variants := []*variant{
-		newVariant("nopush", plain, hearthtest.Climbers, hearthtest.Carol),
-		newVariant("push", noPhones, hearthtest.Climbers, hearthtest.Carol),
-		newVariant("push50", phones, group, members[0]),
+	return []*createVariant{
+		newCreateVariant(b, "nopush", plain, hearthtest.Climbers, hearthtest.Carol),
+		newCreateVariant(b, "push", noPhones, hearthtest.Climbers, hearthtest.Carol),
+		newCreateVariant(b, "push50", phones, group, members[0]),
 	}
+}
+
+// runCreates creates a message in each variant in turn per iteration, so
+// that all see the same machine, with settle run untimed after each, and
+// reports each variant's mean time per create and its ratio to the first.
+func runCreates(b *testing.B, variants []*createVariant, settle func(*createVariant)) {
 	n := 0
 	for b.Loop() {
 		for _, v := range variants {
 			start := time.Now()
 			v.create()
 			v.spent += time.Since(start)
+			if settle != nil {
+				b.StopTimer()
+				settle(v)
+				b.StartTimer()
+			}
 		}
 		n++
 	}
@@ -110,6 +124,45 @@ func BenchmarkMessageCreatePush(b *testing.B) {
 	for _, v := range variants[1:] {
 		b.ReportMetric(float64(v.spent)/float64(variants[0].spent), v.name+"/nopush")
 	}
+}
+
+// BenchmarkMessageCreatePush measures the write path: a message create
+// through the API, with push's trigger (one outbox row in the write's
+// transaction) and without push. After each create the worker delivers
+// what it asked for, untimed, so that no worker runs beside the next
+// create.
+func BenchmarkMessageCreatePush(b *testing.B) {
+	runCreates(b, createVariants(b), func(v *createVariant) {
+		if v.name != "nopush" {
+			flush(b, v.app)
+		}
+	})
+}
+
+// BenchmarkMessageCreatePushUnderLoad is BenchmarkMessageCreatePush with
+// delivery running beside the creates, as on a serving app: a goroutine
+// per push app runs the worker's rounds back to back, so its transactions
+// compete with the creates for the CPUs and for SQLite's write lock.
+func BenchmarkMessageCreatePushUnderLoad(b *testing.B) {
+	variants := createVariants(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, v := range variants[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if err := push.Flush(ctx, v.app); err != nil && ctx.Err() == nil {
+					b.Error(err)
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	runCreates(b, variants, nil)
+	cancel()
+	wg.Wait()
 }
 
 // BenchmarkWorkerThroughput measures the worker against a local Expo: a

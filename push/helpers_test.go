@@ -46,7 +46,6 @@ func pushApp(t testing.TB, fake *fakeExpo, tune func(*push.Config)) *tests.TestA
 			RetryBase:    time.Second,
 			RetryCap:     time.Minute,
 			ReceiptDelay: 15 * time.Minute,
-			Poll:         50 * time.Millisecond,
 		}
 		if tune != nil {
 			tune(&cfg.Push)
@@ -135,19 +134,13 @@ func stats(t testing.TB, app core.App) push.Snapshot {
 	return s
 }
 
-// waitIdle waits until a serving app's worker has expanded every outbox
-// row and sent every push (accepted pushes wait for their receipts).
-func waitIdle(t testing.TB, app core.App) {
+// deliver runs the worker of an app the test serves (tests build the
+// router without a server, so no worker runs by itself) until everything
+// due is sent, and checks that nothing is left waiting to go.
+func deliver(t testing.TB, app core.App) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		s := stats(t, app)
-		if s.Outbox == 0 && s.Pending == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the worker did not finish within 30 s: %+v", s)
-		}
-		time.Sleep(20 * time.Millisecond)
+	flush(t, app)
+	if s := stats(t, app); s.Outbox != 0 {
+		t.Fatalf("outbox rows left after a flush: %+v", s)
 	}
 }

@@ -63,7 +63,7 @@ func (r reply) must(t *testing.T, want int, what string) map[string]any {
 	return r.body
 }
 
-// Who receives which push, through the real API and a serving worker: the
+// Who receives which push, through the real API: the
 // author, a member who muted the group, outsiders, members of other groups
 // and a member removed before the message get nothing.
 func TestWhoGetsWhat(t *testing.T) {
@@ -104,7 +104,7 @@ func TestWhoGetsWhat(t *testing.T) {
 	}
 	api(t, app, base, http.MethodPatch, "/api/collections/rsvps/records/"+bobRSVP["id"].(string), hearthtest.Bob, map[string]any{"status": "declined"}).must(t, http.StatusOK, "Bob declines")
 
-	waitIdle(t, app)
+	deliver(t, app)
 	got := map[string][]string{}
 	for _, tok := range []string{alicePhone, bobPhone, bobTablet, davePhone, erinPhone, hearthtest.CarolToken} {
 		for _, m := range fake.acceptedTo(tok) {

@@ -25,7 +25,6 @@ const (
 	defaultRetryCap     = 5 * time.Minute
 	defaultMaxAttempts  = 10
 	defaultReceiptDelay = 15 * time.Minute
-	defaultPoll         = 5 * time.Second
 )
 
 // Config tunes push delivery. main.go sets URL, AccessToken, Window and
@@ -58,9 +57,6 @@ type Config struct {
 	// asked for (Expo: usually at once, up to 30 minutes under load); zero
 	// means 15 minutes.
 	ReceiptDelay time.Duration
-	// Poll is how often an idle worker looks at the outbox even when no
-	// write woke it; zero means 5 s.
-	Poll time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -88,9 +84,6 @@ func (c Config) withDefaults() Config {
 	if c.ReceiptDelay <= 0 {
 		c.ReceiptDelay = defaultReceiptDelay
 	}
-	if c.Poll <= 0 {
-		c.Poll = defaultPoll
-	}
 	return c
 }
 
@@ -102,7 +95,8 @@ const (
 )
 
 // Register binds the triggers that write the outbox, the reminder and
-// pruning jobs, and the delivery worker, which runs while the app serves.
+// pruning jobs, and the delivery worker, which runs while the app serves
+// HTTP.
 func Register(app core.App, cfg Config) {
 	cfg = cfg.withDefaults()
 	w := newWorker(app, cfg)
@@ -126,8 +120,14 @@ func Register(app core.App, cfg Config) {
 		}
 	})
 
+	// The worker runs where the app really serves HTTP (hearth serve). A
+	// serve event without a server, as tests build the router with, starts
+	// none: tests run delivery rounds with Flush, and no goroutine drains
+	// a test app's outbox behind the test's back.
 	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
-		w.start()
+		if e.Server != nil {
+			w.start()
+		}
 		return e.Next()
 	})
 	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {

@@ -14,6 +14,11 @@ import (
 // storeKey holds an app's worker in its store, for Flush and Stats.
 const storeKey = "hearth.push.worker"
 
+// poll is how often an idle worker looks at the outbox even when no write
+// woke it: a safety net for writes made by another process on the same
+// database (hearth seed, a migration), which wake nothing.
+const poll = 5 * time.Second
+
 // stopGrace is how long a stopping worker may finish the request in
 // flight, so that Expo's answer to it is recorded rather than lost.
 const stopGrace = 10 * time.Second
@@ -100,7 +105,7 @@ func (w *worker) loop(ctx context.Context, quit, done chan struct{}) {
 		if err != nil && ctx.Err() == nil {
 			w.app.Logger().Warn("push: delivery round", "error", err)
 		}
-		wait := w.cfg.Poll
+		wait := poll
 		if !next.IsZero() {
 			wait = min(wait, max(next.Sub(w.cfg.Now()), 0))
 		}
