@@ -87,6 +87,9 @@ func pushDate(column string) string {
 	return fmt.Sprintf(`CAST(CASE WHEN %[1]s > 0 THEN strftime('%%Y-%%m-%%d %%H:%%M:%%fZ', %[1]s / 1000.0, 'unixepoch') ELSE '' END AS TEXT)`, column)
 }
 
+// The pushes view shows a message push that several messages joined as
+// the summary it is sent as (push.summaryFormat).
+//
 // The views are written in plain SQL (no {{ }} or [[ ]]): PocketBase reads
 // a view's field types from its query text, and a column taken from the id
 // of a collection (g.id) becomes a relation to it, a link in the
@@ -101,7 +104,9 @@ var (
 		LEFT JOIN users u ON u.id = o.actor`
 	pushesView = `SELECT printf('%012d', p.id) AS id, CAST(printf('%012d', p.outbox) AS TEXT) AS outbox, CAST(p.kind AS TEXT) AS kind,
 		CAST(p.state AS TEXT) AS state, u.id AS user, CAST(p.token AS TEXT) AS token, g.id AS "group",
-		CAST(p.title AS TEXT) AS title, CAST(p.body AS TEXT) AS body, CAST(p.count AS INTEGER) AS count,
+		CAST(p.title AS TEXT) AS title,
+		CAST(CASE WHEN p.kind = 'message' AND p.count > 1 THEN printf('%d new messages in %s', p.count, p.title) ELSE p.body END AS TEXT) AS body,
+		CAST(p.count AS INTEGER) AS count,
 		CAST(p.attempts AS INTEGER) AS attempts, CAST(p.error AS TEXT) AS error, CAST(p.ticket AS TEXT) AS ticket,
 		` + pushDate("p.due") + ` AS due, ` + pushDate("p.sent") + ` AS sent,
 		` + pushDate("p.created") + ` AS created, ` + pushDate("p.updated") + ` AS updated

@@ -141,22 +141,35 @@ func BenchmarkMessageCreatePush(b *testing.B) {
 
 // BenchmarkMessageCreatePushUnderLoad is BenchmarkMessageCreatePush with
 // delivery running beside the creates, as on a serving app: a goroutine
-// per push app runs the worker's rounds back to back, so its transactions
-// compete with the creates for the CPUs and for SQLite's write lock.
+// per push app, woken by each committed message as the worker is, runs a
+// delivery round, so its transactions compete with the creates for the
+// CPUs and for SQLite's write lock.
 func BenchmarkMessageCreatePushUnderLoad(b *testing.B) {
 	variants := createVariants(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, v := range variants[1:] {
+		wake := make(chan struct{}, 1)
+		v.app.OnRecordAfterCreateSuccess(collections.Messages).BindFunc(func(e *core.RecordEvent) error {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+			return e.Next()
+		})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ctx.Err() == nil {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-wake:
+				}
 				if err := push.Flush(ctx, v.app); err != nil && ctx.Err() == nil {
 					b.Error(err)
 					return
 				}
-				time.Sleep(time.Millisecond)
 			}
 		}()
 	}

@@ -58,6 +58,11 @@ func TestCoalescing(t *testing.T) {
 	if summary.Title != "Climbers" || summary.Data["count"] != float64(4) || summary.Data["message"] != last {
 		t.Errorf("summary: %+v", summary)
 	}
+	// The dashboard shows it as sent.
+	var shown string
+	if err := app.DB().NewQuery("SELECT body FROM pushes WHERE count = 4").Row(&shown); err != nil || shown != "4 new messages in Climbers" {
+		t.Errorf("the pushes view shows %q: %v", shown, err)
+	}
 
 	// One message in the next window waits for it, and shows itself.
 	clk.advance(time.Second)

@@ -21,7 +21,6 @@ const expandBatch = 50
 // text for each of their phones.
 type notice struct {
 	kind, record, group string
-	groupName           string
 	title, body         string
 	data                map[string]any
 	// who narrows the group's members, as SQL on the memberships row m
@@ -95,8 +94,7 @@ func messageNotice(app core.App, o entry) (*notice, error) {
 	}
 	author := msg.GetString("author")
 	return &notice{
-		kind: kindMessage, record: msg.Id, group: group.Id, groupName: group.GetString("name"),
-		title: group.GetString("name"),
+		kind: kindMessage, record: msg.Id, group: group.Id, title: group.GetString("name"),
 		body:  messageBody(userName(app, author), msg.GetString("body"), len(msg.GetStringSlice("attachments"))),
 		data:  map[string]any{"type": kindMessage, "group": group.Id, "message": msg.Id},
 		who:   "m.[[user]] != {:actor}", params: dbx.Params{"actor": author},
@@ -173,8 +171,8 @@ func reminderNotice(app core.App, o entry, now time.Time) (*notice, error) {
 // last message push of the group to that member and phone ("last").
 const recipientsCTE = `WITH r AS (
 	SELECT d.[[user]] AS [[user]], d.[[token]] AS [[token]],
-		(SELECT MAX(p.[[id]]) FROM {{` + pushesTable + `}} p
-			WHERE p.[[kind]] = 'message' AND p.[[user]] = d.[[user]] AND p.[[token]] = d.[[token]] AND p.[[group]] = {:group}) AS [[last]]
+		CASE WHEN {:kind} = 'message' THEN (SELECT MAX(p.[[id]]) FROM {{` + pushesTable + `}} p
+			WHERE p.[[kind]] = 'message' AND p.[[user]] = d.[[user]] AND p.[[token]] = d.[[token]] AND p.[[group]] = {:group}) END AS [[last]]
 	FROM {{memberships}} m
 	JOIN {{devices}} d ON d.[[user]] = m.[[user]]
 	WHERE m.[[group]] = {:group} AND (%s)
@@ -184,9 +182,11 @@ const recipientsCTE = `WITH r AS (
 // place stores the pushes of n, one per recipient phone, and returns how
 // many phones it reached. A message push is held by the coalescing
 // window: while a push of the group to the same member and phone waits to
-// be sent, the message joins it, which then summarises ("4 new messages
-// in Climbers"); when one was sent less than a window ago, the new one
-// waits for the window's end.
+// be sent, the message joins it (its count grows; the push is sent as a
+// summary, "4 new messages in Climbers", see sendDue); when one was sent
+// less than a window ago, the new one waits for the window's end. Joining
+// writes only unindexed columns, so a message to a large group that is
+// mid-conversation costs little.
 func (w *worker) place(tx core.App, o entry, n *notice, now time.Time) (int64, error) {
 	data, err := json.Marshal(n.data)
 	if err != nil {
@@ -194,8 +194,8 @@ func (w *worker) place(tx core.App, o entry, n *notice, now time.Time) (int64, e
 	}
 	params := dbx.Params{
 		"outbox": o.ID, "kind": n.kind, "record": n.record, "group": n.group,
-		"title": n.title, "body": n.body, "data": string(data), "groupName": n.groupName,
-		"now": now.UnixMilli(), "window": w.cfg.Window.Milliseconds(), "summary": summaryFormat,
+		"title": n.title, "body": n.body, "data": string(data),
+		"now": now.UnixMilli(), "window": w.cfg.Window.Milliseconds(),
 	}
 	for k, v := range n.params {
 		params[k] = v
@@ -205,12 +205,7 @@ func (w *worker) place(tx core.App, o entry, n *notice, now time.Time) (int64, e
 	var joined int64
 	if n.kind == kindMessage {
 		res, err := tx.DB().NewQuery(cte + `
-			UPDATE {{` + pushesTable + `}} SET
-				[[count]] = [[count]] + 1,
-				[[title]] = {:title},
-				[[body]] = printf({:summary}, [[count]] + 1, {:groupName}),
-				[[data]] = json_set([[data]], '$.count', [[count]] + 1, '$.message', {:record}),
-				[[outbox]] = {:outbox}, [[record]] = {:record}, [[updated]] = {:now}
+			UPDATE {{` + pushesTable + `}} SET [[count]] = [[count]] + 1, [[outbox]] = {:outbox}, [[record]] = {:record}
 			WHERE [[id]] IN (SELECT [[last]] FROM r) AND [[state]] = 'pending'`).Bind(params).Execute()
 		if err != nil {
 			return 0, fmt.Errorf("join waiting pushes: %w", err)

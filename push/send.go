@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,11 +16,14 @@ import (
 // due is a push ready to go, with what is true of its recipient now.
 type due struct {
 	ID       int64  `db:"id"`
+	Kind     string `db:"kind"`
+	Record   string `db:"record"`
 	User     string `db:"user"`
 	Token    string `db:"token"`
 	Title    string `db:"title"`
 	Body     string `db:"body"`
 	Data     string `db:"data"`
+	Count    int    `db:"count"`
 	Attempts int    `db:"attempts"`
 	// Why it may not go any more ("" when it may).
 	Drop string `db:"drop_reason"`
@@ -30,7 +34,7 @@ type due struct {
 // push waits in the outbox for a window, or for Expo to come back, and
 // meanwhile its phone may have been signed in by someone else, its
 // recipient may have left or muted the group, or its subject been deleted.
-const dueQuery = `SELECT p.[[id]], p.[[user]], p.[[token]], p.[[title]], p.[[body]], p.[[data]], p.[[attempts]],
+const dueQuery = `SELECT p.[[id]], p.[[kind]], p.[[record]], p.[[user]], p.[[token]], p.[[title]], p.[[body]], p.[[data]], p.[[count]], p.[[attempts]],
 	CASE
 		WHEN NOT EXISTS (SELECT 1 FROM {{devices}} d WHERE d.[[token]] = p.[[token]] AND d.[[user]] = p.[[user]])
 			THEN 'the phone is no longer registered to the recipient'
@@ -76,8 +80,12 @@ func (w *worker) sendDue(ctx context.Context) (int, error) {
 			dropped = append(dropped, p)
 			continue
 		}
+		m, err := p.message()
+		if err != nil {
+			return 0, err
+		}
 		sendable = append(sendable, p)
-		msgs = append(msgs, message{To: p.Token, Title: p.Title, Body: p.Body, Data: []byte(p.Data), Sound: "default", Priority: "high"})
+		msgs = append(msgs, m)
 	}
 	if len(dropped) > 0 {
 		if err := w.drop(dropped, now); err != nil {
@@ -111,6 +119,26 @@ func (w *worker) sendDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return len(batch), nil
+}
+
+// message is p in Expo's format. A message push that several messages
+// joined is sent as their summary, naming the last of them.
+func (p due) message() (message, error) {
+	m := message{To: p.Token, Title: p.Title, Body: p.Body, Data: json.RawMessage(p.Data), Sound: "default", Priority: "high"}
+	if p.Kind != kindMessage || p.Count < 2 {
+		return m, nil
+	}
+	var data map[string]any
+	if err := json.Unmarshal([]byte(p.Data), &data); err != nil {
+		return m, fmt.Errorf("push: data of push %d: %w", p.ID, err)
+	}
+	data["message"], data["count"] = p.Record, p.Count
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return m, err
+	}
+	m.Body, m.Data = fmt.Sprintf(summaryFormat, p.Count, p.Title), raw
+	return m, nil
 }
 
 // drop ends pushes that may not go any more.

@@ -47,8 +47,8 @@ func messageBody(author, text string, attachments int) string {
 }
 
 // summaryFormat is the body of a push standing for the messages of one
-// coalescing window: their number and the group's name. SQLite's printf
-// fills it in as messages join the waiting push.
+// coalescing window: their number and the group's name (the push's
+// title). The dashboard's pushes view renders it with SQLite's printf.
 const summaryFormat = "%d new messages in %s"
 
 func eventBody(creator, title string) string {
