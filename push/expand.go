@@ -95,9 +95,9 @@ func messageNotice(app core.App, o entry) (*notice, error) {
 	author := msg.GetString("author")
 	return &notice{
 		kind: kindMessage, record: msg.Id, group: group.Id, title: group.GetString("name"),
-		body:  messageBody(userName(app, author), msg.GetString("body"), len(msg.GetStringSlice("attachments"))),
-		data:  map[string]any{"type": kindMessage, "group": group.Id, "message": msg.Id},
-		who:   "m.[[user]] != {:actor}", params: dbx.Params{"actor": author},
+		body: messageBody(userName(app, author), msg.GetString("body"), len(msg.GetStringSlice("attachments"))),
+		data: map[string]any{"type": kindMessage, "group": group.Id, "message": msg.Id},
+		who:  "m.[[user]] != {:actor}", params: dbx.Params{"actor": author},
 	}, nil
 }
 
