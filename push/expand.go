@@ -43,6 +43,9 @@ func (w *worker) expand() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("push: read the outbox: %w", err)
 	}
+	// A row that fails is left for the next round and does not hold up
+	// the rows after it.
+	var errs []error
 	for _, o := range todo {
 		err := w.app.RunInTransaction(func(tx core.App) error {
 			now := w.cfg.Now()
@@ -60,8 +63,11 @@ func (w *worker) expand() (int, error) {
 			return err
 		})
 		if err != nil {
-			return 0, fmt.Errorf("push: expand outbox row %d (%s %s): %w", o.ID, o.Kind, o.Record, err)
+			errs = append(errs, fmt.Errorf("push: expand outbox row %d (%s %s): %w", o.ID, o.Kind, o.Record, err))
 		}
+	}
+	if len(errs) > 0 {
+		return 0, errors.Join(errs...)
 	}
 	return len(todo), nil
 }
