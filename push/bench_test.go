@@ -1,12 +1,10 @@
 package push_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +12,7 @@ import (
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/internal/hearthtest"
-	"github.com/crews/hearth/push"
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 )
@@ -54,7 +52,7 @@ func bigGroup(b testing.TB, app core.App, n int) (string, []string) {
 	return group.Id, ids
 }
 
-// createVariant is one app in which BenchmarkMessageCreatePush creates
+// createVariant is one app in which the create benchmarks create
 // messages through the real router.
 type createVariant struct {
 	name   string
@@ -63,10 +61,26 @@ type createVariant struct {
 	spent  time.Duration
 }
 
-func newCreateVariant(b *testing.B, name string, app *tests.TestApp, group, poster string) *createVariant {
-	// The real router, as `hearth serve` builds it (without a server, so
-	// no push worker starts by itself).
-	mux := hearthtest.Handler(b, app)
+// newCreateVariant builds app's router as `hearth serve` does; with serving
+// true the serve event carries a server, so that a registered push worker
+// starts and delivers beside the creates, as on a serving app.
+func newCreateVariant(b *testing.B, name string, app *tests.TestApp, group, poster string, serving bool) *createVariant {
+	r, err := apis.NewRouter(app)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var mux http.Handler
+	se := &core.ServeEvent{App: app, Router: r}
+	if serving {
+		se.Server = &http.Server{}
+	}
+	err = app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
+		mux, err = e.Router.BuildMux()
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	token := hearthtest.Token(b, app, poster)
 	body := `{"group":"` + group + `","body":"See you at the wall at six"}`
 	return &createVariant{name: name, app: app, create: func() {
@@ -85,7 +99,7 @@ func newCreateVariant(b *testing.B, name string, app *tests.TestApp, group, post
 // registered (crews.Register minus push.Register); with push, nobody
 // having a phone; with push and a group of 50 members with phones, whose
 // pushes go to a local Expo.
-func createVariants(b *testing.B) []*createVariant {
+func createVariants(b *testing.B, serving bool) []*createVariant {
 	plain := hearthtest.NewAppWith(b, func(app core.App, cfg crews.Config) {
 		collections.Register(app, collections.Config{Now: cfg.Now})
 		changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
@@ -94,9 +108,9 @@ func createVariants(b *testing.B) []*createVariant {
 	phones := pushApp(b, newFakeExpo(b), nil)
 	group, members := bigGroup(b, phones, 50)
 	return []*createVariant{
-		newCreateVariant(b, "nopush", plain, hearthtest.Climbers, hearthtest.Carol),
-		newCreateVariant(b, "push", noPhones, hearthtest.Climbers, hearthtest.Carol),
-		newCreateVariant(b, "push50", phones, group, members[0]),
+		newCreateVariant(b, "nopush", plain, hearthtest.Climbers, hearthtest.Carol, serving),
+		newCreateVariant(b, "push", noPhones, hearthtest.Climbers, hearthtest.Carol, serving),
+		newCreateVariant(b, "push50", phones, group, members[0], serving),
 	}
 }
 
@@ -128,11 +142,10 @@ func runCreates(b *testing.B, variants []*createVariant, settle func(*createVari
 
 // BenchmarkMessageCreatePush measures the write path: a message create
 // through the API, with push's trigger (one outbox row in the write's
-// transaction) and without push. After each create the worker delivers
-// what it asked for, untimed, so that no worker runs beside the next
-// create.
+// transaction) and without push. No worker runs; after each create the
+// outbox is delivered with push.Flush, untimed.
 func BenchmarkMessageCreatePush(b *testing.B) {
-	runCreates(b, createVariants(b), func(v *createVariant) {
+	runCreates(b, createVariants(b, false), func(v *createVariant) {
 		if v.name != "nopush" {
 			flush(b, v.app)
 		}
@@ -140,42 +153,12 @@ func BenchmarkMessageCreatePush(b *testing.B) {
 }
 
 // BenchmarkMessageCreatePushUnderLoad is BenchmarkMessageCreatePush with
-// delivery running beside the creates, as on a serving app: a goroutine
-// per push app, woken by each committed message as the worker is, runs a
-// delivery round, so its transactions compete with the creates for the
-// CPUs and for SQLite's write lock.
+// each push app's worker running, as on a serving app: woken by every
+// committed message, it delivers beside the creates, and its transactions
+// compete with them for the CPUs and for SQLite's write lock (the local
+// Expo runs in the same process too).
 func BenchmarkMessageCreatePushUnderLoad(b *testing.B) {
-	variants := createVariants(b)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, v := range variants[1:] {
-		wake := make(chan struct{}, 1)
-		v.app.OnRecordAfterCreateSuccess(collections.Messages).BindFunc(func(e *core.RecordEvent) error {
-			select {
-			case wake <- struct{}{}:
-			default:
-			}
-			return e.Next()
-		})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-wake:
-				}
-				if err := push.Flush(ctx, v.app); err != nil && ctx.Err() == nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	runCreates(b, variants, nil)
-	cancel()
-	wg.Wait()
+	runCreates(b, createVariants(b, true), nil)
 }
 
 // BenchmarkWorkerThroughput measures the worker against a local Expo: a
