@@ -27,6 +27,10 @@ type notice struct {
 	// with params.
 	who    string
 	params dbx.Params
+	// phones is how many phones who reaches, when known (-1 otherwise):
+	// a message that joins a waiting push on each of them stores nothing
+	// new.
+	phones int64
 }
 
 // expand turns the oldest unexpanded outbox rows into pushes and returns
@@ -49,11 +53,11 @@ func (w *worker) expand() (int, error) {
 	for _, o := range todo {
 		err := w.app.RunInTransaction(func(tx core.App) error {
 			now := w.cfg.Now()
+			var pushes int64
 			n, err := noticeFor(tx, o, now)
 			if err != nil {
 				return err
 			}
-			var pushes int64
 			if n != nil {
 				if pushes, err = w.place(tx, o, n, now); err != nil {
 					return err
@@ -74,8 +78,33 @@ func (w *worker) expand() (int, error) {
 
 // noticeFor works out what one outbox row says and to whom: never the
 // person who made the change, never someone outside the group, never a
-// member who muted it, and nothing (nil) for a record that is gone.
+// member who muted it, and nothing (nil) for a record that is gone or a
+// group where nobody else has a phone.
 func noticeFor(app core.App, o entry, now time.Time) (*notice, error) {
+	var phones int64
+	if o.Group != "" {
+		// One indexed question first: most of the work below is for
+		// nothing in a group where no other member has a phone.
+		err := app.DB().NewQuery(`SELECT COUNT(*) FROM {{memberships}} m JOIN {{devices}} d ON d.[[user]] = m.[[user]]
+			WHERE m.[[group]] = {:group} AND m.[[user]] != {:actor}
+			AND NOT EXISTS (SELECT 1 FROM {{mutes}} x WHERE x.[[user]] = m.[[user]] AND x.[[group]] = m.[[group]])`).
+			Bind(dbx.Params{"group": o.Group, "actor": o.Actor}).Row(&phones)
+		if err != nil || phones == 0 {
+			return nil, err
+		}
+	}
+	n, err := kindNotice(app, o, now)
+	if n == nil || err != nil {
+		return nil, err
+	}
+	n.phones = -1
+	if n.kind == kindMessage && n.group == o.Group && n.params["actor"] == o.Actor {
+		n.phones = phones
+	}
+	return n, nil
+}
+
+func kindNotice(app core.App, o entry, now time.Time) (*notice, error) {
 	switch o.Kind {
 	case kindMessage:
 		return messageNotice(app, o)
@@ -217,6 +246,9 @@ func (w *worker) place(tx core.App, o entry, n *notice, now time.Time) (int64, e
 			return 0, fmt.Errorf("join waiting pushes: %w", err)
 		}
 		joined, _ = res.RowsAffected()
+		if joined == n.phones {
+			return joined, nil
+		}
 	}
 
 	// The due time: now, or for a message the end of the window of the
