@@ -5,7 +5,7 @@
 // promotion; reminders come from a cron job) adds one row to the outbox in
 // its own transaction, so a write that rolls back sends nothing and a
 // write that commits is never forgotten. The worker, one goroutine while
-// the app serves, then:
+// the app serves HTTP (tests run its rounds with Flush), then:
 //
 //  1. expands each outbox row into one push per recipient phone, in its
 //     own transaction: never to the person who made the change, never
@@ -41,7 +41,8 @@
 //   - Expanding a row and recording a request's tickets take a fixed
 //     number of statements whatever the number of recipients, so the
 //     worker holds SQLite's write lock briefly and the writes queued
-//     behind it stay fast.
+//     behind it stay fast; a group where nobody else has a phone costs
+//     one count.
 //   - One worker sends one request at a time: Expo allows a project 600
 //     notifications per second, which one worker exceeds several times
 //     over (BenchmarkWorkerThroughput).
