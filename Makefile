@@ -7,7 +7,7 @@ BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/crews/hearth/version.Version=$(VERSION)
 
-.PHONY: run build seed test test-go test-e2e e2e-deps client-js vet docker-test
+.PHONY: run build seed test test-go test-e2e e2e-deps client-js vet docker-test bench bench-quick bench-bins
 
 ## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
 run: build
@@ -42,3 +42,19 @@ test-e2e: build e2e-deps client-js
 ## docker-test: the deploy (Dockerfile, compose, S3, Litestream) against a real Docker engine; needs root
 docker-test:
 	scripts/docker-test.sh
+
+## bench-bins: bin/hearth, plain PocketBase with the same pb_migrations (bin/plainpb), the harness (bin/bench)
+bench-bins: build
+	go build -trimpath -ldflags "-s -w" -o bin/plainpb ./bench/plainpb
+	go build -trimpath -o bin/bench ./bench
+
+# SSE clients hold a file descriptor each on both sides: the harness and the
+# servers it starts run with the soft open-file limit raised to the hard one.
+
+## bench: Hearth against plain PocketBase, full dataset (docs/benchmarks.md; about 15 minutes)
+bench: bench-bins
+	ulimit -n $$(ulimit -Hn) && bin/bench run -out docs/benchmarks.md
+
+## bench-quick: the same on a small dataset and 1,000 SSE clients (a few minutes; report in $TMPDIR, docs/benchmarks.md keeps the full run)
+bench-quick: bench-bins
+	ulimit -n $$(ulimit -Hn) && bin/bench run -quick -out $${TMPDIR:-/tmp}/hearth-bench-quick.md

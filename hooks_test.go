@@ -74,6 +74,10 @@ func TestMessageGuardFromEnv(t *testing.T) {
 		{"word inside a longer word", "no spammers here", 200, []string{`"body":"no spammers here"`}},
 		{"exactly the limit", strings.Repeat("é", 20), 200, []string{`"body":"` + strings.Repeat("é", 20) + `"`}},
 		{"over the limit", strings.Repeat("a", 21), 400, []string{`"body":{"code":"validation_max_text_constraint"`, `20 character`}},
+		// 🧗 is two UTF-16 units: 40 units are 20 characters, 42 are 21.
+		{"the limit in emoji", strings.Repeat("🧗", 20), 200, []string{`"body":"` + strings.Repeat("🧗", 20) + `"`}},
+		{"over the limit in emoji", strings.Repeat("🧗", 21), 400, []string{`"body":{"code":"validation_max_text_constraint"`, `20 character`}},
+		{"far over the limit", strings.Repeat("a", 41), 400, []string{`"body":{"code":"validation_max_text_constraint"`, `20 character`}},
 	}
 	for _, s := range scenarios {
 		url, body, headers := createMessage(t, hearthtest.Carol, s.body)

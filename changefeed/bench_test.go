@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/internal/hearthtest"
@@ -36,7 +37,7 @@ func BenchmarkSync1000Changes(b *testing.B) {
 
 			mux := benchMux(b, app)
 			token := hearthtest.Token(b, app, hearthtest.Alice)
-			url := fmt.Sprintf("/api/sync?cursor=%d&limit=1000", cursor)
+			url := "/api/sync?limit=1000&cursor=" + changefeed.Cursor{Seq: cursor}.String()
 			sync := func() *httptest.ResponseRecorder {
 				req := httptest.NewRequest(http.MethodGet, url, nil)
 				req.Header.Set("Authorization", token)

@@ -90,3 +90,69 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 		t.Fatalf("Alice holds %d messages, want at least %d", n, writes)
 	}
 }
+
+// TestMembershipChurnWhileSyncing: Erin is added to Climbers and removed
+// again, five times, while Bob posts and Erin syncs page by page; when it
+// stops, one more sync brings her store to exactly what the list API
+// returns.
+func TestMembershipChurnWhileSyncing(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	srv := &testServer{serve(t, app), app}
+	root := hearthtest.SuperuserToken(t, app)
+	bob := hearthtest.Token(t, app, hearthtest.Bob)
+	erin := newClient(hearthtest.Token(t, app, hearthtest.Erin))
+
+	errs := make(chan error, 8)
+	done := make(chan struct{})
+	var background sync.WaitGroup
+	background.Add(2)
+	go func() {
+		defer background.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := post(srv, bob, "/api/collections/messages/records", fmt.Sprintf(`{"group":%q,"body":"%d"}`, hearthtest.Climbers, i)); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	go func() {
+		defer background.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := erin.syncOnce(srv.Server, 3); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	for range 5 {
+		id, err := post(srv, root, "/api/collections/memberships/records", `{"group":"`+hearthtest.Climbers+`","user":"`+hearthtest.Erin+`","role":"member"}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := send(srv.Server, root, http.MethodDelete, "/api/collections/memberships/records/"+id, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := post(srv, root, "/api/collections/memberships/records", `{"group":"`+hearthtest.Climbers+`","user":"`+hearthtest.Erin+`","role":"member"}`); err != nil {
+		t.Fatal(err)
+	}
+	close(done)
+	background.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	erin.mustSync(t, srv.Server, 3)
+	erin.matchesListAPI(t, srv.Server)
+}

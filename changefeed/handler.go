@@ -27,18 +27,26 @@ func handleSync(e *core.RequestEvent) error {
 	}
 	page, err := Sync(e.App, e.Auth, req)
 	var gone *GoneError
-	if errors.As(err, &gone) {
-		return router.NewApiError(http.StatusGone, gone.Error(), validation.Errors{
-			"cursor": validation.NewError("sync_cursor_gone", "Resync from cursor 0."),
-		})
-	}
-	if err != nil {
+	var apiErr *router.ApiError
+	switch {
+	case errors.As(err, &gone):
+		return goneError(gone.Error())
+	case errors.As(err, &apiErr):
+		return apiErr
+	case err != nil:
 		return e.InternalServerError("Sync failed.", err)
 	}
 	if err := enrich(e, page); err != nil {
 		return e.InternalServerError("Sync failed.", err)
 	}
 	return e.JSON(http.StatusOK, page)
+}
+
+// goneError is the 410 that tells a client to clear its store and resync.
+func goneError(message string) *router.ApiError {
+	return router.NewApiError(http.StatusGone, message, validation.Errors{
+		"cursor": validation.NewError("sync_cursor_gone", "Resync from cursor 0."),
+	})
 }
 
 // enrich serializes the page's records for the caller as the records API
@@ -59,8 +67,11 @@ func enrich(e *core.RequestEvent, page *Page) error {
 	return nil
 }
 
-// parseRequest validates the query parameters; every bad one is named in
-// the 400 response.
+// parseRequest validates the query parameters (docs/sync.md lists every
+// answer); every bad one is named in the 400 response. An empty value is
+// a fault, not the default: it is what a client sends when a variable it
+// meant to fill is empty. A cursor of another protocol version is a 410,
+// so that clients of the first protocol resync instead of failing.
 func parseRequest(q map[string][]string) (Request, error) {
 	get := func(name string) (string, bool) {
 		v, ok := q[name]
@@ -69,37 +80,37 @@ func parseRequest(q map[string][]string) (Request, error) {
 		}
 		return v[0], true
 	}
-	req := Request{Collections: Synced, Limit: DefaultLimit}
+	req := Request{Limit: DefaultLimit}
 	errs := validation.Errors{}
 
-	if v, ok := get("cursor"); !ok {
+	if v, ok := get("cursor"); !ok || v == "" {
 		errs["cursor"] = validation.NewError("validation_required", "cursor is required: 0 for a full sync, else the cursor of the last page.")
-	} else if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
-		errs["cursor"] = validation.NewError("validation_invalid_cursor", fmt.Sprintf("cursor %q is not a non-negative integer.", v))
+	} else if c, err := ParseCursor(v); err != nil {
+		var legacy *LegacyCursorError
+		if errors.As(err, &legacy) {
+			return req, goneError(legacy.Error() + ": resync from cursor 0")
+		}
+		errs["cursor"] = validation.NewError("validation_invalid_cursor", err.Error()+": send 0 or the cursor of the last page, unchanged.")
 	} else {
-		req.Cursor = n
+		req.Cursor = c
 	}
 
 	if v, ok := get("collections"); ok {
-		req.Collections = nil
-		for _, name := range strings.Split(v, ",") {
-			name = strings.TrimSpace(name)
-			if !slices.Contains(Synced, name) {
-				errs["collections"] = validation.NewError("validation_unknown_collection",
-					fmt.Sprintf("%q is not a synced collection (%s).", name, strings.Join(Synced, ", ")))
-				break
-			}
-			if !slices.Contains(req.Collections, name) {
-				req.Collections = append(req.Collections, name)
-			}
+		names, err := parseCollections(v)
+		if err != nil {
+			errs["collections"] = err
 		}
+		req.Collections = names
 	}
 
 	if v, ok := get("limit"); ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxLimit {
+		switch {
+		case v == "":
+			errs["limit"] = validation.NewError("validation_invalid_limit", fmt.Sprintf("limit is empty: omit it for the default (%d), or send an integer from 1 to %d.", DefaultLimit, MaxLimit))
+		case err != nil || n < 1 || n > MaxLimit:
 			errs["limit"] = validation.NewError("validation_invalid_limit", fmt.Sprintf("limit %q is not an integer from 1 to %d.", v, MaxLimit))
-		} else {
+		default:
 			req.Limit = n
 		}
 	}
@@ -108,4 +119,25 @@ func parseRequest(q map[string][]string) (Request, error) {
 		return req, router.NewBadRequestError("Invalid sync parameters.", errs)
 	}
 	return req, nil
+}
+
+// parseCollections reads a comma-separated set of synced collections;
+// spaces around a name, order and repeats do not matter.
+func parseCollections(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, validation.NewError("validation_unknown_collection",
+			fmt.Sprintf("collections is empty: omit it for every synced collection, or name some of %s.", strings.Join(Synced, ", ")))
+	}
+	var names []string
+	for _, name := range strings.Split(v, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.Contains(Synced, name) {
+			return nil, validation.NewError("validation_unknown_collection",
+				fmt.Sprintf("%q is not a synced collection (%s).", name, strings.Join(Synced, ", ")))
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -24,8 +25,8 @@ func serve(t testing.TB, app *tests.TestApp) *httptest.Server {
 }
 
 type page struct {
-	Cursor  int64 `json:"cursor"`
-	More    bool  `json:"more"`
+	Cursor  string `json:"cursor"`
+	More    bool   `json:"more"`
 	Changes []struct {
 		Seq        int64          `json:"seq"`
 		Op         string         `json:"op"`
@@ -65,7 +66,7 @@ func get(srv *httptest.Server, token, path string, out any) (int, string, error)
 // applying pages the way docs/sync.md tells client developers to.
 type client struct {
 	token  string
-	cursor int64
+	cursor string
 	store  map[string]map[string]map[string]any
 	seen   []change // every change ever received, for leak checks
 }
@@ -73,13 +74,13 @@ type client struct {
 type change struct{ op, collection, id string }
 
 func newClient(token string) *client {
-	return &client{token: token, store: map[string]map[string]map[string]any{}}
+	return &client{token: token, cursor: "0", store: map[string]map[string]map[string]any{}}
 }
 
 // syncOnce fetches and applies one page.
 func (c *client) syncOnce(srv *httptest.Server, limit int) (*page, error) {
 	p := &page{}
-	path := fmt.Sprintf("/api/sync?cursor=%d&limit=%d", c.cursor, limit)
+	path := fmt.Sprintf("/api/sync?cursor=%s&limit=%d", url.QueryEscape(c.cursor), limit)
 	status, body, err := get(srv, c.token, path, p)
 	if err != nil {
 		return nil, err
@@ -87,8 +88,17 @@ func (c *client) syncOnce(srv *httptest.Server, limit int) (*page, error) {
 	if status != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: %d %s", path, status, body)
 	}
+	if len(p.Changes) > limit {
+		return nil, fmt.Errorf("GET %s: %d changes in a page, more than the limit", path, len(p.Changes))
+	}
 	prev := int64(0)
+	inPage := map[change]bool{}
 	for _, ch := range p.Changes {
+		key := change{"", ch.Collection, ch.ID}
+		if inPage[key] {
+			return nil, fmt.Errorf("GET %s: %s/%s twice in one page", path, ch.Collection, ch.ID)
+		}
+		inPage[key] = true
 		if ch.Seq < prev {
 			return nil, fmt.Errorf("changes out of sequence order: %d after %d", ch.Seq, prev)
 		}
@@ -110,6 +120,15 @@ func (c *client) syncOnce(srv *httptest.Server, limit int) (*page, error) {
 	}
 	c.cursor = p.Cursor
 	return p, nil
+}
+
+// held returns the number of records in the client's store.
+func (c *client) held() int {
+	n := 0
+	for _, byID := range c.store {
+		n += len(byID)
+	}
+	return n
 }
 
 // syncAll pages until the feed has nothing more.
@@ -225,33 +244,6 @@ func head(t testing.TB, app core.App) int64 {
 		t.Fatal(err)
 	}
 	return seq
-}
-
-// save creates or updates a record of collection with data through app
-// (as the dashboard or Go code would).
-func save(t testing.TB, app core.App, collection, id string, data map[string]any) *core.Record {
-	t.Helper()
-	var r *core.Record
-	if id != "" {
-		if found, err := app.FindRecordById(collection, id); err == nil {
-			r = found
-		}
-	}
-	if r == nil {
-		col, err := app.FindCollectionByNameOrId(collection)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = core.NewRecord(col)
-		if id != "" {
-			r.Id = id
-		}
-	}
-	r.Load(data)
-	if err := app.Save(r); err != nil {
-		t.Fatalf("save %s/%s: %v", collection, id, err)
-	}
-	return r
 }
 
 func remove(t testing.TB, app core.App, collection, id string) {

@@ -43,16 +43,14 @@ func registerLog(app core.App) {
 	}
 }
 
-// logged runs the write and its log row in one transaction: app.Save alone
-// is not transactional, and a write without its row would be a change that
-// no client ever learns of. Inside an outer transaction (a hook that wraps
-// e.Next, a batch request, a cascade) RunInTransaction reuses it, and
-// SQLite's single writer makes the AUTOINCREMENT order the commit order.
+// logged runs the write and its log row in one transaction
+// (collections.InTx): app.Save alone is not transactional, and a write
+// without its row would be a change that no client ever learns of. Inside
+// an outer transaction (a hook that wraps e.Next, a batch request, a
+// cascade) it joins it, and SQLite's single writer makes the AUTOINCREMENT
+// order the commit order.
 func logged(e *core.RecordEvent, op string) error {
-	original := e.App
-	defer func() { e.App = original }()
-	return original.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return collections.InTx(e, func(tx core.App) error {
 		// The groups are read before the write: a delete's cascade removes
 		// the rows (an RSVP's event, a user's memberships) that name them.
 		groups, err := groupsOf(tx, e.Record)

@@ -15,15 +15,15 @@ func TestLogRecordsEveryWriteOnce(t *testing.T) {
 	app := hearthtest.NewApp(t)
 	start := head(t, app)
 
-	ev := save(t, app, collections.Events, "newevent0000001", map[string]any{
+	ev := hearthtest.Save(t, app, collections.Events, "newevent0000001", map[string]any{
 		"group": hearthtest.Climbers, "title": "Crag day", "starts_at": "2030-01-01 10:00:00.000Z", "created_by": hearthtest.Bob,
 	})
-	save(t, app, collections.Events, ev.Id, map[string]any{"title": "Crag day (moved)"})
-	save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "I bring the rope."})
+	hearthtest.Save(t, app, collections.Events, ev.Id, map[string]any{"title": "Crag day (moved)"})
+	hearthtest.Save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "I bring the rope."})
 	remove(t, app, collections.RSVPs, hearthtest.CarolRSVP)
 	remove(t, app, collections.Events, ev.Id)
 	// Invites are not synced: no entry.
-	save(t, app, collections.Invites, hearthtest.ClimbInvite, map[string]any{"max_uses": 3})
+	hearthtest.Save(t, app, collections.Invites, hearthtest.ClimbInvite, map[string]any{"max_uses": 3})
 
 	want := []string{
 		"create events/newevent0000001",

@@ -1,7 +1,6 @@
 package changefeed_test
 
 import (
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -20,8 +19,8 @@ func TestPruneKeepsLiveRecordsAndMovesTheHorizon(t *testing.T) {
 	alice.mustSync(t, srv, 1000)
 	stale := alice.cursor
 
-	save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited once"})
-	save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited twice"})
+	hearthtest.Save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited once"})
+	hearthtest.Save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "edited twice"})
 	remove(t, app, collections.Events, hearthtest.ClimbEvent)
 	last := head(t, app)
 
@@ -42,18 +41,18 @@ func TestPruneKeepsLiveRecordsAndMovesTheHorizon(t *testing.T) {
 	}
 
 	// A client that synced before the window: 410, told to resync.
-	status, body, _ := get(srv, alice.token, fmt.Sprintf("/api/sync?cursor=%d", stale), nil)
+	status, body, _ := get(srv, alice.token, "/api/sync?cursor="+stale, nil)
 	if status != http.StatusGone {
 		t.Fatalf("stale cursor: %d %s, want 410", status, body)
 	}
 	// A client that synced after the last write lost nothing: it is served,
 	// and gets every live record again once, carried over the horizon.
-	status, body, _ = get(srv, alice.token, fmt.Sprintf("/api/sync?cursor=%d", last), nil)
+	status, body, _ = get(srv, alice.token, "/api/sync?cursor="+changefeed.Cursor{Seq: last}.String(), nil)
 	if status != http.StatusOK {
 		t.Fatalf("cursor at the horizon: %d %s", status, body)
 	}
 	current := newClient(alice.token)
-	current.cursor = last
+	current.cursor = changefeed.Cursor{Seq: last}.String()
 	current.mustSync(t, srv, 3)
 	current.matchesListAPI(t, srv)
 	// A full resync still finds every record.
@@ -62,7 +61,7 @@ func TestPruneKeepsLiveRecordsAndMovesTheHorizon(t *testing.T) {
 	fresh.matchesListAPI(t, srv)
 
 	// The next window: a record changed since is carried over once.
-	save(t, app, collections.Groups, hearthtest.Climbers, map[string]any{"name": "Climbers!"})
+	hearthtest.Save(t, app, collections.Groups, hearthtest.Climbers, map[string]any{"name": "Climbers!"})
 	if _, err := changefeed.Prune(app, time.Hour, time.Now().Add(5*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -123,4 +122,30 @@ func TestPruneIsScheduled(t *testing.T) {
 		}
 	}
 	t.Fatal("no hearthSyncPrune cron job")
+}
+
+// TestPruneRunsAtStart: starting to serve prunes the log once, before
+// the first request, so a server stopped for longer than the window
+// never serves from entries older than it.
+func TestPruneRunsAtStart(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	old := head(t, app)
+	_, err := app.DB().NewQuery("UPDATE _hearth_changes SET at = {:at} WHERE seq <= {:seq}").
+		Bind(map[string]any{"at": time.Now().Add(-changefeed.DefaultRetention - time.Hour).UnixMilli(), "seq": old}).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, app)
+	var horizon int64
+	if err := app.DB().NewQuery("SELECT horizon FROM _hearth_sync").Row(&horizon); err != nil || horizon != old {
+		t.Fatalf("horizon %d (%v) after start, want %d", horizon, err, old)
+	}
+	token := hearthtest.Token(t, app, hearthtest.Alice)
+	if status, body, _ := get(srv, token, "/api/sync?cursor="+changefeed.Cursor{Seq: old - 1}.String(), nil); status != http.StatusGone {
+		t.Fatalf("a cursor from before the start's pruning: %d %s, want 410", status, body)
+	}
+	alice := newClient(token)
+	alice.mustSync(t, srv, 5)
+	alice.matchesListAPI(t, srv)
 }

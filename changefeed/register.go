@@ -23,14 +23,14 @@ type Config struct {
 // an hour at most and each run has an hour of writes to look at.
 const pruneSchedule = "@hourly"
 
-// Register binds the change log hooks, the pruning job and the
-// GET /api/sync route to app.
+// Register binds the change log hooks, the pruning (once when the server
+// starts, then hourly) and the GET /api/sync route to app.
 func Register(app core.App, cfg Config) {
 	if cfg.Retention <= 0 {
 		cfg.Retention = DefaultRetention
 	}
 	registerLog(app)
-	app.Cron().MustAdd("hearthSyncPrune", pruneSchedule, func() {
+	prune := func() {
 		n, err := Prune(app, cfg.Retention, time.Now())
 		if err != nil {
 			app.Logger().Error("sync: pruning the change log failed", "error", err)
@@ -39,8 +39,14 @@ func Register(app core.App, cfg Config) {
 		if n > 0 {
 			app.Logger().Info("sync: pruned the change log", "entries", n)
 		}
-	})
+	}
+	app.Cron().MustAdd("hearthSyncPrune", pruneSchedule, prune)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		// Before the first request: a server that was stopped for longer
+		// than an hour would otherwise serve from a log older than its
+		// window until the next full hour. A failure is logged, not fatal:
+		// an unpruned log is still correct, only longer.
+		prune()
 		se.Router.GET("/api/sync", handleSync).Bind(apis.RequireAuth(collections.Users))
 		return se.Next()
 	})

@@ -35,7 +35,7 @@ func registerCreateDenials(app core.App) {
 				return err
 			}
 			return apiError(&Error{Code: EINVALID, Message: "Failed to create record: not allowed.", Fields: map[string]FieldError{
-				field: {"validation_not_allowed", fmt.Sprintf("No %s with this id that you may add to.", field)},
+				field: {Code: "validation_not_allowed", Message: fmt.Sprintf("No %s with this id that you may add to.", field)},
 			}})
 		})
 		return se.Next()

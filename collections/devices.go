@@ -41,7 +41,7 @@ func registerDevices(app core.App, now func() time.Time) {
 	// cases, so registering tells nobody whether a token was in use.
 	app.OnRecordCreate(Devices).BindFunc(func(e *core.RecordEvent) error {
 		e.Record.Set("last_seen", now())
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			if err := releaseToken(txApp, e.Record.GetString("token")); err != nil {
 				return err
 			}

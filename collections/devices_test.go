@@ -387,7 +387,7 @@ func TestPushViewsAreSuperuserOnly(t *testing.T) {
 	if err := s.app.Delete(record(t, s.app, collections.Mutes, hearthtest.CarolMute)); err != nil {
 		t.Fatal(err)
 	}
-	saveRecord(t, s.app, collections.Messages, "bobmessage00001", map[string]any{"group": hearthtest.Climbers, "author": hearthtest.Bob, "body": "Ropes are in the van"})
+	hearthtest.Save(t, s.app, collections.Messages, "bobmessage00001", map[string]any{"group": hearthtest.Climbers, "author": hearthtest.Bob, "body": "Ropes are in the van"})
 	if err := push.Flush(context.Background(), s.app); err != nil {
 		t.Fatal(err)
 	}

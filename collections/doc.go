@@ -1,14 +1,29 @@
 // Package collections is the Crews domain: one file per collection, each with
-// its typed record wrapper and the hooks that keep its invariants, plus the
-// permission functions the hooks share and the join-by-code route (join.go).
+// its Spec (spec.go), typed record wrapper and the hooks that keep its
+// invariants, plus the permission functions the hooks share and the
+// join-by-code route (join.go).
+//
+// A collection's Spec is the one statement of its facts that the rest of
+// Hearth reads: how its records belong to groups (Scope, scope.go: the
+// change log, sync's group expansion, create denials), whether it is
+// synced, the field filled with the caller, its server-managed and fixed
+// fields (serverfields.go), and the paths clients may filter and sort on
+// (queries.go). A collection in the schema without a spec fails
+// TestEveryCollectionHasASpec.
 //
 // API rules (in pb_migrations) decide who may touch a record; the hooks here
 // decide what a permitted write may do: fill server-managed fields, refuse
 // client-set ones, and keep derived values true in the same transaction as
-// the write that changes them. Two router middlewares check requests before
-// either: values of the wrong type are refused instead of cast (bodytypes.go),
-// and a create refused by its rule names the field it was checked against
-// (denials.go). docs/access-rules.md is the reader's guide to all of it.
+// the write that changes them. Router middlewares check requests before
+// either: a body larger than its collection's schema allows is a 413
+// (bodylimit.go), a form's @jsonPayload must be a JSON object
+// (bodyshape.go), and a create refused by its rule names the field it was
+// checked against (denials.go). Every record write, through the records API
+// or a batch, has its raw body checked first by one request hook
+// (bodychecks.go): values of the wrong type (bodytypes.go), texts over
+// their length, server-managed and fixed fields in any modifier form
+// (serverfields.go). docs/access-rules.md is the reader's guide to all of
+// it.
 //
 // The business rules (docs/api.md has them as a client sees them):
 //   - join by invite code: POST /api/crews/join (join.go, invites.go);
@@ -28,7 +43,12 @@
 // own hooks let them through instead of re-applying the rules.
 //
 // Domain errors (*Error, codes EINVALID, EUNAUTHORIZED, EFORBIDDEN,
-// ENOTFOUND, ECONFLICT) are mapped to HTTP in errors.go only.
+// ENOTFOUND, ECONFLICT, ETOOLARGE, with the request fields at fault) are
+// mapped to HTTP in errors.go only (apiError); something that does not
+// exist is always a not-found *Error wrapping sql.ErrNoRows (IsNotFound).
+//
+// The clock of every time-based rule is Config.Now, so tests give each app
+// its own and run in parallel.
 //
 // Usage:
 //

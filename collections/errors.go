@@ -21,6 +21,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // the caller may not do this; 403
 	ENOTFOUND     = "not_found"    // the thing asked for does not exist; 404
 	ECONFLICT     = "conflict"     // the state changed under the request; 409
+	ETOOLARGE     = "too_large"    // the request body is over its limit; 413
 )
 
 // Error is a domain error: a code, a message for people, and the request
@@ -34,10 +35,12 @@ type Error struct {
 	Err     error
 }
 
-// FieldError is one request field's fault.
+// FieldError is one request field's fault. Params fill the message's
+// placeholders ({{.max}}), as PocketBase's own validators do.
 type FieldError struct {
 	Code    string
 	Message string
+	Params  map[string]any
 }
 
 func (e *Error) Error() string {
@@ -67,6 +70,7 @@ var statusOf = map[string]int{
 	EFORBIDDEN:    http.StatusForbidden,
 	ENOTFOUND:     http.StatusNotFound,
 	ECONFLICT:     http.StatusConflict,
+	ETOOLARGE:     http.StatusRequestEntityTooLarge,
 }
 
 func (e *Error) apiError() *router.ApiError {
@@ -84,7 +88,7 @@ func (e *Error) apiError() *router.ApiError {
 func (e *Error) validationErrors() validation.Errors {
 	errs := validation.Errors{}
 	for field, f := range e.Fields {
-		errs[field] = validation.NewError(f.Code, f.Message)
+		errs[field] = validation.NewError(f.Code, f.Message).SetParams(f.Params)
 	}
 	return errs
 }
@@ -97,7 +101,7 @@ func Errorf(code, format string, args ...any) *Error {
 // fieldError returns an EINVALID error naming field, with the field code
 // clients switch on.
 func fieldError(field, fieldCode, message string) *Error {
-	return &Error{Code: EINVALID, Message: message, Fields: map[string]FieldError{field: {fieldCode, message}}}
+	return &Error{Code: EINVALID, Message: message, Fields: map[string]FieldError{field: {Code: fieldCode, Message: message}}}
 }
 
 // invalid returns an EINVALID error with message for the whole request and
@@ -107,6 +111,20 @@ func invalid(message string, fields map[string]FieldError) error {
 		return nil
 	}
 	return &Error{Code: EINVALID, Message: message, Fields: fields}
+}
+
+// invalidFields is invalid for faults found by validation.Error checks
+// (the request-body checks), keeping their codes, messages and params.
+func invalidFields(message string, errs validation.Errors) error {
+	fields := map[string]FieldError{}
+	for field, err := range errs {
+		f := FieldError{Code: "validation_invalid_value", Message: err.Error()}
+		if v, ok := err.(validation.Error); ok {
+			f = FieldError{Code: v.Code(), Message: v.Message(), Params: v.Params()}
+		}
+		fields[field] = f
+	}
+	return invalid(message, fields)
 }
 
 // notFound is the package's one not-found error: ENOTFOUND for the edge,

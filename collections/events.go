@@ -83,6 +83,13 @@ func refreshEvent(ctx context.Context, app core.App, event string) error {
 	if err != nil {
 		return err
 	}
+	return refreshLoadedEvent(ctx, app, ev)
+}
+
+// refreshLoadedEvent is refreshEvent for an event read earlier in the same
+// transaction (an RSVP's hooks read it before the RSVP's write, which does
+// not change the event's row): one read less inside the write lock.
+func refreshLoadedEvent(ctx context.Context, app core.App, ev *Event) error {
 	stored := ev.GoingCount()
 	if err := recount(ctx, app, ev); err != nil {
 		return err
@@ -141,7 +148,7 @@ func registerEvents(app core.App) {
 		if isDerived(e.Context) {
 			return e.Next()
 		}
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			ev := &Event{}
 			ev.SetProxyRecord(e.Record)
 			if err := recount(e.Context, txApp, ev); err != nil {

@@ -49,7 +49,7 @@ func registerGroups(app core.App) {
 		if creator == "" {
 			return fieldError("created_by", "validation_required", "A group needs a creator, who becomes its first owner.")
 		}
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}

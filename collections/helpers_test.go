@@ -160,3 +160,44 @@ func token(t *testing.T, app core.App, user string) string {
 	t.Helper()
 	return hearthtest.Token(t, app, user)
 }
+
+// send sends a request with a raw body of contentType: with a
+// Content-Length of length, or chunked, without one, when length is -1.
+func (s *server) send(t *testing.T, method, path, token, contentType string, body io.Reader, length int64) response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = length
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := response{Status: res.StatusCode, Raw: string(raw)}
+	if err := json.Unmarshal(raw, &out.Body); err != nil {
+		t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)
+	}
+	return out
+}
+
+// enableBatch turns PocketBase's batch API on, as a superuser would in the
+// dashboard (it is off by default).
+func enableBatch(t testing.TB, app core.App, maxRequests int) {
+	t.Helper()
+	settings := app.Settings()
+	settings.Batch.Enabled = true
+	settings.Batch.MaxRequests = maxRequests
+	if err := app.Save(settings); err != nil {
+		t.Fatal(err)
+	}
+}

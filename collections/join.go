@@ -1,6 +1,7 @@
 package collections
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -10,8 +11,8 @@ import (
 )
 
 // JoinPath is the route of joining a group by invite code. PocketBase's rate
-// limiter (off by default; Settings > Rate limits) matches it by the labels
-// "POST /api/crews/join" and "/api/crews/join".
+// limiter (on outside dev mode, see config/settings.go) matches it by the
+// labels "POST /api/crews/join" and "/api/crews/join".
 const JoinPath = "/api/crews/join"
 
 // Join makes user a member of the group of the invite with code, counting
@@ -63,6 +64,10 @@ func CheckCanJoin(auth *core.Record) error {
 	return nil
 }
 
+// joinBodyLimit bounds the body of a join request; PocketBase's default
+// (32 MB) is for records with files.
+const joinBodyLimit = 4 << 10
+
 type joinRequest struct {
 	Code string `json:"code" form:"code"`
 }
@@ -77,6 +82,9 @@ func handleJoin(e *core.RequestEvent, now func() time.Time) error {
 	}
 	var body joinRequest
 	if err := e.BindBody(&body); err != nil {
+		if errors.Is(err, apis.ErrRequestEntityTooLarge) {
+			return err // a chunked body found larger than joinBodyLimit
+		}
 		return apiError(fieldError("code", "validation_invalid_body", "Send a JSON body like {\"code\": \"...\"}."))
 	}
 	var m *Membership
@@ -99,7 +107,8 @@ func handleJoin(e *core.RequestEvent, now func() time.Time) error {
 
 func registerJoin(app core.App, now func() time.Time) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.POST(JoinPath, func(e *core.RequestEvent) error { return handleJoin(e, now) })
+		// A code is 12 characters: a few KB is plenty for any body.
+		se.Router.POST(JoinPath, func(e *core.RequestEvent) error { return handleJoin(e, now) }).Bind(apis.BodyLimit(joinBodyLimit))
 		return se.Next()
 	})
 }

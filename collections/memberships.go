@@ -135,7 +135,7 @@ func removeFutureRSVPs(app core.App, group, user string, at time.Time) error {
 
 func registerMemberships(app core.App, now func() time.Time) {
 	app.OnRecordUpdate(Memberships).BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			stored, err := findMembershipByID(txApp, e.Record.Id)
 			if err != nil {
 				return err
@@ -150,7 +150,7 @@ func registerMemberships(app core.App, now func() time.Time) {
 	})
 
 	app.OnRecordDelete(Memberships).BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			stored, err := findMembershipByID(txApp, e.Record.Id)
 			if IsNotFound(err) {
 				return e.Next()

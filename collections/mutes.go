@@ -22,7 +22,7 @@ func registerMutes(app core.App) {
 	// A mute ends with the membership: whoever joins the group again
 	// starts with its pushes on, as a new member does.
 	app.OnRecordDelete(Memberships).BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}

@@ -161,7 +161,7 @@ func buildShared(t *testing.T, app core.App) {
 	for _, u := range []person{{olga, "Olga"}, {pete, "Pete"}, {quinn, "Quinn"}} {
 		saveUser(t, app, u)
 	}
-	saveRecord(t, app, collections.Groups, hiddenCrew, map[string]any{"name": "Crew", "created_by": olga})
+	hearthtest.Save(t, app, collections.Groups, hiddenCrew, map[string]any{"name": "Crew", "created_by": olga})
 	// The group hook gives Olga's owner membership a random id; a fixed one
 	// keeps the values drawn from the hidden rows, and so the queries, the
 	// same from run to run.
@@ -190,7 +190,7 @@ func buildShared(t *testing.T, app core.App) {
 		{collections.Events, carolHiddenEvent, map[string]any{"group": hiddenCrew, "title": "Bouldering trip", "starts_at": "2026-04-18 08:00:00.000Z", "created_by": hearthtest.Carol}},
 	}
 	for _, r := range rows {
-		saveRecord(t, app, r.collection, r.id, r.data)
+		hearthtest.Save(t, app, r.collection, r.id, r.data)
 	}
 	for _, m := range []string{"memcarolhidden1", "mempetechess001"} {
 		if err := app.Delete(record(t, app, collections.Memberships, m)); err != nil {
@@ -284,7 +284,7 @@ func hide(t *testing.T, app core.App, h hiddenContent) {
 		setFields(t, app, r.collection, r.id, r.data)
 	}
 	for _, r := range h.creates {
-		saveRecord(t, app, r.collection, r.id, r.data)
+		hearthtest.Save(t, app, r.collection, r.id, r.data)
 	}
 	stamp(t, app, h.epoch)
 }
@@ -319,13 +319,9 @@ func stamp(t *testing.T, app core.App, epoch time.Time) {
 // to, sorted by name.
 func listable(t *testing.T, app core.App) []*core.Collection {
 	t.Helper()
-	all, err := app.FindAllCollections()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []*core.Collection
-	for _, c := range all {
-		if !c.System && c.ListRule != nil {
+	for _, c := range schemaCollections(t, app) {
+		if c.ListRule != nil {
 			out = append(out, c)
 		}
 	}

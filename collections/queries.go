@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/pocketbase/dbx"
-	validation "github.com/pocketbase/ozzo-validation/v4"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/search"
 	"github.com/spf13/cast"
@@ -80,9 +78,9 @@ func checkSort(collection *core.Collection, paths []string, sort string) error {
 		// Refused for every collection, listed or not: PocketBase guards
 		// email filters but not sorts, and an order reveals how hidden
 		// addresses compare.
-		return apis.NewBadRequestError("Invalid sort.", validation.Errors{
-			search.SortQueryParam: validation.NewError("validation_email_private", "Emails cannot be sorted on."),
-		})
+		return apiError(&Error{Code: EINVALID, Message: "Invalid sort.", Fields: map[string]FieldError{
+			search.SortQueryParam: {Code: "validation_email_private", Message: "Emails cannot be sorted on."},
+		}})
 	}
 	for _, f := range search.ParseSortFromString(sort) {
 		if f.Name == "@random" || f.Name == "@rowid" || f.Name == "" {
@@ -96,11 +94,11 @@ func checkSort(collection *core.Collection, paths []string, sort string) error {
 }
 
 func refusedPath(collection *core.Collection, paths []string, param, path string) error {
-	return apis.NewBadRequestError(fmt.Sprintf("Invalid %s.", param), validation.Errors{
-		param: validation.NewError("validation_path_not_allowed", fmt.Sprintf(
+	return apiError(&Error{Code: EINVALID, Message: fmt.Sprintf("Invalid %s.", param), Fields: map[string]FieldError{
+		param: {Code: "validation_path_not_allowed", Message: fmt.Sprintf(
 			"%q cannot be used in a %s of %s; the allowed paths are %s (docs/access-rules.md).",
-			path, param, collection.Name, strings.Join(paths, ", "))),
-	})
+			path, param, collection.Name, strings.Join(paths, ", "))},
+	}})
 }
 
 // pathRecorder is a search.FieldResolver that resolves nothing: it lets
@@ -159,9 +157,9 @@ func registerQueries(app core.App) {
 		for _, sub := range e.Subscriptions {
 			collection, filter, err := subscriptionFilter(sub)
 			if err != nil {
-				return apis.NewBadRequestError("Invalid subscription options.", validation.Errors{
-					"subscriptions": validation.NewError("validation_invalid_options", err.Error()),
-				})
+				return apiError(&Error{Code: EINVALID, Message: "Invalid subscription options.", Fields: map[string]FieldError{
+					"subscriptions": {Code: "validation_invalid_options", Message: err.Error()},
+				}})
 			}
 			if filter == "" {
 				continue

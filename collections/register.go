@@ -19,8 +19,10 @@ func Register(app core.App, cfg Config) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	registerBodyLimits(app)
+	registerBodyShape(app)
+	registerBodyChecks(app)
 	registerServerFields(app)
-	registerBodyTypes(app)
 	registerCreateDenials(app)
 	registerQueries(app)
 	registerUsers(app)
@@ -31,7 +33,6 @@ func Register(app core.App, cfg Config) {
 	registerRSVPs(app, cfg.Now)
 	registerMessages(app, cfg.Now)
 	registerJoin(app, cfg.Now)
-	registerPrivate(app)
 	registerDevices(app, cfg.Now)
 	registerMutes(app)
 }

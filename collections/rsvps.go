@@ -117,7 +117,7 @@ func refuseWaitlisted(e *core.RecordRequestEvent) error {
 		return e.Next()
 	}
 	return apiError(&Error{Code: EINVALID, Message: "Failed to save the RSVP: waitlisted is set by the server.", Fields: map[string]FieldError{
-		"status": {"validation_server_managed", `status "waitlisted" is set by the server: ask for "going", and you are waitlisted while the event is full.`},
+		"status": {Code: "validation_server_managed", Message: `status "waitlisted" is set by the server: ask for "going", and you are waitlisted while the event is full.`},
 	}})
 }
 
@@ -126,7 +126,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 	app.OnRecordUpdateRequest(RSVPs).BindFunc(refuseWaitlisted)
 
 	app.OnRecordCreate(RSVPs).BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			r := wrapRSVP(e.Record)
 			ev, err := findEvent(txApp, r.Event())
 			if IsNotFound(err) || r.User() == "" {
@@ -144,7 +144,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(e.Context, txApp, ev.Id)
+			return refreshLoadedEvent(e.Context, txApp, ev)
 		})
 	})
 
@@ -152,7 +152,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 		if isDerived(e.Context) {
 			return e.Next()
 		}
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			r := wrapRSVP(e.Record)
 			// The stored row, not the one the request loaded: a promotion
 			// may have changed it since.
@@ -171,12 +171,12 @@ func registerRSVPs(app core.App, now func() time.Time) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(e.Context, txApp, ev.Id)
+			return refreshLoadedEvent(e.Context, txApp, ev)
 		})
 	})
 
 	app.OnRecordDelete(RSVPs).BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(txApp core.App) error {
+		return InTx(e, func(txApp core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}
@@ -187,9 +187,15 @@ func registerRSVPs(app core.App, now func() time.Time) {
 
 // admit sets r's status and waitlisted_at as AdmitStatus decides at at.
 func admit(app core.App, r *RSVP, stored string, waitingSince types.DateTime, ev *Event, at time.Time) error {
-	going, err := countGoing(app, ev.Id)
-	if err != nil {
-		return err
+	// Only a capacity makes the count matter (IsFull); an event without
+	// one is spared the query inside the write lock.
+	going := 0
+	if ev.Capacity() > 0 {
+		n, err := countGoing(app, ev.Id)
+		if err != nil {
+			return err
+		}
+		going = n
 	}
 	status, since := AdmitStatus(r.Status(), stored, waitingSince, ev.Capacity(), going, at)
 	r.Set("status", status)

@@ -82,7 +82,7 @@ func TestRuleDetails(t *testing.T) {
 	carolEmail := hearthtest.Email(hearthtest.Carol)
 	bobRSVP := "bobrsvp00000001"
 	bobRSVPSetup := func(t testing.TB, app core.App) {
-		saveRecord(t, app, collections.RSVPs, bobRSVP, map[string]any{"event": hearthtest.ClimbEvent, "user": hearthtest.Bob, "status": "maybe"})
+		hearthtest.Save(t, app, collections.RSVPs, bobRSVP, map[string]any{"event": hearthtest.ClimbEvent, "user": hearthtest.Bob, "status": "maybe"})
 	}
 
 	details := []detail{

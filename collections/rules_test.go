@@ -129,7 +129,7 @@ var matrix = []matrixRow{
 		collection: collections.RSVPs,
 		target:     fixed(hearthtest.CarolRSVP),
 		setup: func(t testing.TB, app core.App) {
-			saveRecord(t, app, collections.Events, secondClimbEvent, map[string]any{
+			hearthtest.Save(t, app, collections.Events, secondClimbEvent, map[string]any{
 				"group": hearthtest.Climbers, "title": "Crag day", "starts_at": "2030-05-01 09:00:00.000Z", "created_by": hearthtest.Alice,
 			})
 		},
@@ -377,19 +377,4 @@ func checkList(t testing.TB, app core.App, res *http.Response, collection string
 	if len(got) > 0 {
 		t.Errorf("listed ids not in the database: %v", got)
 	}
-}
-
-func saveRecord(t testing.TB, app core.App, collection, id string, data map[string]any) *core.Record {
-	t.Helper()
-	col, err := app.FindCollectionByNameOrId(collection)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := core.NewRecord(col)
-	rec.Id = id
-	rec.Load(data)
-	if err := app.Save(rec); err != nil {
-		t.Fatalf("save %s/%s: %v", collection, id, err)
-	}
-	return rec
 }

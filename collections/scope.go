@@ -10,8 +10,8 @@ import (
 )
 
 // Scope says how a record of a collection belongs to groups, whose members
-// see it: the change log, group expansion in sync and the create-denial
-// naming read it. One form is set:
+// see it: the change log, group expansion in sync, the realtime fan-out
+// and the create-denial naming read it. One form is set:
 //   - Self: the record is a group;
 //   - Field alone: the relation Field names the record's group;
 //   - Field and Parent: Field names a record of Parent, and the record
@@ -31,8 +31,9 @@ type Scope struct {
 	Private bool
 }
 
-// grouped reports whether records of the scope belong to groups at all.
-func (s Scope) grouped() bool {
+// Grouped reports whether records of the scope belong to groups, whose
+// members see them; the others are seen by their owner or superusers only.
+func (s Scope) Grouped() bool {
 	return !s.Private && (s.Self || s.Members || s.Field != "")
 }
 
@@ -58,7 +59,7 @@ func GroupsOf(app core.App, record *core.Record) ([]string, error) {
 	}
 	s := spec.Scope
 	switch {
-	case !s.grouped():
+	case !s.Grouped():
 		return nil, nil
 	case s.Self:
 		return []string{record.Id}, nil
@@ -98,7 +99,7 @@ func GroupsOf(app core.App, record *core.Record) ([]string, error) {
 // GroupRecordIDs returns the ids of collection's records that belong to
 // group g now: none for a collection whose records belong to no group.
 func GroupRecordIDs(app core.App, collection, g string) ([]string, error) {
-	q, err := groupRecordsQuery(app, collection, g)
+	q, _, err := groupRecordsQuery(app, collection, g)
 	if err != nil || q == nil {
 		return nil, err
 	}
@@ -109,33 +110,129 @@ func GroupRecordIDs(app core.App, collection, g string) ([]string, error) {
 	return ids, nil
 }
 
+// GroupRecordIDsAfter returns, in id order, at most limit ids of
+// collection's records that belong to group g now and sort after the id
+// after ("" for the first): a group read page by page, in an order that
+// writes to other records cannot shift. where, when not nil, adds a
+// condition on the record id, given the quoted column that holds it.
+func GroupRecordIDsAfter(app core.App, collection, g, after string, limit int, where func(id string) dbx.Expression) ([]string, error) {
+	q, id, err := groupRecordsQuery(app, collection, g)
+	if err != nil || q == nil {
+		return nil, err
+	}
+	q.AndWhere(dbx.NewExp("[["+id+"]] > {:after}", dbx.Params{"after": after}))
+	if where != nil {
+		q.AndWhere(where("[[" + id + "]]"))
+	}
+	var ids []string
+	err = q.OrderBy(id).Limit(int64(limit)).Column(&ids)
+	if err != nil {
+		return nil, fmt.Errorf("records of group %s in %s after %q: %w", g, collection, after, err)
+	}
+	return ids, nil
+}
+
 // groupRecordsQuery selects the ids of collection's records in group g,
-// or returns nil when none of its records belongs to a group. A record
-// scoped through a parent is found by joining the parent, which must name
-// its group in a field (one level, as an RSVP's event does).
-func groupRecordsQuery(app core.App, collection, g string) (*dbx.SelectQuery, error) {
+// and names the column that holds them; it returns no query when none of
+// the collection's records belongs to a group. A record scoped through a
+// parent is found by joining the parent, which must name its group in a
+// field (one level, as an RSVP's event does).
+func groupRecordsQuery(app core.App, collection, g string) (*dbx.SelectQuery, string, error) {
 	spec := SpecOf(collection)
 	if spec == nil {
-		return nil, fmt.Errorf("records of group %s: %s has no spec", g, collection)
+		return nil, "", fmt.Errorf("records of group %s: %s has no spec", g, collection)
 	}
 	s := spec.Scope
 	switch {
-	case !s.grouped():
-		return nil, nil
+	case !s.Grouped():
+		return nil, "", nil
 	case s.Self:
-		return app.DB().Select("id").From(collection).Where(dbx.HashExp{"id": g}), nil
+		return app.DB().Select("id").From(collection).Where(dbx.HashExp{"id": g}), "id", nil
 	case s.Members:
-		return app.DB().Select("user").From(Memberships).Where(dbx.HashExp{"group": g}), nil
+		return app.DB().Select("user").From(Memberships).Where(dbx.HashExp{"group": g}), "user", nil
 	case s.Parent != "":
-		parent := SpecOf(s.Parent)
-		if parent == nil || parent.Scope.Field == "" || parent.Scope.Parent != "" {
-			return nil, fmt.Errorf("records of group %s in %s: the parent %s must name its group in a field", g, collection, s.Parent)
+		parent, err := parentSpec(collection, s)
+		if err != nil {
+			return nil, "", err
 		}
 		return app.DB().Select("c.id").From(collection+" c").
 			InnerJoin(s.Parent+" p", dbx.NewExp("[[p.id]] = [[c."+s.Field+"]]")).
-			Where(dbx.HashExp{"p." + parent.Scope.Field: g}), nil
+			Where(dbx.HashExp{"p." + parent.Scope.Field: g}), "c.id", nil
 	default:
-		return app.DB().Select("id").From(collection).Where(dbx.HashExp{s.Field: g}), nil
+		return app.DB().Select("id").From(collection).Where(dbx.HashExp{s.Field: g}), "id", nil
+	}
+}
+
+// parentSpec returns the spec of the parent a collection is scoped
+// through, which must name its group in a field.
+func parentSpec(collection string, s Scope) (*Spec, error) {
+	parent := SpecOf(s.Parent)
+	if parent == nil || parent.Scope.Field == "" || parent.Scope.Parent != "" {
+		return nil, fmt.Errorf("%s: the parent %s must name its group in a field", collection, s.Parent)
+	}
+	return parent, nil
+}
+
+// idChunk bounds the ids bound in one query, far below SQLite's limit on
+// host parameters.
+const idChunk = 500
+
+// GroupsOfIDs returns the groups that each of ids of collection belongs to
+// now (as GroupsOf would for the stored record); ids of records that do
+// not exist, or belong to no group, are absent.
+func GroupsOfIDs(app core.App, collection string, ids []string) (map[string][]string, error) {
+	spec := SpecOf(collection)
+	if spec == nil {
+		return nil, fmt.Errorf("groups of %s records: %s has no spec", collection, collection)
+	}
+	out := map[string][]string{}
+	if !spec.Scope.Grouped() {
+		return out, nil
+	}
+	for start := 0; start < len(ids); start += idChunk {
+		chunk := ids[start:min(start+idChunk, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		q, err := groupsOfIDsQuery(app, collection, spec.Scope, args)
+		if err != nil {
+			return nil, err
+		}
+		var rows []struct {
+			ID    string `db:"id"`
+			Group string `db:"grp"`
+		}
+		if err := q.All(&rows); err != nil {
+			return nil, fmt.Errorf("groups of %s records: %w", collection, err)
+		}
+		for _, r := range rows {
+			if r.Group != "" {
+				out[r.ID] = append(out[r.ID], r.Group)
+			}
+		}
+	}
+	return out, nil
+}
+
+// groupsOfIDsQuery selects (id, grp) rows: each record of ids with one of
+// its groups.
+func groupsOfIDsQuery(app core.App, collection string, s Scope, ids []any) (*dbx.SelectQuery, error) {
+	switch {
+	case s.Self:
+		return app.DB().Select("id", "id AS grp").From(collection).Where(dbx.In("id", ids...)), nil
+	case s.Members:
+		return app.DB().Select("user AS id", "group AS grp").From(Memberships).Where(dbx.In("user", ids...)), nil
+	case s.Parent != "":
+		parent, err := parentSpec(collection, s)
+		if err != nil {
+			return nil, err
+		}
+		return app.DB().Select("c.id AS id", "p."+parent.Scope.Field+" AS grp").From(collection+" c").
+			InnerJoin(s.Parent+" p", dbx.NewExp("[[p.id]] = [[c."+s.Field+"]]")).
+			Where(dbx.In("c.id", ids...)), nil
+	default:
+		return app.DB().Select("id", s.Field+" AS grp").From(collection).Where(dbx.In("id", ids...)), nil
 	}
 }
 

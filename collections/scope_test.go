@@ -79,3 +79,50 @@ func TestGroupsOfMovedAndOrphaned(t *testing.T) {
 		t.Errorf("orphaned rsvp: %v", err)
 	}
 }
+
+// GroupRecordIDsAfter pages GroupRecordIDs in id order; GroupsOfIDs
+// answers GroupsOf for stored records by id, for every form of scope.
+func TestGroupRecordPagesAndGroupsOfIDs(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	for _, name := range collections.Names {
+		all, err := collections.GroupRecordIDs(app, name, hearthtest.Climbers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(all)
+		var paged []string
+		for after := ""; ; {
+			page, err := collections.GroupRecordIDsAfter(app, name, hearthtest.Climbers, after, 1, nil)
+			if err != nil {
+				t.Fatalf("GroupRecordIDsAfter(%s): %v", name, err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			paged = append(paged, page...)
+			after = page[0]
+		}
+		if !slices.Equal(paged, all) {
+			t.Errorf("%s: pages of one give %v, want %v", name, paged, all)
+		}
+
+		groups, err := collections.GroupsOfIDs(app, name, append(slices.Clone(all), "norecord0000001"))
+		if err != nil {
+			t.Fatalf("GroupsOfIDs(%s): %v", name, err)
+		}
+		for _, id := range all {
+			want, err := collections.GroupsOf(app, record(t, app, name, id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := slices.Sorted(slices.Values(groups[id]))
+			if !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+				t.Errorf("GroupsOfIDs(%s/%s) = %v, want %v", name, id, got, want)
+			}
+		}
+		if _, ok := groups["norecord0000001"]; ok {
+			t.Errorf("%s: a missing record has groups", name)
+		}
+	}
+}

@@ -2,94 +2,70 @@ package collections
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// serverManaged lists the fields the server sets; a client request that
-// sends one is refused with a 400 naming it. Refusing (rather than silently
-// dropping) tells a client developer at once that the value will not stick.
-// Superusers (the dashboard) are exempt: they repair data by hand.
-var serverManaged = map[string][]string{
-	Groups:   {"created_by"},
-	Invites:  {"code", "uses", "created_by"},
-	Events:   {"going_count", "created_by"},
-	RSVPs:    {"waitlisted_at"},
-	Messages: {"author"},
-}
-
-// immutable lists the fields fixed at creation: moving a record to another
-// group or user would bypass the rules that admitted it.
-var immutable = map[string][]string{
-	Memberships: {"group", "user"},
-	Invites:     {"group"},
-	Events:      {"group"},
-	RSVPs:       {"event", "user"},
-	Messages:    {"group"},
-}
-
-// ownerField is the field each collection fills with the caller on create.
-var ownerField = map[string]string{
-	Groups:   "created_by",
-	Invites:  "created_by",
-	Events:   "created_by",
-	Messages: "author",
-	RSVPs:    "user",
-}
-
+// registerServerFields fills each spec's Owner field with the caller when
+// a client creates a record without it. Refusing client-set server fields
+// is serverFieldError's, a check of bodychecks.go.
 func registerServerFields(app core.App) {
-	for name, fields := range serverManaged {
+	for _, name := range Names {
+		spec := SpecOf(name)
+		if spec == nil || spec.Owner == "" {
+			continue
+		}
 		app.OnRecordCreateRequest(name).BindFunc(func(e *core.RecordRequestEvent) error {
-			return refuseFields(e, fields, "is set by the server")
-		})
-		app.OnRecordUpdateRequest(name).BindFunc(func(e *core.RecordRequestEvent) error {
-			return refuseFields(e, fields, "is set by the server")
-		})
-	}
-	for name, fields := range immutable {
-		app.OnRecordUpdateRequest(name).BindFunc(func(e *core.RecordRequestEvent) error {
-			return refuseFields(e, fields, "cannot change after creation")
-		})
-	}
-	for name, field := range ownerField {
-		app.OnRecordCreateRequest(name).BindFunc(func(e *core.RecordRequestEvent) error {
-			if e.Auth != nil && !e.HasSuperuserAuth() && e.Record.GetString(field) == "" {
-				e.Record.Set(field, e.Auth.Id)
+			if e.Auth != nil && !e.HasSuperuserAuth() && e.Record.GetString(spec.Owner) == "" {
+				e.Record.Set(spec.Owner, e.Auth.Id)
 			}
 			return e.Next()
 		})
 	}
 }
 
-// refuseFields fails a non-superuser request whose body names one of fields
-// with a value other than the stored one; echoing a record back unchanged,
-// as SDK round trips do, is accepted.
-func refuseFields(e *core.RecordRequestEvent, fields []string, why string) error {
+// serverFieldError refuses a non-superuser request that sets a field its
+// spec says the server manages, or changes one fixed at creation (a check of
+// bodychecks.go, on the raw body). A modifier ("uses+", "+author",
+// "code:autogenerate") or a form key sent twice always counts as setting
+// the field; a plain key that echoes the stored value, as SDK round trips
+// do, is accepted.
+func serverFieldError(e *core.RecordRequestEvent, key string, field core.Field, value any) error {
 	if e.HasSuperuserAuth() {
-		return e.Next()
+		return nil
 	}
-	info, err := e.RequestInfo()
-	if err != nil {
-		return apis.NewBadRequestError("Invalid request body.", err)
+	spec := SpecOf(e.Collection.Name)
+	if spec == nil {
+		return nil
 	}
-	errs := validation.Errors{}
-	for key, value := range info.Body {
-		field := bodyField(key)
-		if !contains(fields, field) {
-			continue
-		}
-		if key == field && !e.Record.IsNew() && fmt.Sprint(value) == fmt.Sprint(e.Record.Original().Get(field)) {
-			continue
-		}
-		errs[field] = validation.NewError("validation_server_managed", fmt.Sprintf("%s %s.", field, why))
+	name := field.GetName()
+	var why string
+	switch {
+	case slices.Contains(spec.ServerManaged, name):
+		why = "is set by the server"
+	case !e.Record.IsNew() && slices.Contains(spec.Fixed, name):
+		why = "cannot change after creation"
+	default:
+		return nil
 	}
-	if len(errs) > 0 {
-		return apis.NewBadRequestError("Failed to save record: server-managed fields in the request.", errs)
+	if key == name && !e.Record.IsNew() && echoes(e.Record.Original(), field, value) {
+		return nil
 	}
-	return e.Next()
+	return validation.NewError("validation_server_managed", fmt.Sprintf("%s %s.", name, why))
+}
+
+// echoes reports whether value, set on record's field, leaves it as stored.
+// A list sent to a scalar field is never an echo, even when PocketBase
+// would cast it to the stored value.
+func echoes(record *core.Record, field core.Field, value any) bool {
+	if _, ok := value.(repeated); ok || checkType(field, value) != nil {
+		return false
+	}
+	v, err := field.PrepareValue(record, value)
+	return err == nil && fmt.Sprint(v) == fmt.Sprint(record.Get(field.GetName()))
 }
 
 // bodyField strips PocketBase's field modifiers (+field, field+, field-,
@@ -97,13 +73,4 @@ func refuseFields(e *core.RecordRequestEvent, fields []string, why string) error
 func bodyField(key string) string {
 	key, _, _ = strings.Cut(key, ":")
 	return strings.Trim(key, "+-")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -8,15 +8,16 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
-// inTx runs fn, which calls e.Next(), inside one transaction with e.App
+// InTx runs fn, which calls e.Next(), inside one transaction with e.App
 // switched to the transaction, so that the hook's reads, the record write
 // and every write fn adds commit or roll back together. It joins the
-// caller's transaction when there is one (cascades, Join).
+// caller's transaction when there is one (cascades, Join). Every model hook
+// of Hearth that writes more than its record uses it (the change log too).
 //
 // e.App is restored afterwards, as PocketBase's own transactional hooks do:
 // the after-success hooks (realtime broadcasts among them) run once the
 // transaction is over and must not query through its closed handle.
-func inTx(e *core.RecordEvent, fn func(txApp core.App) error) error {
+func InTx(e *core.RecordEvent, fn func(txApp core.App) error) error {
 	original := e.App
 	defer func() { e.App = original }()
 	return e.App.RunInTransaction(func(txApp core.App) error {

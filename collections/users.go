@@ -2,7 +2,6 @@ package collections
 
 import (
 	validation "github.com/pocketbase/ozzo-validation/v4"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cast"
 )
@@ -28,28 +27,20 @@ func registerUsers(app core.App) {
 	// Hiding the email in responses is not enough: PocketBase lets anyone
 	// who sees a user filter on its email when emailVisibility is true,
 	// which would answer "is this Carol's address?". So the flag stays false
-	// for every user: a client asking for true is refused (the
-	// server-managed policy), and any other writer (dashboard, seed,
+	// for every user: a client asking for true is refused
+	// (privateEmailError), and any other writer (dashboard, seed,
 	// migrations) has it reset on save.
-	refuseVisible := func(e *core.RecordRequestEvent) error {
-		if e.HasSuperuserAuth() {
-			return e.Next()
-		}
-		info, err := e.RequestInfo()
-		if err != nil {
-			return apis.NewBadRequestError("Invalid request body.", err)
-		}
-		if v, ok := info.Body[core.FieldNameEmailVisibility]; ok && cast.ToBool(v) {
-			return apis.NewBadRequestError("Failed to save record: emails are private.", validation.Errors{
-				core.FieldNameEmailVisibility: validation.NewError("validation_email_private", "Emails are visible only to their owner."),
-			})
-		}
-		return e.Next()
-	}
-	app.OnRecordCreateRequest(Users).BindFunc(refuseVisible)
-	app.OnRecordUpdateRequest(Users).BindFunc(refuseVisible)
 	app.OnRecordValidate(Users).BindFunc(func(e *core.RecordEvent) error {
 		e.Record.Set(core.FieldNameEmailVisibility, false)
 		return e.Next()
 	})
+}
+
+// privateEmailError refuses a non-superuser asking for emailVisibility true
+// on a user (a check of bodychecks.go, on the raw body).
+func privateEmailError(e *core.RecordRequestEvent, key string, value any) error {
+	if e.Collection.Name != Users || key != core.FieldNameEmailVisibility || e.HasSuperuserAuth() || !cast.ToBool(value) {
+		return nil
+	}
+	return validation.NewError("validation_email_private", "Emails are visible only to their owner.")
 }

@@ -167,9 +167,9 @@ func (cfg *Config) readPush(getenv func(string) string) []error {
 }
 
 // PocketBase returns the PocketBase settings that follow from cfg; its flags
-// (--dir, --dev) still override them.
+// (--dir, --dev) still override them. Databases open with DBConnect.
 func (cfg Config) PocketBase() pocketbase.Config {
-	return pocketbase.Config{DefaultDataDir: cfg.DataDir, DefaultDev: cfg.Dev}
+	return pocketbase.Config{DefaultDataDir: cfg.DataDir, DefaultDev: cfg.Dev, DBConnect: DBConnect}
 }
 
 // parseRetention reads a positive Go duration ("720h") or a whole number

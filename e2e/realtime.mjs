@@ -73,6 +73,37 @@ export function realtimeSuite(EventSourceClass, checkStream = () => {}) {
     await alice.collection('messages').delete(message.id);
     await bobInbox.next('messages', (e) => e.action === 'delete' && e.record.id === message.id);
   });
+
+  test('a member removed mid-stream stops receiving at once', async () => {
+    const [carol] = await hearth.signUpMany('Carol', 1);
+    const membership = await hearth.addMember(group.id, carol);
+    const own = await hearth.createGroup(carol, "Carol's own");
+    const inbox = await subscribe(carol, ['messages']);
+    const before = await alice.collection('messages').create({ group: group.id, body: 'still here?' });
+    await inbox.next('messages', (e) => e.record.id === before.id);
+
+    await alice.collection('memberships').delete(membership.id);
+    const after = await alice.collection('messages').create({ group: group.id, body: 'after the removal' });
+    // Carol's own group's message is sent after; events arrive in order.
+    const barrier = await carol.collection('messages').create({ group: own.id, body: 'mine' });
+    await inbox.next('messages', (e) => e.record.id === barrier.id);
+    assert.ok(!inbox.all().some((e) => e.record.id === after.id), 'a removed member received a message sent after her removal');
+    await carol.realtime.unsubscribe();
+  });
+
+  test('expand options are honoured', async () => {
+    const received = [];
+    await bob.collection('messages').subscribe('*', (e) => received.push(e), { expand: 'author,group', fields: 'id,body,expand.author.name,expand.author.email,expand.group.name' });
+    const message = await alice.collection('messages').create({ group: group.id, body: 'expanded' });
+    const deadline = Date.now() + DELIVERY_TIMEOUT;
+    while (!received.some((e) => e.record.id === message.id)) {
+      assert.ok(Date.now() < deadline, `no expanded event within ${DELIVERY_TIMEOUT} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const got = received.find((e) => e.record.id === message.id);
+    assert.deepEqual(got.record, { id: message.id, body: 'expanded', expand: { author: { name: 'Alice' }, group: { name: 'Climbers' } } });
+    await bob.collection('messages').unsubscribe('*');
+  });
 }
 
 /**

@@ -61,8 +61,11 @@ function load() {
 function check(body, config) {
     if (config.maxLength > 0) {
         // Count characters (code points) as PocketBase's text field does.
-        const length = Array.from(body).length
-        if (length > config.maxLength) {
+        // A code point is one or two UTF-16 units (body.length counts
+        // units), so only a length between the limit and twice it needs
+        // the count, which copies the body into an array of strings.
+        const units = body.length
+        if (units > config.maxLength && (units > 2 * config.maxLength || Array.from(body).length > config.maxLength)) {
             return new ValidationError(
                 "validation_max_text_constraint",
                 `Must be no more than ${config.maxLength} character(s).`,

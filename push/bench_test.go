@@ -40,7 +40,7 @@ func bigGroup(b testing.TB, app core.App, n int) (string, []string) {
 		}
 		ids = append(ids, u.Id)
 	}
-	group := save(b, app, collections.Groups, map[string]any{"name": "Big crew", "created_by": ids[0]})
+	group := hearthtest.Save(b, app, collections.Groups, "", map[string]any{"name": "Big crew", "created_by": ids[0]})
 	for i, id := range ids {
 		if i > 0 {
 			if _, err := collections.AddMember(app, group.Id, id, collections.RoleMember); err != nil {

@@ -74,26 +74,12 @@ func flush(t testing.TB, app core.App) {
 // addDevice registers a phone for user, as the app would.
 func addDevice(t testing.TB, app core.App, user, token string) *core.Record {
 	t.Helper()
-	return save(t, app, collections.Devices, map[string]any{"user": user, "token": token, "platform": collections.PlatformIOS})
-}
-
-func save(t testing.TB, app core.App, collection string, data map[string]any) *core.Record {
-	t.Helper()
-	col, err := app.FindCachedCollectionByNameOrId(collection)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := core.NewRecord(col)
-	r.Load(data)
-	if err := app.Save(r); err != nil {
-		t.Fatalf("save %s %v: %v", collection, data, err)
-	}
-	return r
+	return hearthtest.Save(t, app, collections.Devices, "", map[string]any{"user": user, "token": token, "platform": collections.PlatformIOS})
 }
 
 func post(t testing.TB, app core.App, group, author, body string) *core.Record {
 	t.Helper()
-	return save(t, app, collections.Messages, map[string]any{"group": group, "author": author, "body": body})
+	return hearthtest.Save(t, app, collections.Messages, "", map[string]any{"group": group, "author": author, "body": body})
 }
 
 // pushRow is one row of the push table, as the tests read it.

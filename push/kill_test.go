@@ -14,6 +14,7 @@ import (
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/internal/hearthbin"
+	"github.com/crews/hearth/internal/hearthtest"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -89,7 +90,7 @@ func seedCrew(t *testing.T, bin, dir string, n int) crew {
 	if err := app.Save(poster); err != nil {
 		t.Fatal(err)
 	}
-	group := save(t, app, collections.Groups, map[string]any{"name": "Climbers", "created_by": poster.Id})
+	group := hearthtest.Save(t, app, collections.Groups, "", map[string]any{"name": "Climbers", "created_by": poster.Id})
 	c := crew{group: group.Id, poster: poster.Id, users: map[string]string{}}
 	for i := range n {
 		u := core.NewRecord(users)
@@ -287,8 +288,8 @@ func TestRemindersAcrossRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 		crews.Register(app, crews.Config{})
-		ev := save(t, app, collections.Events, map[string]any{"group": c.group, "title": "Bouldering", "starts_at": time.Now().Add(30 * time.Minute), "created_by": c.poster})
-		save(t, app, collections.RSVPs, map[string]any{"event": ev.Id, "user": going, "status": collections.StatusGoing})
+		ev := hearthtest.Save(t, app, collections.Events, "", map[string]any{"group": c.group, "title": "Bouldering", "starts_at": time.Now().Add(30 * time.Minute), "created_by": c.poster})
+		hearthtest.Save(t, app, collections.RSVPs, "", map[string]any{"event": ev.Id, "user": going, "status": collections.StatusGoing})
 		app.ResetBootstrapState()
 	}
 	fake := newFakeExpo(t)

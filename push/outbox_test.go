@@ -126,7 +126,7 @@ func TestPushesAreCheckedBeforeSending(t *testing.T) {
 	if err := app.Delete(mustFind(t, app, collections.Memberships, hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Dave))); err != nil {
 		t.Fatal(err)
 	}
-	save(t, app, collections.Mutes, map[string]any{"user": hearthtest.Erin, "group": hearthtest.Climbers})
+	hearthtest.Save(t, app, collections.Mutes, "", map[string]any{"user": hearthtest.Erin, "group": hearthtest.Climbers})
 	clk.advance(time.Minute)
 	flush(t, app)
 

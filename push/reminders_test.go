@@ -17,9 +17,9 @@ import (
 
 func newEvent(t testing.TB, app core.App, title string, starts time.Time, going ...string) *core.Record {
 	t.Helper()
-	ev := save(t, app, collections.Events, map[string]any{"group": hearthtest.Climbers, "title": title, "starts_at": starts, "created_by": hearthtest.Carol})
+	ev := hearthtest.Save(t, app, collections.Events, "", map[string]any{"group": hearthtest.Climbers, "title": title, "starts_at": starts, "created_by": hearthtest.Carol})
 	for _, u := range going {
-		save(t, app, collections.RSVPs, map[string]any{"event": ev.Id, "user": u, "status": collections.StatusGoing})
+		hearthtest.Save(t, app, collections.RSVPs, "", map[string]any{"event": ev.Id, "user": u, "status": collections.StatusGoing})
 	}
 	return ev
 }
@@ -58,7 +58,7 @@ func TestReminders(t *testing.T) {
 	now := clk.now()
 
 	soon := newEvent(t, app, "Bouldering", now.Add(30*time.Minute), hearthtest.Bob)
-	save(t, app, collections.RSVPs, map[string]any{"event": soon.Id, "user": hearthtest.Alice, "status": collections.StatusMaybe})
+	hearthtest.Save(t, app, collections.RSVPs, "", map[string]any{"event": soon.Id, "user": hearthtest.Alice, "status": collections.StatusMaybe})
 	newEvent(t, app, "Crag day", now.Add(2*time.Hour), hearthtest.Alice, hearthtest.Bob)
 	moved := newEvent(t, app, "Gym", now.Add(40*time.Minute), hearthtest.Alice)
 	deleted := newEvent(t, app, "Cancelled", now.Add(20*time.Minute), hearthtest.Alice)

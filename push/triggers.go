@@ -61,13 +61,11 @@ func enqueue(e *core.RecordEvent, w *worker, o entry) error {
 }
 
 // enqueueIf runs the write and, when cond (read before the write) holds,
-// its outbox row in one transaction. Inside a transaction already open (a
-// hook that wraps e.Next, a batch, the change log's own) it joins that one.
+// its outbox row in one transaction (collections.InTx: inside a
+// transaction already open, a hook that wraps e.Next, a batch, the change
+// log's own, it joins that one).
 func enqueueIf(e *core.RecordEvent, w *worker, o entry, cond func(core.App, *core.Record) (bool, error)) error {
-	original := e.App
-	defer func() { e.App = original }()
-	return original.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return collections.InTx(e, func(tx core.App) error {
 		wanted := true
 		if cond != nil {
 			var err error

@@ -106,6 +106,9 @@ type Server struct {
 	exited chan struct{}
 }
 
+// PID returns the server's process id (for /proc/<pid>/status).
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Output returns everything the process has printed so far.
 func (s *Server) Output() string { return s.out.String() }
 

@@ -123,35 +123,44 @@ func buildTemplate() {
 // be nil: a fresh clone of the template is used to sign.
 func Token(t testing.TB, app core.App, userID string) string {
 	t.Helper()
+	return authToken(t, app, "user "+userID, func(app core.App) (*core.Record, error) {
+		return app.FindRecordById(collections.Users, userID)
+	})
+}
+
+// SuperuserToken returns an "Authorization" header value for the fixture
+// superuser; app may be nil as for Token.
+func SuperuserToken(t testing.TB, app core.App) string {
+	t.Helper()
+	return authToken(t, app, "superuser", func(app core.App) (*core.Record, error) {
+		return app.FindAuthRecordByEmail(core.CollectionNameSuperusers, SuperuserEmail)
+	})
+}
+
+func authToken(t testing.TB, app core.App, who string, find func(core.App) (*core.Record, error)) string {
+	t.Helper()
 	if app == nil {
-		a := NewApp(t)
-		app = a
+		app = NewApp(t)
 	}
-	record, err := app.FindRecordById(collections.Users, userID)
+	record, err := find(app)
 	if err != nil {
-		t.Fatalf("hearthtest: token for %s: %v", userID, err)
+		t.Fatalf("hearthtest: token for %s: %v", who, err)
 	}
 	token, err := record.NewAuthToken()
 	if err != nil {
-		t.Fatalf("hearthtest: token for %s: %v", userID, err)
+		t.Fatalf("hearthtest: token for %s: %v", who, err)
 	}
 	return token
 }
 
-// SuperuserToken returns an "Authorization" header value for the fixture superuser.
-func SuperuserToken(t testing.TB, app core.App) string {
+// Save creates the record id of collection with data, or updates it when
+// it exists, through app.Save, so every hook runs as for the dashboard or
+// Go code; the test fails on an error.
+func Save(t testing.TB, app core.App, collection, id string, data map[string]any) *core.Record {
 	t.Helper()
-	if app == nil {
-		a := NewApp(t)
-		app = a
-	}
-	record, err := app.FindAuthRecordByEmail(core.CollectionNameSuperusers, SuperuserEmail)
+	r, err := save(app, collection, id, data)
 	if err != nil {
-		t.Fatalf("hearthtest: superuser: %v", err)
+		t.Fatalf("hearthtest: %v", err)
 	}
-	token, err := record.NewAuthToken()
-	if err != nil {
-		t.Fatalf("hearthtest: superuser token: %v", err)
-	}
-	return token
+	return r
 }

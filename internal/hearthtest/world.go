@@ -70,7 +70,7 @@ func buildWorld(app core.App) error {
 	for _, u := range []struct{ id, name string }{
 		{Alice, "Alice"}, {Bob, "Bob"}, {Carol, "Carol"}, {Dave, "Dave"}, {Erin, "Erin"},
 	} {
-		if err := save(app, collections.Users, u.id, map[string]any{
+		if _, err := save(app, collections.Users, u.id, map[string]any{
 			"name": u.name, "email": Email(u.id),
 			"password": Password, "passwordConfirm": Password, "verified": true,
 		}); err != nil {
@@ -78,10 +78,10 @@ func buildWorld(app core.App) error {
 		}
 	}
 
-	if err := save(app, collections.Groups, Climbers, map[string]any{"name": "Climbers", "created_by": Alice}); err != nil {
+	if _, err := save(app, collections.Groups, Climbers, map[string]any{"name": "Climbers", "created_by": Alice}); err != nil {
 		return err
 	}
-	if err := save(app, collections.Groups, Chess, map[string]any{"name": "Chess", "created_by": Dave}); err != nil {
+	if _, err := save(app, collections.Groups, Chess, map[string]any{"name": "Chess", "created_by": Dave}); err != nil {
 		return err
 	}
 	for _, m := range []struct{ group, user, role string }{
@@ -111,26 +111,29 @@ func buildWorld(app core.App) error {
 		{collections.Mutes, CarolMute, map[string]any{"user": Carol, "group": Climbers}},
 	}
 	for _, r := range records {
-		if err := save(app, r.collection, r.id, r.data); err != nil {
+		if _, err := save(app, r.collection, r.id, r.data); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func save(app core.App, collection, id string, data map[string]any) error {
-	col, err := app.FindCollectionByNameOrId(collection)
+func save(app core.App, collection, id string, data map[string]any) (*core.Record, error) {
+	record, err := app.FindRecordById(collection, id)
 	if err != nil {
-		return err
+		col, err := app.FindCollectionByNameOrId(collection)
+		if err != nil {
+			return nil, err
+		}
+		record = core.NewRecord(col)
+		record.Id = id
 	}
-	record := core.NewRecord(col)
-	record.Id = id
 	record.Load(data)
 	if pw, ok := data["password"].(string); ok {
 		record.SetPassword(pw)
 	}
 	if err := app.Save(record); err != nil {
-		return fmt.Errorf("fixture %s/%s: %w", collection, id, err)
+		return nil, fmt.Errorf("save %s/%s: %w", collection, id, err)
 	}
-	return nil
+	return record, nil
 }

@@ -34,12 +34,19 @@ export interface Change {
   record?: RecordModel;
 }
 
-/** The body of a 200 response of GET /api/sync. */
+/**
+ * The body of a 200 response of GET /api/sync. The cursor is an opaque
+ * string: store it as it is and send it back unchanged; it is only valid
+ * for the collections it was issued for.
+ */
 export interface SyncPage {
-  cursor: number;
+  cursor: string;
   more: boolean;
   changes: Change[];
 }
+
+/** The cursor of a full sync, valid for every collection set. */
+export const START_CURSOR = '0';
 
 /**
  * Where the synced records live on the device. Implement it over SQLite,
@@ -47,10 +54,10 @@ export interface SyncPage {
  * together (one transaction), or a crash between them loses changes.
  */
 export interface LocalStore {
-  /** The cursor of the last applied page; 0 when empty. */
-  cursor(): Promise<number>;
+  /** The cursor of the last applied page; START_CURSOR ('0') when empty. */
+  cursor(): Promise<string>;
   /** Applies a page's changes in order and stores its cursor, atomically. */
-  applyPage(changes: Change[], cursor: number): Promise<void>;
+  applyPage(changes: Change[], cursor: string): Promise<void>;
   /** One stored record, for deduplicating realtime events. */
   get(collection: string, id: string): Promise<RecordModel | undefined>;
   /** Stores a record received through realtime (the cursor does not move). */
@@ -63,14 +70,14 @@ export interface LocalStore {
 
 /** A LocalStore in memory: the reference, and enough for tests. */
 export class MemoryStore implements LocalStore {
-  private pos = 0;
+  private pos = START_CURSOR;
   readonly records = new Map<string, Map<string, RecordModel>>();
 
-  async cursor(): Promise<number> {
+  async cursor(): Promise<string> {
     return this.pos;
   }
 
-  async applyPage(changes: Change[], cursor: number): Promise<void> {
+  async applyPage(changes: Change[], cursor: string): Promise<void> {
     for (const c of changes) {
       if (c.op === 'upsert' && c.record) {
         this.table(c.collection).set(c.id, c.record);
@@ -95,7 +102,7 @@ export class MemoryStore implements LocalStore {
 
   async clear(): Promise<void> {
     this.records.clear();
-    this.pos = 0;
+    this.pos = START_CURSOR;
   }
 
   /** The stored records of a collection. */
@@ -114,9 +121,13 @@ export class MemoryStore implements LocalStore {
 }
 
 export interface SyncOptions {
-  /** Collections to keep; all synced collections by default. */
+  /**
+   * Collections to keep; all synced collections by default. A store's
+   * cursor serves only the set it was synced with: when the set changes,
+   * the client rebuilds the store from cursor 0 (see sync()).
+   */
   collections?: readonly string[];
-  /** Log entries per page, 1 to 1000 (the server's default is 200). */
+  /** Changes per page, 1 to 1000 (the server's default is 200). */
   limit?: number;
   /** Delay before the catch-up sync that follows realtime events, in ms. */
   debounceMs?: number;
@@ -128,7 +139,11 @@ export interface SyncOptions {
 export interface SyncResult {
   pages: number;
   changes: number;
-  /** True when the server answered 410 and the store was rebuilt from 0. */
+  /**
+   * True when the store was rebuilt from cursor 0: the server answered
+   * 410 (its log no longer reaches the cursor), or 400 because the cursor
+   * was issued for another collection set.
+   */
   resynced: boolean;
 }
 
@@ -136,7 +151,11 @@ export interface SyncResult {
  * SyncClient keeps a LocalStore in step with the server.
  *
  * sync() pages through /api/sync from the stored cursor until no page
- * remains. start() subscribes to realtime first and then syncs, so that no
+ * remains; each page holds at most `limit` changes, and a sync that stops
+ * (the app is killed, the network drops) resumes from the last page
+ * stored. When the server cannot continue the stored cursor (410, or a
+ * cursor of another collection set) it clears the store and syncs from 0.
+ * start() subscribes to realtime first and then syncs, so that no
  * change falls between the two; realtime events are applied at once when
  * newer than the stored copy (by `updated`) and then trigger a sync, which
  * is the authority: it also reports deletions and lost access, which
@@ -219,9 +238,12 @@ export class SyncClient {
           requestKey: null,
         });
       } catch (err) {
-        // 410: the log no longer reaches back to our cursor. Start over,
-        // once per call; a second 410 would be a server fault.
-        if (statusOf(err) === 410 && !result.resynced) {
+        // 410: the log no longer reaches back to our cursor (or the cursor
+        // is a bare number from the first protocol). 400 naming the
+        // collections: the cursor was issued for another set, whose sync
+        // skipped the changes of ours. Either way, start over from 0, once
+        // per call; a second time would be a server fault.
+        if ((statusOf(err) === 410 || isSetMismatch(err)) && !result.resynced) {
           await this.store.clear();
           result.resynced = true;
           continue;
@@ -237,8 +259,10 @@ export class SyncClient {
     }
   }
 
-  private query(cursor: number): Record<string, string | number> {
-    const q: Record<string, string | number> = { cursor };
+  private query(cursor: string): Record<string, string | number> {
+    // String(): a store written by a client of the first protocol holds a
+    // number, which the server answers with 410.
+    const q: Record<string, string | number> = { cursor: String(cursor) };
     if (this.options.collections) {
       q.collections = this.collections.join(',');
     }
@@ -275,6 +299,14 @@ export class SyncClient {
       this.sync().catch((err) => this.options.onError?.(err));
     }, this.options.debounceMs ?? 250);
   }
+}
+
+function isSetMismatch(err: unknown): boolean {
+  if (statusOf(err) !== 400 || typeof err !== 'object' || err === null || !('response' in err)) {
+    return false;
+  }
+  const data = (err as { response?: { data?: Record<string, { code?: unknown }> } }).response?.data;
+  return data?.collections?.code === 'sync_cursor_collections';
 }
 
 function statusOf(err: unknown): number | undefined {

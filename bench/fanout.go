@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json/v2"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// FanoutSpec is the realtime scenario: Clients SSE connections, each
+// signed in as a different user (users 0..Clients-1, ten to a small group)
+// and subscribed with the SDK's collection subscription (messages/*);
+// messages are created at a fixed rate into random small groups whose
+// members are all connected, by one of their members.
+type FanoutSpec struct {
+	Server       string    `json:"server"`
+	URL          string    `json:"url"`
+	Clients      int       `json:"clients"`
+	BaselineRate float64   `json:"baseline_rate"` // creates/s for the latency with and without clients
+	Rates        []float64 `json:"rates"`         // the ladder
+	FinalRate    float64   `json:"final_rate"`    // a long run at this rate when the ladder kept up to it
+	FinalMS      int       `json:"final_ms"`
+	StepMS       int       `json:"step_ms"`
+	GraceMS      int       `json:"grace_ms"` // after a step, how long late deliveries are awaited
+	ServerPID    int       `json:"server_pid"`
+	Manifest     string    `json:"manifest"`
+}
+
+// StepResult is one rate of the ladder.
+type StepResult struct {
+	Rate       float64 `json:"rate"`
+	Seconds    float64 `json:"seconds"`
+	Sent       int     `json:"sent"`
+	SendErrors int     `json:"send_errors"`
+	Expected   int     `json:"expected"`
+	Delivered  int     `json:"delivered"`
+	Lost       int     `json:"lost"`
+	Duplicated int     `json:"duplicated"`
+	NonMember  int     `json:"non_member"`
+	P50        float64 `json:"p50_ms"`
+	P99        float64 `json:"p99_ms"`
+	CreateP50  float64 `json:"create_p50_ms"`
+	CreateP99  float64 `json:"create_p99_ms"`
+	CPU        float64 `json:"server_cores"`
+	RSSMB      float64 `json:"server_rss_mb"`
+	Behind     bool    `json:"fell_behind"`
+}
+
+// FanoutResult is the whole scenario.
+type FanoutResult struct {
+	Clients         int          `json:"clients"`
+	Connected       int          `json:"connected"`
+	Baseline        StepResult   `json:"baseline"`           // no client connected
+	WhileConnected  StepResult   `json:"while_connected"`    // same rate, every client connected
+	IdleKBPerClient float64      `json:"idle_kb_per_client"` // server RSS growth per idle client
+	Steps           []StepResult `json:"steps"`
+	Final           *StepResult  `json:"final,omitempty"`
+	RSSGrowthMB     float64      `json:"rss_growth_mb"` // across the final run
+}
+
+type sentMessage struct {
+	t0       time.Time
+	group    int
+	received map[int]int // receiver → times
+}
+
+type fanout struct {
+	spec    FanoutSpec
+	m       *Manifest
+	mu      sync.Mutex
+	sent    map[string]*sentMessage
+	lat     []float64
+	nonMem  atomic.Int64
+	post    *http.Client
+	streams []context.CancelFunc
+}
+
+func runFanout(spec FanoutSpec, m *Manifest) (*FanoutResult, error) {
+	f := &fanout{spec: spec, m: m, sent: map[string]*sentMessage{},
+		post: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	res := &FanoutResult{Clients: spec.Clients}
+	groups := spec.Clients / 10
+	if groups == 0 || groups > m.Dataset.Small {
+		return nil, fmt.Errorf("fanout: %d clients need between 10 and %d users in small groups", spec.Clients, m.Dataset.Small*10)
+	}
+	res.Baseline = f.step("baseline", spec.BaselineRate, spec.StepMS, groups)
+
+	before := rssKB(spec.ServerPID)
+	connected, err := f.connectAll()
+	if err != nil {
+		return nil, err
+	}
+	defer f.closeAll()
+	res.Connected = connected
+	time.Sleep(2 * time.Second)
+	res.IdleKBPerClient = float64(rssKB(spec.ServerPID)-before) / float64(spec.Clients)
+
+	res.WhileConnected = f.step("connected", spec.BaselineRate, spec.StepMS, groups)
+	kept := 0.0
+	for _, rate := range spec.Rates {
+		s := f.step(fmt.Sprintf("r%g", rate), rate, spec.StepMS, groups)
+		res.Steps = append(res.Steps, s)
+		if s.Behind {
+			break
+		}
+		kept = rate
+	}
+	if spec.FinalRate > 0 && kept >= spec.FinalRate {
+		start := rssKB(spec.ServerPID)
+		s := f.step("final", spec.FinalRate, spec.FinalMS, groups)
+		res.Final = &s
+		res.RSSGrowthMB = float64(rssKB(spec.ServerPID)-start) / 1024
+	}
+	return res, nil
+}
+
+// connectAll opens the SSE connections, 100 at a time.
+func (f *fanout) connectAll() (int, error) {
+	transport := &http.Transport{MaxIdleConnsPerHost: -1}
+	var ok atomic.Int64
+	var firstErr atomic.Value
+	sem := make(chan struct{}, 100)
+	var wg sync.WaitGroup
+	f.streams = make([]context.CancelFunc, f.spec.Clients)
+	for u := range f.spec.Clients {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := f.connect(transport, u); err != nil {
+				firstErr.CompareAndSwap(nil, err)
+				return
+			}
+			ok.Add(1)
+		}()
+	}
+	wg.Wait()
+	if n := int(ok.Load()); n < f.spec.Clients {
+		return n, fmt.Errorf("fanout: %d of %d clients connected; first error: %v", n, f.spec.Clients, firstErr.Load())
+	}
+	return int(ok.Load()), nil
+}
+
+func (f *fanout) connect(transport *http.Transport, u int) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	f.streams[u] = cancel
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.spec.URL+"/api/realtime", nil)
+	resp, err := (&http.Client{Transport: transport}).Do(req)
+	if err != nil {
+		return err
+	}
+	r := bufio.NewReader(resp.Body)
+	name, data, err := readEvent(r)
+	if err != nil || name != "PB_CONNECT" {
+		resp.Body.Close()
+		return fmt.Errorf("user %d: no PB_CONNECT (%v)", u, err)
+	}
+	var hello struct {
+		ClientID string `json:"clientId"`
+	}
+	if err := json.Unmarshal(data, &hello); err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]any{"clientId": hello.ClientID, "subscriptions": []string{"messages/*"}})
+	sub, _ := http.NewRequest(http.MethodPost, f.spec.URL+"/api/realtime", bytes.NewReader(body))
+	sub.Header.Set("Content-Type", "application/json")
+	sub.Header.Set("Authorization", f.m.Tokens[u])
+	subResp, err := f.post.Do(sub)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, subResp.Body)
+	subResp.Body.Close()
+	if subResp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("user %d: subscribe: %d", u, subResp.StatusCode)
+	}
+	go f.receive(u, r, resp.Body)
+	return nil
+}
+
+func (f *fanout) closeAll() {
+	for _, cancel := range f.streams {
+		if cancel != nil {
+			cancel()
+		}
+	}
+}
+
+// readEvent reads one SSE event.
+func readEvent(r *bufio.Reader) (string, []byte, error) {
+	var name string
+	var data []byte
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return "", nil, err
+		}
+		line = bytes.TrimRight(line, "\n")
+		switch {
+		case len(line) == 0:
+			if name != "" {
+				return name, data, nil
+			}
+		case bytes.HasPrefix(line, []byte("event:")):
+			name = string(line[6:])
+		case bytes.HasPrefix(line, []byte("data:")):
+			data = append([]byte(nil), line[5:]...)
+		}
+	}
+}
+
+func (f *fanout) receive(u int, r *bufio.Reader, body io.Closer) {
+	defer body.Close()
+	for {
+		_, data, err := readEvent(r)
+		if err != nil {
+			return
+		}
+		arrived := time.Now()
+		var p struct {
+			Record struct {
+				Body  string `json:"body"`
+				Group string `json:"group"`
+			} `json:"record"`
+		}
+		if json.Unmarshal(data, &p) != nil {
+			continue
+		}
+		var g int
+		fmt.Sscanf(p.Record.Group, "g%d", &g)
+		if g != u/10 {
+			f.nonMem.Add(1)
+		}
+		f.mu.Lock()
+		if s := f.sent[p.Record.Body]; s != nil {
+			s.received[u]++
+			if s.received[u] == 1 {
+				f.lat = append(f.lat, float64(arrived.Sub(s.t0).Microseconds())/1000)
+			}
+		}
+		f.mu.Unlock()
+	}
+}
+
+// step creates messages at rate for ms, then awaits late deliveries for
+// the grace period, and reports what arrived.
+func (f *fanout) step(label string, rate float64, ms, groups int) StepResult {
+	f.mu.Lock()
+	f.sent = map[string]*sentMessage{}
+	f.lat = nil
+	f.mu.Unlock()
+	f.nonMem.Store(0)
+	res := StepResult{Rate: rate}
+	cpu0, wall0 := cpuSeconds(f.spec.ServerPID), time.Now()
+	rng := rand.New(rand.NewPCG(uint64(ms), uint64(rate*1000)))
+	var createLat []float64
+	var errs atomic.Int64
+	var lmu sync.Mutex
+	var wg sync.WaitGroup
+	interval := time.Duration(float64(time.Second) / rate)
+	end := time.Now().Add(time.Duration(ms) * time.Millisecond)
+	next := time.Now()
+	for i := 0; next.Before(end); i++ {
+		time.Sleep(time.Until(next))
+		next = next.Add(interval)
+		g := rng.IntN(groups)
+		author := g*10 + rng.IntN(10)
+		body := fmt.Sprintf("%s-%d", label, i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			payload := fmt.Sprintf(`{"group":%q,"body":%q}`, groupID(g), body)
+			if f.spec.Server == "plain" {
+				payload = fmt.Sprintf(`{"group":%q,"author":%q,"body":%q}`, groupID(g), userID(author), body)
+			}
+			req, _ := http.NewRequest(http.MethodPost, f.spec.URL+"/api/collections/messages/records", strings.NewReader(payload))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", f.m.Tokens[author])
+			t0 := time.Now()
+			f.mu.Lock()
+			f.sent[body] = &sentMessage{t0: t0, group: g, received: map[int]int{}}
+			f.mu.Unlock()
+			resp, err := f.post.Do(req)
+			took := time.Since(t0)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			if err != nil || resp.StatusCode != http.StatusOK {
+				errs.Add(1)
+				f.mu.Lock()
+				delete(f.sent, body)
+				f.mu.Unlock()
+				return
+			}
+			lmu.Lock()
+			createLat = append(createLat, float64(took.Microseconds())/1000)
+			lmu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.Seconds = time.Since(wall0).Seconds()
+	expected := func() (int, int, int) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		exp, got, dup := 0, 0, 0
+		for _, s := range f.sent {
+			if f.spec.Clients > 0 && len(f.streams) > 0 {
+				exp += 10
+			}
+			for _, n := range s.received {
+				got++
+				dup += n - 1
+			}
+		}
+		return exp, got, dup
+	}
+	graceEnd := time.Now().Add(time.Duration(f.spec.GraceMS) * time.Millisecond)
+	for {
+		exp, got, _ := expected()
+		if got >= exp || time.Now().After(graceEnd) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	res.CPU = (cpuSeconds(f.spec.ServerPID) - cpu0) / time.Since(wall0).Seconds()
+	res.RSSMB = float64(rssKB(f.spec.ServerPID)) / 1024
+	res.Expected, res.Delivered, res.Duplicated = expected()
+	res.Lost = res.Expected - res.Delivered
+	f.mu.Lock()
+	res.Sent = len(f.sent)
+	res.P50, res.P99 = percentile(f.lat, 0.50), percentile(f.lat, 0.99)
+	f.mu.Unlock()
+	res.SendErrors = int(errs.Load())
+	res.NonMember = int(f.nonMem.Load())
+	res.CreateP50, res.CreateP99 = percentile(createLat, 0.50), percentile(createLat, 0.99)
+	res.Behind = res.P99 > 1000 || res.Lost > 0 || res.SendErrors > 0
+	return res
+}

@@ -1,0 +1,235 @@
+package changefeed
+
+import (
+	"fmt"
+
+	"github.com/crews/hearth/collections"
+	"github.com/pocketbase/dbx"
+)
+
+// event is a log entry in the life of a record or a membership.
+type event struct {
+	seq int64
+	op  string
+}
+
+// presentAt reports whether a record or membership with these events (in
+// sequence order) existed at cursor at, and fallback when the log has no
+// event of it. An event at the cursor's own entry counts as done when the
+// cursor is past that entry; inside its items (some delivered, some not)
+// it counts both ways: present. Without an event at or before the
+// cursor, the first one after tells: a create means it did not exist yet,
+// anything else that it existed since before the retained log.
+func presentAt(events []event, at Cursor, fallback bool) bool {
+	if len(events) == 0 {
+		return fallback
+	}
+	var last *event
+	for i := range events {
+		switch {
+		case events[i].seq == at.Seq && at.Item != nil:
+			return true
+		case events[i].seq <= at.Seq:
+			last = &events[i]
+		}
+	}
+	if last != nil {
+		return last.op != opDelete
+	}
+	return events[0].op != opCreate
+}
+
+// memberships is the membership history of some users: per user and
+// group, the log's events of that membership, and the groups they are in
+// now.
+type memberships struct {
+	events  map[string]map[string][]event
+	current map[string]map[string]bool
+}
+
+// groupsAt returns the groups user was a member of at cursor at.
+func (m *memberships) groupsAt(user string, at Cursor) map[string]bool {
+	out := map[string]bool{}
+	for g, events := range m.events[user] {
+		if presentAt(events, at, false) {
+			out[g] = true
+		}
+	}
+	for g := range m.current[user] {
+		if _, logged := m.events[user][g]; !logged {
+			out[g] = true
+		}
+	}
+	return out
+}
+
+// loadMemberships reads the membership history of users.
+func (f *feed) loadMemberships(users []string) (*memberships, error) {
+	m := &memberships{events: map[string]map[string][]event{}, current: map[string]map[string]bool{}}
+	err := eachChunk(users, func(args []any) error {
+		var rows []row
+		err := f.app.DB().Select("seq", "op", "groups", "member").From(changesTable).
+			Where(dbx.In("member", args...)).
+			AndWhere(dbx.NewExp("[[member]] != ''")).
+			OrderBy("seq").All(&rows)
+		if err != nil {
+			return fmt.Errorf("sync: membership history: %w", err)
+		}
+		for _, r := range rows {
+			if m.events[r.Member] == nil {
+				m.events[r.Member] = map[string][]event{}
+			}
+			m.events[r.Member][r.Groups] = append(m.events[r.Member][r.Groups], event{r.Seq, r.Op})
+		}
+		var now []struct {
+			User  string `db:"user"`
+			Group string `db:"group"`
+		}
+		err = f.app.DB().Select("user", "group").From(collections.Memberships).Where(dbx.In("user", args...)).All(&now)
+		if err != nil {
+			return fmt.Errorf("sync: memberships: %w", err)
+		}
+		for _, r := range now {
+			if m.current[r.User] == nil {
+				m.current[r.User] = map[string]bool{}
+			}
+			m.current[r.User][r.Group] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// held returns those of ids (records of collection the caller may not see
+// now) that the client could hold at
+// cursor from: records that existed at from in a group the caller was a
+// member of then; users who shared a group with the caller then. Only
+// these are dropped, so a sync never names a record the caller could not
+// have seen, and tells nothing of a group after the page that told the
+// client it left it.
+func (f *feed) held(from Cursor, collection string, ids []string) ([]string, error) {
+	if len(ids) == 0 || from.IsStart() {
+		return nil, nil // a full sync starts from an empty store
+	}
+	if f.history == nil {
+		h, err := f.loadMemberships([]string{f.caller})
+		if err != nil {
+			return nil, err
+		}
+		f.history = h
+	}
+	mine := f.history.groupsAt(f.caller, from)
+	if len(mine) == 0 {
+		return nil, nil
+	}
+
+	var out []string
+	if collection == collections.Users {
+		theirs, err := f.loadMemberships(ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if id == f.caller {
+				out = append(out, id)
+				continue
+			}
+			for g := range theirs.groupsAt(id, from) {
+				if mine[g] {
+					out = append(out, id)
+					break
+				}
+			}
+		}
+		return out, nil
+	}
+
+	entries, err := f.entriesOf(collection, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		life := entries[id]
+		if !presentAt(lifeEvents(life), from, true) {
+			continue
+		}
+		// A record the log has no entry of (written around PocketBase)
+		// has no groups here: nothing shows the caller could see it.
+		for _, g := range groupsAt(life, from) {
+			if mine[g] {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// lifeEvents returns the creates and deletes among a record's entries.
+func lifeEvents(entries []row) []event {
+	var out []event
+	for _, r := range entries {
+		if r.Op != opUpdate {
+			out = append(out, event{r.Seq, r.Op})
+		}
+	}
+	return out
+}
+
+// groupsAt returns the groups a record (not a user) was in at cursor at,
+// from its entries (in sequence order): the group its last entry up to the
+// cursor left it in (an entry names the record's group then, a move the
+// new group first), else the group its first later entry found it in (a
+// move names the old groups after the new one). Inside the items of an
+// entry of the record's (a move), both count.
+func groupsAt(entries []row, at Cursor) []string {
+	var last *row
+	for i := range entries {
+		e := &entries[i]
+		if e.Seq == at.Seq && at.Item != nil {
+			return splitGroups(e.Groups)
+		}
+		if e.Seq > at.Seq {
+			if last != nil {
+				return firstGroup(last)
+			}
+			if groups := splitGroups(e.Groups); len(groups) > 1 {
+				return groups[1:]
+			}
+			return splitGroups(e.Groups)
+		}
+		last = e
+	}
+	if last != nil {
+		return firstGroup(last)
+	}
+	return nil
+}
+
+func firstGroup(r *row) []string {
+	groups := splitGroups(r.Groups)
+	return groups[:min(1, len(groups))]
+}
+
+// entriesOf returns the log entries of ids, in sequence order.
+func (f *feed) entriesOf(collection string, ids []string) (map[string][]row, error) {
+	out := map[string][]row{}
+	err := eachChunk(ids, func(args []any) error {
+		var rows []row
+		err := f.app.DB().Select("seq", "record", "op", "groups").From(changesTable).
+			Where(dbx.HashExp{"collection": collection}).
+			AndWhere(dbx.In("record", args...)).
+			OrderBy("seq").All(&rows)
+		if err != nil {
+			return fmt.Errorf("sync: log entries of %s: %w", collection, err)
+		}
+		for _, r := range rows {
+			out[r.Record] = append(out[r.Record], r)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,320 @@
+package changefeed
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/crews/hearth/collections"
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/search"
+)
+
+// trace is what the log says of one record.
+type trace struct {
+	last    position // where the feed reports it: its last position
+	deleted bool     // its own last entry is a delete
+}
+
+// place turns a chunk of positions into changes. A record found in it is
+// reported once per page: at its last position (see trace) with its
+// outcome as of now, or, when it is to be dropped, already at the
+// caller's leaving of a group it was in, if that comes first. from is the
+// request's cursor: what the client holds.
+func (f *feed) place(from Cursor, ps []position) ([]Change, error) {
+	found := map[string]map[string][]position{}
+	for _, p := range ps {
+		if !f.wants(p.collection) || f.reported[p.collection+"/"+p.id] {
+			continue
+		}
+		byID := found[p.collection]
+		if byID == nil {
+			byID = map[string][]position{}
+			found[p.collection] = byID
+		}
+		byID[p.id] = append(byID[p.id], p)
+	}
+
+	// Where each record found may be reported: its last position, if
+	// here, and the first leaving here that drops it.
+	due := map[string]map[string]*placing{}
+	for _, name := range Synced {
+		byID := found[name]
+		if len(byID) == 0 {
+			continue
+		}
+		traces, err := f.traces(name, keys(byID))
+		if err != nil {
+			return nil, err
+		}
+		for id, t := range traces {
+			pl := &placing{trace: t}
+			for _, p := range byID[id] {
+				if comparePositions(p, t.last) == 0 {
+					pl.last = &p
+				}
+				if p.leave && pl.leave == nil {
+					pl.leave = &p
+				}
+			}
+			if pl.last == nil && pl.leave == nil {
+				continue
+			}
+			if due[name] == nil {
+				due[name] = map[string]*placing{}
+			}
+			due[name][id] = pl
+		}
+	}
+
+	at := map[string]map[string]Change{}
+	for name, byID := range due {
+		changes, err := f.outcomes(from, name, byID)
+		if err != nil {
+			return nil, err
+		}
+		at[name] = changes
+	}
+
+	var out []Change
+	for _, p := range ps {
+		c, ok := at[p.collection][p.id]
+		if !ok || f.reported[p.collection+"/"+p.id] {
+			continue
+		}
+		if pl := due[p.collection][p.id]; comparePositions(p, *pl.at(c.Op)) != 0 {
+			continue
+		}
+		f.reported[p.collection+"/"+p.id] = true
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// placing is where one record may be reported in a chunk.
+type placing struct {
+	*trace
+	last  *position // its last position, if in the chunk
+	leave *position // the first leaving in the chunk that may drop it
+}
+
+// at returns where a change with op is reported: an upsert at the last
+// position (leaving a group never upserts: a record still visible is
+// reported where it last changed), a drop at the earlier of the two.
+func (pl *placing) at(op string) *position {
+	if op == OpUpsert || pl.leave == nil {
+		return pl.last
+	}
+	if pl.last == nil || comparePositions(*pl.leave, *pl.last) < 0 {
+		return pl.leave
+	}
+	return pl.last
+}
+
+// traces finds the last position of each of ids of collection: the later
+// of its own last log entry, (for users) the last change of their
+// memberships by another user's entry, and the caller's latest joining of
+// a group the record is in now, when that is the caller's latest change
+// of their membership of it. The caller's own user record is in every
+// group the caller is in and is never an item: joining or leaving never
+// changes whether one sees oneself.
+func (f *feed) traces(collection string, ids []string) (map[string]*trace, error) {
+	out := map[string]*trace{}
+	err := eachChunk(ids, func(args []any) error {
+		var rows []struct {
+			Record string `db:"record"`
+			Seq    int64  `db:"seq"`
+			Op     string `db:"op"`
+		}
+		// SQLite takes a bare column (op) from the row that MAX picked.
+		err := f.app.DB().Select("record", "MAX([[seq]]) AS seq", "op").
+			From(changesTable).
+			Where(dbx.HashExp{"collection": collection}).
+			AndWhere(dbx.In("record", args...)).
+			GroupBy("record").All(&rows)
+		if err != nil {
+			return fmt.Errorf("sync: log entries of %s: %w", collection, err)
+		}
+		for _, r := range rows {
+			out[r.Record] = &trace{last: position{seq: r.Seq, collection: collection, id: r.Record}, deleted: r.Op == opDelete}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if out[id] == nil {
+			// A record without entries (never the case for records written
+			// through PocketBase) is placed by expansions alone.
+			out[id] = &trace{last: position{collection: collection, id: id}}
+		}
+	}
+
+	if collection == collections.Users {
+		if err := f.viaMemberships(ids, out); err != nil {
+			return nil, err
+		}
+	}
+
+	// Only joining moves a record's last position: leaving drops what the
+	// client may hold at its own place (see feed.items), and a record
+	// still visible through another group need not be sent again.
+	expanding := map[string]int64{}
+	for g, c := range f.last {
+		if c.op == opCreate {
+			expanding[g] = c.seq
+		}
+	}
+	if len(expanding) == 0 {
+		return out, nil
+	}
+	var candidates []string
+	for _, id := range ids {
+		if collection != collections.Users || id != f.caller {
+			candidates = append(candidates, id)
+		}
+	}
+	current, err := collections.GroupsOfIDs(f.app, collection, candidates)
+	if err != nil {
+		return nil, fmt.Errorf("sync: %w", err)
+	}
+	for id, groups := range current {
+		t := out[id]
+		for _, g := range groups {
+			if s, ok := expanding[g]; ok && s > t.last.seq {
+				t.last = position{seq: s, item: true, collection: collection, id: id, group: g}
+			}
+		}
+	}
+	return out, nil
+}
+
+// viaMemberships moves a user's last position to the last joining or
+// leaving of a group by that user, when later than their own last entry.
+func (f *feed) viaMemberships(ids []string, out map[string]*trace) error {
+	return eachChunk(ids, func(args []any) error {
+		var rows []struct {
+			Member string `db:"member"`
+			Seq    int64  `db:"seq"`
+		}
+		err := f.app.DB().Select("member", "MAX([[seq]]) AS seq").From(changesTable).
+			Where(dbx.In("member", args...)).
+			AndWhere(dbx.NewExp("[[member]] != ''")).
+			AndWhere(dbx.NewExp("[[member]] != {:caller}", dbx.Params{"caller": f.caller})).
+			AndWhere(dbx.NewExp("[[op]] != {:update}", dbx.Params{"update": opUpdate})).
+			GroupBy("member").All(&rows)
+		if err != nil {
+			return fmt.Errorf("sync: membership changes of users: %w", err)
+		}
+		for _, r := range rows {
+			if t := out[r.Member]; r.Seq > t.last.seq {
+				t.last = position{seq: r.Seq, item: true, collection: collections.Users, id: r.Member}
+			}
+		}
+		return nil
+	})
+}
+
+// outcomes decides what the client does with each due record of
+// collection, and where it is told: take the current record if the list
+// rule admits the caller, else drop it if the client could hold it at
+// from. Changes carry the sequence number of their position.
+func (f *feed) outcomes(from Cursor, collection string, due map[string]*placing) (map[string]Change, error) {
+	col, err := f.app.FindCachedCollectionByNameOrId(collection)
+	if err != nil {
+		return nil, fmt.Errorf("sync: collection %s: %w", collection, err)
+	}
+	ids := keys(due)
+	out := map[string]Change{}
+	visible := map[string]bool{}
+	err = eachChunk(ids, func(args []any) error {
+		records, err := visibleRecords(f.app, col, f.info, args)
+		if err != nil {
+			return err
+		}
+		for _, r := range records {
+			visible[r.Id] = true
+			if p := due[r.Id].at(OpUpsert); p != nil {
+				out[r.Id] = Change{Seq: p.seq, Op: OpUpsert, Collection: collection, ID: r.Id, Record: r}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	var gone []string
+	for _, id := range ids {
+		if !visible[id] {
+			gone = append(gone, id)
+		}
+	}
+	held, err := f.held(from, collection, gone)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range held {
+		op := OpRevoke
+		if due[id].deleted {
+			op = OpDelete
+		}
+		out[id] = Change{Seq: due[id].at(op).seq, Op: op, Collection: collection, ID: id}
+	}
+	return out, nil
+}
+
+// visibleRecords returns those of ids that the collection's list rule
+// admits for the caller of info, with the list API's own rule engine.
+func visibleRecords(app core.App, col *core.Collection, info *core.RequestInfo, ids []any) ([]*core.Record, error) {
+	if col.ListRule == nil {
+		return nil, nil // superusers only
+	}
+	q := app.RecordQuery(col).AndWhere(dbx.In(col.Name+".id", ids...))
+	resolver := core.NewRecordFieldResolver(app, col, info, true)
+	if *col.ListRule != "" {
+		expr, err := search.FilterData(*col.ListRule).BuildExpr(resolver)
+		if err != nil {
+			return nil, fmt.Errorf("sync: list rule of %s: %w", col.Name, err)
+		}
+		q.AndWhere(expr)
+	}
+	if err := resolver.UpdateQuery(q); err != nil {
+		return nil, fmt.Errorf("sync: list rule of %s: %w", col.Name, err)
+	}
+	records := []*core.Record{}
+	if err := q.All(&records); err != nil {
+		return nil, fmt.Errorf("sync: query %s: %w", col.Name, err)
+	}
+	return records, nil
+}
+
+// idChunk bounds the ids bound in one query, far below SQLite's limit on
+// host parameters.
+const idChunk = 500
+
+// eachChunk calls fn with ids in chunks of at most idChunk, as query
+// arguments.
+func eachChunk(ids []string, fn func(args []any) error) error {
+	for start := 0; start < len(ids); start += idChunk {
+		chunk := ids[start:min(start+idChunk, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if err := fn(args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

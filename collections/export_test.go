@@ -1,0 +1,7 @@
+package collections
+
+// BodyLimits and BatchBodyLimit are the limits the body limit tests cross.
+var (
+	BodyLimits     = collectionBodyLimits
+	BatchBodyLimit = batchBodyLimit
+)

@@ -1,0 +1,34 @@
+package config
+
+import (
+	"fmt"
+
+	"github.com/pocketbase/dbx"
+)
+
+// SQLiteCacheKiB is the page cache of each SQLite connection, in KiB.
+// PocketBase's default is 32,000 KiB; the pure-Go driver it uses holds a
+// full cache as about twice that in RSS, so one connection reading a big
+// table (a full sync of a group of 100,000 messages reads all of it)
+// grows the process by some 60 MB, and each further busy connection by as
+// much. 8,000 KiB bounds that at about 16 MB per connection; the file's
+// pages stay in the OS page cache, one system call away.
+// changefeed.BenchmarkFullSyncMemory and docs/benchmarks.md have the
+// figures.
+const SQLiteCacheKiB = 8000
+
+// sqlitePragmas are PocketBase's (core.DefaultDBConnect), with the cache
+// size above; TestSQLitePragmas checks them against PocketBase's.
+var sqlitePragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=journal_size_limit(200000000)" +
+	"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)" +
+	fmt.Sprintf("&_pragma=cache_size(-%d)", SQLiteCacheKiB) + "&_defensive=1"
+
+// DBConnect opens an SQLite database of the data dir as PocketBase does,
+// with Hearth's cache size.
+func DBConnect(path string) (*dbx.DB, error) {
+	db, err := dbx.Open("sqlite", path+sqlitePragmas)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}

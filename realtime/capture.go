@@ -1,0 +1,67 @@
+package realtime
+
+import (
+	"github.com/crews/hearth/collections"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// captureWrite runs a create or update and, once it is written, adds a
+// copy of the record to its transaction's batch. Nothing else happens
+// inside the write: who receives it is decided after the commit.
+func (h *hub) captureWrite(e *core.RecordEvent, action string) error {
+	if err := e.Next(); err != nil {
+		return err
+	}
+	ch := &change{collection: e.Record.Collection().Name, action: action, record: e.Record.Fresh()}
+	if s := collections.SpecOf(ch.collection).Scope; action == actionUpdate && s.Field != "" && s.Parent == "" {
+		if old := e.Record.Original().GetString(s.Field); old != e.Record.GetString(s.Field) {
+			ch.oldGroup = old
+		}
+	}
+	h.order.add(e.App, ch)
+	return nil
+}
+
+// captureDelete decides a deletion's recipients before the row goes, as
+// PocketBase does: afterwards no rule can be evaluated against it. The
+// decision reads the committed state (through the app, not the
+// transaction), so a record deleted in the cascade of its parent is judged
+// with the parent still there. The messages wait in the batch and reach
+// no one if the transaction rolls back.
+func (h *hub) captureDelete(e *core.RecordEvent) error {
+	ch := &change{collection: e.Record.Collection().Name, action: actionDelete, record: e.Record.Fresh()}
+	prepared, err := h.decide(ch)
+	if err != nil {
+		h.app.Logger().Warn("realtime: deciding the recipients of a deletion failed", "collection", ch.collection, "id", ch.record.Id, "error", err)
+	}
+	ch.prepared = prepared
+	if err := e.Next(); err != nil {
+		return err
+	}
+	h.order.add(e.App, ch)
+	return nil
+}
+
+// dispatchChange is the dispatcher's work for one committed change, in
+// commit order: update the membership index, then deliver.
+func (h *hub) dispatchChange(ch *change) {
+	// One change that fails to deliver (a panic in an enrich hook, say)
+	// must not stop every later delivery.
+	defer func() {
+		if r := recover(); r != nil {
+			h.app.Logger().Error("realtime: delivering a change panicked", "collection", ch.collection, "id", ch.record.Id, "panic", r)
+		}
+	}()
+	h.applyIndex(ch)
+	deliveries := ch.prepared
+	if ch.action != actionDelete {
+		var err error
+		deliveries, err = h.decide(ch)
+		if err != nil {
+			h.app.Logger().Warn("realtime: deciding the recipients of a change failed", "collection", ch.collection, "id", ch.record.Id, "error", err)
+		}
+	}
+	for _, d := range deliveries {
+		d.conn.enqueue(d.msgs)
+	}
+}

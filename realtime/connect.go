@@ -1,0 +1,132 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/subscriptions"
+)
+
+// skipActivityLogKey is the request store key of PocketBase's
+// SkipSuccessActivityLog middleware (apis/middlewares.go), which its own
+// realtime route binds: an SSE connection is not logged as a request.
+const skipActivityLogKey = "__skipSuccessActivityLogger"
+
+// connect serves GET /api/realtime as PocketBase's realtimeConnect does
+// (same headers, PB_CONNECT message, idle and maximum lifetimes, hooks),
+// with the client registered in Hearth's registry and Hearth's queue
+// drained alongside the client's channel.
+func (h *hub) connect(e *core.RequestEvent) error {
+	e.Set(skipActivityLogKey, true)
+	rc := http.NewResponseController(e.Response)
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return e.InternalServerError("Failed to initialize SSE connection.", err)
+	}
+	ctx, cancel := context.WithCancel(e.Request.Context())
+	defer cancel()
+	e.Request = e.Request.Clone(ctx)
+
+	e.Response.Header().Set("Content-Type", "text/event-stream")
+	e.Response.Header().Set("Cache-Control", "no-store")
+	e.Response.Header().Set("X-Accel-Buffering", "no")
+
+	connectEvent := new(core.RealtimeConnectRequestEvent)
+	connectEvent.RequestEvent = e
+	connectEvent.IdleTimeout = 5 * time.Minute
+	connectEvent.MaxTimeout = 30 * time.Minute
+	connectEvent.Client = subscriptions.NewDefaultClient()
+	connectEvent.Client.Set(apis.RealtimeClientIPKey, e.RealIP())
+
+	return e.App.OnRealtimeConnectRequest().Trigger(connectEvent, func(ce *core.RealtimeConnectRequestEvent) error {
+		c := newConn(ce.Client, cancel, rc, h.cfg.ClientBuffer)
+		h.register(c)
+		defer h.unregister(c)
+
+		connected := &subscriptions.Message{Name: "PB_CONNECT", Data: []byte(`{"clientId":"` + ce.Client.Id() + `"}`)}
+		if err := send(ce, connected); err != nil {
+			ce.App.Logger().Debug("Realtime connection closed (failed to deliver PB_CONNECT)", slog.String("clientId", ce.Client.Id()), slog.String("error", err.Error()))
+			return nil
+		}
+
+		maxTimer := time.NewTimer(ce.MaxTimeout)
+		defer maxTimer.Stop()
+		idleTimer := time.NewTimer(ce.IdleTimeout)
+		defer idleTimer.Stop()
+
+		for {
+			select {
+			case <-maxTimer.C:
+				cancel()
+			case <-idleTimer.C:
+				cancel()
+			case msg, ok := <-ce.Client.Channel():
+				if !ok {
+					return nil
+				}
+				if err := send(ce, &msg); err != nil {
+					return nil
+				}
+				idleTimer.Reset(ce.IdleTimeout)
+			case <-c.notify:
+				for _, msg := range c.take() {
+					if err := send(ce, &msg); err != nil {
+						return nil
+					}
+				}
+				idleTimer.Reset(ce.IdleTimeout)
+			case <-ce.Request.Context().Done():
+				return nil
+			}
+		}
+	})
+}
+
+// send writes one message through the OnRealtimeMessageSend hooks.
+func send(ce *core.RealtimeConnectRequestEvent, msg *subscriptions.Message) error {
+	me := new(core.RealtimeMessageEvent)
+	me.RequestEvent = ce.RequestEvent
+	me.Client = ce.Client
+	me.Message = msg
+	return ce.App.OnRealtimeMessageSend().Trigger(me, func(me *core.RealtimeMessageEvent) error {
+		if err := me.Message.WriteSSE(me.Response, me.Client.Id()); err != nil {
+			return err
+		}
+		return me.Flush()
+	})
+}
+
+func (h *hub) register(c *conn) {
+	h.clients.Register(c.client)
+	h.mu.Lock()
+	h.conns[c.client.Id()] = c
+	h.mu.Unlock()
+}
+
+func (h *hub) unregister(c *conn) {
+	c.close()
+	h.mu.Lock()
+	c.gone = true
+	h.unindexLocked(c)
+	delete(h.conns, c.client.Id())
+	inBroker := c.inBroker
+	h.mu.Unlock()
+	h.clients.Unregister(c.client.Id())
+	if inBroker {
+		h.app.SubscriptionsBroker().Unregister(c.client.Id())
+	}
+}
+
+func (h *hub) connOf(id string) *conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.conns[id]
+}
+
+func (h *hub) stop() {
+	h.order.stop()
+}

@@ -1,0 +1,52 @@
+// Package realtime delivers the changes of Hearth's group-scoped
+// collections (every collection whose collections.Spec places its records
+// in groups, Scope.Grouped: groups, users, memberships, invites, events,
+// rsvps, messages) to realtime subscribers at a cost that follows the
+// recipients, off the request path.
+//
+// PocketBase's own broadcast walks every connected client for every change,
+// in the after-success hook of the request that made it, and for each
+// matching subscription evaluates the rule with its own SQL query. Even the
+// walk alone (a prefix check per client and topic form, with no rule query)
+// costs 21 to 73 ms of CPU per change at 10,000 clients on the 2-core
+// development machine (BenchmarkPocketBaseBrokerWalk, docs/benchmarks.md),
+// so Hearth keeps its SSE clients out of PocketBase's broker altogether:
+//
+//   - Hearth serves GET and POST /api/realtime itself (a middleware in front
+//     of PocketBase's handlers, same protocol, same hooks:
+//     OnRealtimeConnectRequest, OnRealtimeSubscribeRequest,
+//     OnRealtimeMessageSend). Its clients live in Hearth's registry.
+//   - A subscription to a group-scoped collection is stored under the
+//     topic prefix "hearth:", which no PocketBase topic prefix matches
+//     (collection names cannot contain ':'), and delivered by Hearth under
+//     the topic string the client sent, which is the event name the SDK
+//     listens for.
+//   - A client that also subscribes to a collection without a scope (a
+//     PocketBase system collection, one an admin adds in the dashboard) is
+//     registered in PocketBase's broker too, and those topics keep
+//     PocketBase's own path.
+//
+// A write of a group-scoped record is captured inside its transaction
+// (which the change log opens for every synced write) and numbered there:
+// SQLite's single writer makes that number the commit order. When the
+// transaction commits, a dispatcher goroutine takes the changes in that
+// order, keeps an in-memory index of who is a member of which group
+// (loaded once, then maintained by the membership, group and user changes
+// it sees), and considers as recipients only the subscribed members of the
+// record's groups and subscribed superusers. Each of them gets exactly what
+// PocketBase would send: the same rule decision (the collection's list rule
+// for "name/*", its view rule for "name/id", plus the subscription's
+// filter), the same expand, fields and payload ({"record","action"}), the
+// same enrich hooks. A deletion is decided before the row goes, against the
+// committed state, as PocketBase does.
+//
+// Each client has a bounded queue drained by its own SSE connection, so
+// one client that stops reading delays no one: when its queue overflows
+// (Config.ClientBuffer) the connection is closed. The app then reconnects,
+// resubscribes and catches up with GET /api/sync, which the SDK's
+// reconnect does not do by itself (docs/sync.md, "Combining with realtime").
+//
+// Usage (crews.Register does this for main.go and every test app):
+//
+//	realtime.Register(app, realtime.Config{ClientBuffer: 1024})
+package realtime
