@@ -12,6 +12,7 @@ import (
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/internal/hearthtest"
+	"github.com/crews/hearth/realtime"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
@@ -103,6 +104,7 @@ func createVariants(b *testing.B, serving bool) []*createVariant {
 	plain := hearthtest.NewAppWith(b, func(app core.App, cfg crews.Config) {
 		collections.Register(app, collections.Config{Now: cfg.Now})
 		changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
+		realtime.Register(app, cfg.Realtime)
 	})
 	noPhones := pushApp(b, newFakeExpo(b), nil)
 	phones := pushApp(b, newFakeExpo(b), nil)
