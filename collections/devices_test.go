@@ -136,6 +136,10 @@ func TestDeviceBadInput(t *testing.T) {
 			}
 		})
 	}
+	// Nobody signed in: the rule refuses, naming the owner field.
+	if res := s.do(t, http.MethodPost, devicesURL, "", `{"token":"ExponentPushToken[abc]","platform":"ios"}`); res.Status != http.StatusBadRequest || res.fieldCode("user") != "validation_not_allowed" {
+		t.Errorf("anonymous registration: %d %s", res.Status, res.Raw)
+	}
 	// Both prefixes Expo issues are accepted.
 	for _, tok := range []string{"ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]", "ExpoPushToken[A-b_9]"} {
 		if res := s.do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": tok, "platform": "ios"}); res.Status != http.StatusOK {
