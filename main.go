@@ -1,6 +1,7 @@
 // Command hearth is the Crews backend: PocketBase embedded as a library, with
-// the Crews schema (pb_migrations), business rules (collections), JS hooks
-// (pb_hooks) and deploy-time settings (config).
+// the Crews schema (pb_migrations), business rules (collections), push
+// notifications (push), JS hooks (pb_hooks) and deploy-time settings
+// (config).
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/healthcheck"
 	_ "github.com/crews/hearth/pb_migrations"
+	"github.com/crews/hearth/push"
 	"github.com/crews/hearth/seed"
 	"github.com/crews/hearth/typegen"
 	"github.com/crews/hearth/version"
@@ -34,7 +36,10 @@ func main() {
 	// (about 2 ms more per message create; BenchmarkMessageCreate).
 	jsvm.MustRegister(app, jsvm.Config{HooksDir: cfg.HooksDir, HooksWatch: app.IsDev(), HooksPoolSize: 15, MigrationsDir: "pb_migrations"})
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{Dir: "pb_migrations", TemplateLang: migratecmd.TemplateLangGo, Automigrate: app.IsDev()})
-	crews.Register(app, crews.Config{SyncRetention: cfg.SyncRetention})
+	crews.Register(app, crews.Config{
+		SyncRetention: cfg.SyncRetention,
+		Push:          push.Config{URL: cfg.PushURL, AccessToken: cfg.PushAccessToken, Window: cfg.PushWindow, Retention: cfg.PushRetention},
+	})
 	seed.Register(app)
 	typegen.Register(app)
 	version.Register(app)

@@ -12,7 +12,8 @@ import (
 )
 
 // registerCreateDenials names the scope field (the spec's Scope.Field: the
-// group, or an RSVP's event) when a create rule refuses a request.
+// group, or an RSVP's event; a device's user) when a create rule refuses a
+// request.
 // PocketBase answers a failed create rule with a bare 400, before it
 // validates the body, so an unknown group id and a group the caller does
 // not belong to would both come back without a field. The answer is the
@@ -26,15 +27,29 @@ func registerCreateDenials(app core.App) {
 				return err
 			}
 			spec := SpecOf(e.Request.PathValue("collection"))
-			if spec == nil || spec.Scope.Field == "" || !isCreateRuleFailure(err) {
+			if spec == nil || !isCreateRuleFailure(err) {
+				return err
+			}
+			field := deniedField(spec)
+			if field == "" {
 				return err
 			}
 			return apiError(&Error{Code: EINVALID, Message: "Failed to create record: not allowed.", Fields: map[string]FieldError{
-				spec.Scope.Field: {Code: "validation_not_allowed", Message: fmt.Sprintf("No %s with this id that you may add to.", spec.Scope.Field)},
+				field: {Code: "validation_not_allowed", Message: fmt.Sprintf("No %s with this id that you may add to.", field)},
 			}})
 		})
 		return se.Next()
 	})
+}
+
+// deniedField is the field a refused create of spec's collection is
+// reported on: the scope field, or for a record private to its owner
+// without one (a device), the owner field its rule checks.
+func deniedField(spec *Spec) string {
+	if spec.Scope.Field == "" && spec.Scope.Private {
+		return spec.Owner
+	}
+	return spec.Scope.Field
 }
 
 // isCreateRuleFailure recognises PocketBase's refusal by a create rule by

@@ -33,4 +33,6 @@ func Register(app core.App, cfg Config) {
 	registerRSVPs(app, cfg.Now)
 	registerMessages(app, cfg.Now)
 	registerJoin(app, cfg.Now)
+	registerDevices(app, cfg.Now)
+	registerMutes(app)
 }

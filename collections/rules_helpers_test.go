@@ -43,8 +43,12 @@ var actorUser = map[actor]string{
 
 var crewsCollections = []string{
 	collections.Users, collections.Groups, collections.Memberships, collections.Invites,
-	collections.Events, collections.RSVPs, collections.Messages,
+	collections.Events, collections.RSVPs, collections.Messages, collections.Devices, collections.Mutes,
 }
+
+// pushViews are the read-only views of the push outbox, for superusers
+// only (TestPushViewsAreSuperuserOnly).
+var pushViews = []string{collections.PushOutbox, collections.Pushes}
 
 // tokens holds an Authorization header per actor (none for anonymous),
 // signed once per test: every clone of the fixture world shares the secrets.
@@ -164,6 +168,8 @@ func mayList(t testing.TB, app core.App, user string, rec *core.Record) bool {
 	case collections.Invites:
 		r := roleOf(t, app, rec.GetString("group"), user)
 		return r == collections.RoleOwner || r == collections.RoleAdmin
+	case collections.Devices, collections.Mutes:
+		return rec.GetString("user") == user
 	case collections.RSVPs:
 		event, err := app.FindRecordById(collections.Events, rec.GetString("event"))
 		if err != nil {

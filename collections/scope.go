@@ -10,18 +10,31 @@ import (
 )
 
 // Scope says how a record of a collection belongs to groups, whose members
-// see it: the change log, group expansion in sync and the create-denial
-// naming read it. Exactly one form is set:
+// see it: the change log, group expansion in sync, the realtime fan-out
+// and the create-denial naming read it. One form is set:
 //   - Self: the record is a group;
 //   - Field alone: the relation Field names the record's group;
 //   - Field and Parent: Field names a record of Parent, and the record
 //     belongs to that record's group (an RSVP through its event);
-//   - Members: the record is a user, in every group it is a member of.
+//   - Members: the record is a user, in every group it is a member of;
+//   - Private, alone or with Field: the record is its owner's alone
+//     (Spec.Owner names them: a device, a mute) and belongs to no group;
+//     Field names the group it is about (a mute's), for the create-denial
+//     naming only;
+//   - none: the record belongs to no group (the push views, which only
+//     superusers read).
 type Scope struct {
 	Self    bool
 	Field   string
 	Parent  string
 	Members bool
+	Private bool
+}
+
+// Grouped reports whether records of the scope belong to groups, whose
+// members see them; the others are seen by their owner or superusers only.
+func (s Scope) Grouped() bool {
+	return !s.Private && (s.Self || s.Members || s.Field != "")
 }
 
 // ParentGoneError reports a record whose group is its parent's, when the
@@ -46,6 +59,8 @@ func GroupsOf(app core.App, record *core.Record) ([]string, error) {
 	}
 	s := spec.Scope
 	switch {
+	case !s.Grouped():
+		return nil, nil
 	case s.Self:
 		return []string{record.Id}, nil
 	case s.Members:
@@ -82,10 +97,10 @@ func GroupsOf(app core.App, record *core.Record) ([]string, error) {
 }
 
 // GroupRecordIDs returns the ids of collection's records that belong to
-// group g now.
+// group g now: none for a collection whose records belong to no group.
 func GroupRecordIDs(app core.App, collection, g string) ([]string, error) {
 	q, _, err := groupRecordsQuery(app, collection, g)
-	if err != nil {
+	if err != nil || q == nil {
 		return nil, err
 	}
 	var ids []string
@@ -102,7 +117,7 @@ func GroupRecordIDs(app core.App, collection, g string) ([]string, error) {
 // condition on the record id, given the quoted column that holds it.
 func GroupRecordIDsAfter(app core.App, collection, g, after string, limit int, where func(id string) dbx.Expression) ([]string, error) {
 	q, id, err := groupRecordsQuery(app, collection, g)
-	if err != nil {
+	if err != nil || q == nil {
 		return nil, err
 	}
 	q.AndWhere(dbx.NewExp("[["+id+"]] > {:after}", dbx.Params{"after": after}))
@@ -118,9 +133,10 @@ func GroupRecordIDsAfter(app core.App, collection, g, after string, limit int, w
 }
 
 // groupRecordsQuery selects the ids of collection's records in group g,
-// and names the column that holds them. A record scoped through a parent
-// is found by joining the parent, which must name its group in a field
-// (one level, as an RSVP's event does).
+// and names the column that holds them; it returns no query when none of
+// the collection's records belongs to a group. A record scoped through a
+// parent is found by joining the parent, which must name its group in a
+// field (one level, as an RSVP's event does).
 func groupRecordsQuery(app core.App, collection, g string) (*dbx.SelectQuery, string, error) {
 	spec := SpecOf(collection)
 	if spec == nil {
@@ -128,6 +144,8 @@ func groupRecordsQuery(app core.App, collection, g string) (*dbx.SelectQuery, st
 	}
 	s := spec.Scope
 	switch {
+	case !s.Grouped():
+		return nil, "", nil
 	case s.Self:
 		return app.DB().Select("id").From(collection).Where(dbx.HashExp{"id": g}), "id", nil
 	case s.Members:
@@ -168,6 +186,9 @@ func GroupsOfIDs(app core.App, collection string, ids []string) (map[string][]st
 		return nil, fmt.Errorf("groups of %s records: %s has no spec", collection, collection)
 	}
 	out := map[string][]string{}
+	if !spec.Scope.Grouped() {
+		return out, nil
+	}
 	for start := 0; start < len(ids); start += idChunk {
 		chunk := ids[start:min(start+idChunk, len(ids))]
 		args := make([]any, len(chunk))

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,21 @@ type Config struct {
 	// (HEARTH_SYNC_RETENTION, a Go duration such as 720h, or days such as
 	// 30d); zero means the feed's default of 30 days.
 	SyncRetention time.Duration
+	// PushURL is the Expo push API to send through (HEARTH_PUSH_URL, an
+	// http(s) base URL; default DefaultPushURL, or "" in dev mode, where
+	// pushes are logged instead of sent).
+	PushURL string
+	// PushAccessToken is Expo's access token for enhanced push security
+	// (HEARTH_PUSH_ACCESS_TOKEN); never logged.
+	PushAccessToken string
+	// PushWindow is the coalescing window of message pushes
+	// (HEARTH_PUSH_WINDOW, a positive Go duration); zero means push's
+	// default of 60 s.
+	PushWindow time.Duration
+	// PushRetention is how long finished pushes stay in the outbox
+	// (HEARTH_PUSH_RETENTION, like HEARTH_SYNC_RETENTION, at least 2h);
+	// zero means push's default of 7 days.
+	PushRetention time.Duration
 	// Settings are the dashboard settings declared in HEARTH_* variables
 	// (settings.go), saved over the stored ones at every start.
 	Settings Settings
@@ -53,6 +69,13 @@ const (
 	DefaultHTTPAddr = "127.0.0.1:8090"
 	DefaultHooksDir = "pb_hooks"
 )
+
+// DefaultPushURL is Expo's push service.
+const DefaultPushURL = "https://exp.host"
+
+// minPushRetention keeps a reminder's outbox row past the hour in which
+// the reminder job could schedule it again (push.MinRetention).
+const minPushRetention = 2 * time.Hour
 
 // minPasswordLength matches PocketBase's own minimum for superusers.
 const minPasswordLength = 10
@@ -83,6 +106,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		cfg.SyncRetention = d
 	}
+	errs = append(errs, cfg.readPush(getenv)...)
 	settings, err := SettingsFromEnv(getenv, cfg.Dev)
 	cfg.Settings = settings
 	errs = append(errs, err)
@@ -106,6 +130,40 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// readPush reads the HEARTH_PUSH_* variables; cfg.Dev must be read first.
+func (cfg *Config) readPush(getenv func(string) string) []error {
+	var errs []error
+	cfg.PushURL = strings.TrimSpace(getenv("HEARTH_PUSH_URL"))
+	switch {
+	case cfg.PushURL == "" && !cfg.Dev:
+		cfg.PushURL = DefaultPushURL
+	case cfg.PushURL != "":
+		u, err := url.Parse(cfg.PushURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("HEARTH_PUSH_URL: %q is not an http(s) base URL such as https://exp.host", cfg.PushURL))
+		}
+	}
+	cfg.PushAccessToken = strings.TrimSpace(getenv("HEARTH_PUSH_ACCESS_TOKEN"))
+	if v := strings.TrimSpace(getenv("HEARTH_PUSH_WINDOW")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("HEARTH_PUSH_WINDOW: %q is not a positive duration (e.g. 60s or 2m)", v))
+		}
+		cfg.PushWindow = d
+	}
+	if v := strings.TrimSpace(getenv("HEARTH_PUSH_RETENTION")); v != "" {
+		d, err := parseRetention(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("HEARTH_PUSH_RETENTION: %w", err))
+		case d < minPushRetention:
+			errs = append(errs, fmt.Errorf("HEARTH_PUSH_RETENTION: %q is shorter than %s, the least that keeps a reminder from being sent twice", v, minPushRetention))
+		}
+		cfg.PushRetention = d
+	}
+	return errs
 }
 
 // PocketBase returns the PocketBase settings that follow from cfg; its flags

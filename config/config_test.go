@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crews/hearth/config"
 )
@@ -41,10 +42,11 @@ var envCases = []envCase{
 	{name: "HEARTH_HTTP port too large", env: map[string]string{"HEARTH_HTTP": "127.0.0.1:65536"}, errs: []string{"HEARTH_HTTP"}},
 	{name: "HEARTH_HTTP port not a number", env: map[string]string{"HEARTH_HTTP": "127.0.0.1:http"}, errs: []string{"HEARTH_HTTP"}},
 
+	// Dev mode also logs pushes instead of sending them, unless a push URL is set.
 	{name: "HEARTH_DEV true", env: map[string]string{"HEARTH_DEV": "true"},
-		want: func(c *config.Config) { c.Dev = true }},
+		want: func(c *config.Config) { c.Dev, c.PushURL = true, "" }},
 	{name: "HEARTH_DEV 1", env: map[string]string{"HEARTH_DEV": "1"},
-		want: func(c *config.Config) { c.Dev = true }},
+		want: func(c *config.Config) { c.Dev, c.PushURL = true, "" }},
 	{name: "HEARTH_DEV false", env: map[string]string{"HEARTH_DEV": "false"}},
 	{name: "HEARTH_DEV maybe", env: map[string]string{"HEARTH_DEV": "maybe"}, errs: []string{"HEARTH_DEV"}},
 	{name: "HEARTH_DEV yes", env: map[string]string{"HEARTH_DEV": "yes"}, errs: []string{"HEARTH_DEV"}},
@@ -72,6 +74,28 @@ var envCases = []envCase{
 	{name: "superuser email not an email",
 		env:  map[string]string{"HEARTH_SUPERUSER_EMAIL": "root", "HEARTH_SUPERUSER_PASSWORD": "0123456789"},
 		errs: []string{"HEARTH_SUPERUSER_EMAIL"}},
+
+	{name: "HEARTH_PUSH_URL", env: map[string]string{"HEARTH_PUSH_URL": " http://127.0.0.1:9999/expo "},
+		want: func(c *config.Config) { c.PushURL = "http://127.0.0.1:9999/expo" }},
+	{name: "HEARTH_PUSH_URL in dev mode is sent to", env: map[string]string{"HEARTH_DEV": "true", "HEARTH_PUSH_URL": "https://exp.host"},
+		want: func(c *config.Config) { c.Dev, c.PushURL = true, "https://exp.host" }},
+	{name: "HEARTH_PUSH_URL not http", env: map[string]string{"HEARTH_PUSH_URL": "ftp://exp.host"}, errs: []string{"HEARTH_PUSH_URL"}},
+	{name: "HEARTH_PUSH_URL without host", env: map[string]string{"HEARTH_PUSH_URL": "https://"}, errs: []string{"HEARTH_PUSH_URL"}},
+	{name: "HEARTH_PUSH_URL not a URL", env: map[string]string{"HEARTH_PUSH_URL": "exp.host"}, errs: []string{"HEARTH_PUSH_URL"}},
+	{name: "HEARTH_PUSH_URL with a query", env: map[string]string{"HEARTH_PUSH_URL": "https://exp.host/?x=1"}, errs: []string{"HEARTH_PUSH_URL"}},
+	{name: "HEARTH_PUSH_ACCESS_TOKEN", env: map[string]string{"HEARTH_PUSH_ACCESS_TOKEN": " expo-token "},
+		want: func(c *config.Config) { c.PushAccessToken = "expo-token" }},
+	{name: "HEARTH_PUSH_WINDOW", env: map[string]string{"HEARTH_PUSH_WINDOW": "2m"},
+		want: func(c *config.Config) { c.PushWindow = 2 * time.Minute }},
+	{name: "HEARTH_PUSH_WINDOW zero", env: map[string]string{"HEARTH_PUSH_WINDOW": "0s"}, errs: []string{"HEARTH_PUSH_WINDOW"}},
+	{name: "HEARTH_PUSH_WINDOW negative", env: map[string]string{"HEARTH_PUSH_WINDOW": "-1m"}, errs: []string{"HEARTH_PUSH_WINDOW"}},
+	{name: "HEARTH_PUSH_WINDOW without unit", env: map[string]string{"HEARTH_PUSH_WINDOW": "60"}, errs: []string{"HEARTH_PUSH_WINDOW"}},
+	{name: "HEARTH_PUSH_RETENTION days", env: map[string]string{"HEARTH_PUSH_RETENTION": "3d"},
+		want: func(c *config.Config) { c.PushRetention = 3 * 24 * time.Hour }},
+	{name: "HEARTH_PUSH_RETENTION duration", env: map[string]string{"HEARTH_PUSH_RETENTION": "2h"},
+		want: func(c *config.Config) { c.PushRetention = 2 * time.Hour }},
+	{name: "HEARTH_PUSH_RETENTION below two hours", env: map[string]string{"HEARTH_PUSH_RETENTION": "90m"}, errs: []string{"HEARTH_PUSH_RETENTION"}},
+	{name: "HEARTH_PUSH_RETENTION not a duration", env: map[string]string{"HEARTH_PUSH_RETENTION": "week"}, errs: []string{"HEARTH_PUSH_RETENTION"}},
 
 	{name: "every bad value is reported at once",
 		env:  map[string]string{"HEARTH_DEV": "maybe", "HEARTH_HTTP": "nope", "HEARTH_SUPERUSER_EMAIL": "root@example.com"},
@@ -129,6 +153,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if cfg.DataDir != "pb_data" || cfg.HTTPAddr != "127.0.0.1:8090" {
 		t.Fatalf("the README promises ./pb_data and 127.0.0.1:8090, got %s and %s", cfg.DataDir, cfg.HTTPAddr)
+	}
+	if cfg.PushURL != "https://exp.host" {
+		t.Fatalf("outside dev mode pushes go to Expo's service, got %q", cfg.PushURL)
 	}
 }
 

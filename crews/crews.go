@@ -1,12 +1,13 @@
 // Package crews wires the Crews domain into a PocketBase app: the
 // collections' hooks, rules and routes, then the sync change log that
-// records their writes. main.go and every test app call Register, so a
-// capability wired here is under test as soon as it is wired.
+// records their writes, the realtime fan-out of those writes, and the push
+// notifications they ask for. main.go and every test app call Register, so
+// a capability wired here is under test as soon as it is wired.
 //
 // Usage:
 //
 //	app := pocketbase.New()
-//	crews.Register(app, crews.Config{SyncRetention: 30 * 24 * time.Hour})
+//	crews.Register(app, crews.Config{SyncRetention: 30 * 24 * time.Hour, Push: push.Config{URL: "https://exp.host"}})
 //	app.Start()
 package crews
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/push"
 	"github.com/crews/hearth/realtime"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -28,13 +30,19 @@ type Config struct {
 	SyncRetention time.Duration
 	// Realtime tunes the fan-out of group-scoped changes.
 	Realtime realtime.Config
+	// Push configures push delivery (HEARTH_PUSH_*); its zero value logs
+	// pushes instead of sending them. Push.Now is set to Now.
+	Push push.Config
 }
 
 // Register binds the Crews domain to app, in the order it must bind: the
-// collections' hooks wrap each write before the change log records it, and
-// realtime captures each write inside the transaction the log opens.
+// collections' hooks wrap each write before the change log records it,
+// realtime captures each write inside the transaction the log opens, and
+// the push triggers join that transaction too.
 func Register(app core.App, cfg Config) {
 	collections.Register(app, collections.Config{Now: cfg.Now})
 	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
 	realtime.Register(app, cfg.Realtime)
+	cfg.Push.Now = cfg.Now
+	push.Register(app, cfg.Push)
 }

@@ -70,11 +70,11 @@ test('a record moved to another group is refused, naming the field', async () =>
 test('a body larger than the schema allows is a 413, and nothing is stored', async () => {
   const err = await rejects(alice.collection('messages').create({ group: group.id, body: 'x'.repeat(10 << 20) }), 413);
   assert.match(err.response.message, /messages may have at most \d+ bytes/);
-  // With files the limit is theirs (4 x 10 MB); the text is then refused by
-  // the schema's length, checked in Go before the JS guard (max 2000) runs.
+  // With files the body may hold them (4 x 10 MB), but its other fields
+  // stay bounded by the JSON limit: the 10 MB text is a 413 as well.
   const file = new File([new Uint8Array(64)], 'notes.bin');
-  await refused(alice.collection('messages').create({ group: group.id, body: 'x'.repeat(10 << 20), attachments: [file] }),
-    { body: 'validation_max_text_constraint' });
+  const withFile = await rejects(alice.collection('messages').create({ group: group.id, body: 'x'.repeat(10 << 20), attachments: [file] }), 413);
+  assert.match(withFile.response.message, /besides its files may have at most \d+ bytes/);
   assert.equal((await alice.collection('messages').getList(1, 10)).totalItems, 0);
 });
 

@@ -1,7 +1,8 @@
 // Package realtime delivers the changes of Hearth's group-scoped
-// collections (every collection whose collections.Spec sets a Scope:
-// groups, users, memberships, invites, events, rsvps, messages) to realtime
-// subscribers at a cost that follows the recipients, off the request path.
+// collections (every collection whose collections.Spec places its records
+// in groups, Scope.Grouped: groups, users, memberships, invites, events,
+// rsvps, messages) to realtime subscribers at a cost that follows the
+// recipients, off the request path.
 //
 // PocketBase's own broadcast walks every connected client for every change,
 // in the after-success hook of the request that made it, and for each

@@ -90,8 +90,11 @@ func scoped() []string {
 	return out
 }
 
+// isScoped reports whether s places its records in groups. A record that
+// is its owner's alone (a device, a mute) or a superuser's (the push
+// views) keeps PocketBase's own path, which checks the rules per client.
 func isScoped(s *collections.Spec) bool {
-	return s != nil && s.Scope != (collections.Scope{})
+	return s != nil && s.Scope.Grouped()
 }
 
 func isScopedName(name string) bool {

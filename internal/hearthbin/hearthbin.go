@@ -129,6 +129,18 @@ func (s *Server) Stop() {
 	}
 }
 
+// Kill ends the server with SIGKILL, as a crash or the OOM killer would:
+// no shutdown hook runs. It waits for the process to be gone.
+func (s *Server) Kill() {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}
+
 // Serve starts `bin serve args...` with env (see Run) and returns once
 // http://addr/api/health answers 200: addr is where the test expects the
 // server, and the test fails if it never answers there. The server is

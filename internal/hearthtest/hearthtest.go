@@ -21,6 +21,7 @@
 package hearthtest
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sync"
@@ -29,6 +30,7 @@ import (
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/crews"
 	_ "github.com/crews/hearth/pb_migrations"
+	"github.com/crews/hearth/push"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 )
@@ -40,10 +42,20 @@ var (
 )
 
 // NewApp returns a test app cloned from the fixture world, with every
-// Crews hook and the sync change log registered; it is cleaned up when t ends.
+// Crews hook, the sync change log and push registered (pushes are logged,
+// not sent); it is cleaned up when t ends.
 func NewApp(t testing.TB) *tests.TestApp {
 	t.Helper()
-	app := newApp(t)
+	return NewAppWith(t, crews.Register)
+}
+
+// NewAppWith is NewApp with register in place of crews.Register, called
+// with the app's clock in its config: for tests of a configuration (push
+// to a local server: set cfg.Push and call crews.Register) and benchmarks
+// against a part of the domain.
+func NewAppWith(t testing.TB, register func(core.App, crews.Config)) *tests.TestApp {
+	t.Helper()
+	app := newApp(t, register)
 	t.Cleanup(app.Cleanup)
 	return app
 }
@@ -52,10 +64,10 @@ func NewApp(t testing.TB) *tests.TestApp {
 // (the scenario cleans the app up itself).
 func Factory(t testing.TB) *tests.TestApp {
 	t.Helper()
-	return newApp(t)
+	return newApp(t, crews.Register)
 }
 
-func newApp(t testing.TB) *tests.TestApp {
+func newApp(t testing.TB, register func(core.App, crews.Config)) *tests.TestApp {
 	templateOnce.Do(buildTemplate)
 	if templateErr != nil {
 		t.Fatalf("hearthtest: fixture world: %v", templateErr)
@@ -66,7 +78,7 @@ func newApp(t testing.TB) *tests.TestApp {
 	}
 	clock := &clock{}
 	app.Store().Set(clockKey, clock)
-	crews.Register(app, crews.Config{Now: clock.now})
+	register(app, crews.Config{Now: clock.now})
 	return app
 }
 
@@ -85,6 +97,13 @@ func buildTemplate() {
 	}
 	crews.Register(app, crews.Config{})
 	if err := buildWorld(app); err != nil {
+		templateErr = err
+		return
+	}
+	// The world's messages and events asked for pushes: expand them now
+	// (nobody has a phone for them), so every test starts with an empty
+	// outbox.
+	if err := push.Flush(context.Background(), app); err != nil {
 		templateErr = err
 		return
 	}

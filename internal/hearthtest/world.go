@@ -38,6 +38,13 @@ const (
 	ClimbInvite = "climbinvite0001"
 	ChessInvite = "chessinvite0001"
 
+	// CarolDevice is Carol's phone, registered with CarolToken; CarolMute
+	// is her mute of Climbers, which therefore sends her no pushes. Nobody
+	// else has a phone.
+	CarolDevice = "caroldevice0001"
+	CarolToken  = "ExponentPushToken[carol-phone-0001]"
+	CarolMute   = "carolmute000001"
+
 	// Password is every fixture user's password.
 	Password       = "password123456"
 	SuperuserEmail = "root@hearth.test"
@@ -100,6 +107,8 @@ func buildWorld(app core.App) error {
 		{collections.Messages, ChessMessage, map[string]any{"group": Chess, "author": Dave, "body": "Clocks are in the club room."}},
 		{collections.Invites, ClimbInvite, map[string]any{"group": Climbers, "created_by": Alice}},
 		{collections.Invites, ChessInvite, map[string]any{"group": Chess, "created_by": Dave}},
+		{collections.Devices, CarolDevice, map[string]any{"user": Carol, "token": CarolToken, "platform": collections.PlatformIOS}},
+		{collections.Mutes, CarolMute, map[string]any{"user": Carol, "group": Climbers}},
 	}
 	for _, r := range records {
 		if _, err := save(app, r.collection, r.id, r.data); err != nil {

@@ -3,7 +3,7 @@
 // that the app shows its synced records at once on start and while the
 // server is unreachable.
 import type { RecordModel } from 'pocketbase';
-import { MemoryStore, type Change } from './sync.js';
+import { MemoryStore, START_CURSOR, type Change } from './sync.js';
 import type { KeyValueStorage } from './storage.js';
 
 /** The storage key of a user's synced store. */
@@ -11,10 +11,15 @@ export function storeKey(userId: string): string {
   return `hearth.sync.${userId}`;
 }
 
-/** What is written to storage: the cursor and every record, by collection. */
+/**
+ * What is written to storage: the cursor and every record, by collection.
+ * Version 1 held the first protocol's numeric cursors, which the server no
+ * longer serves: such a snapshot is dropped and the store syncs from the
+ * start.
+ */
 interface Snapshot {
-  version: 1;
-  cursor: number;
+  version: 2;
+  cursor: string;
   records: Record<string, RecordModel[]>;
 }
 
@@ -35,7 +40,7 @@ export class PersistentStore extends MemoryStore {
   private writes: Promise<void> = Promise.resolve();
   // The cursor as of the last change, kept here so that a snapshot is
   // taken synchronously, in the order of the changes.
-  private at = 0;
+  private at = START_CURSOR;
 
   private constructor(
     private readonly storage: KeyValueStorage,
@@ -48,8 +53,8 @@ export class PersistentStore extends MemoryStore {
   static async open(storage: KeyValueStorage, key: string): Promise<PersistentStore> {
     const store = new PersistentStore(storage, key);
     const raw = await storage.getItem(key);
-    if (raw) {
-      const snap = JSON.parse(raw) as Snapshot;
+    const snap = raw ? (JSON.parse(raw) as Snapshot) : undefined;
+    if (snap?.version === 2) {
       const changes: Change[] = [];
       for (const [collection, records] of Object.entries(snap.records)) {
         for (const record of records) {
@@ -68,7 +73,7 @@ export class PersistentStore extends MemoryStore {
     return () => this.listeners.delete(listener);
   }
 
-  async applyPage(changes: Change[], cursor: number): Promise<void> {
+  async applyPage(changes: Change[], cursor: string): Promise<void> {
     await super.applyPage(changes, cursor);
     this.at = cursor;
     await this.changed();
@@ -86,14 +91,14 @@ export class PersistentStore extends MemoryStore {
 
   async clear(): Promise<void> {
     await super.clear();
-    this.at = 0;
+    this.at = START_CURSOR;
     await this.changed();
   }
 
   /** Forgets everything and removes the key from storage (signing out). */
   async destroy(): Promise<void> {
     await super.clear();
-    this.at = 0;
+    this.at = START_CURSOR;
     await this.write(() => this.storage.removeItem(this.key));
     this.notify();
   }
@@ -119,7 +124,7 @@ export class PersistentStore extends MemoryStore {
     for (const collection of this.records.keys()) {
       records[collection] = this.list(collection);
     }
-    return { version: 1, cursor: this.at, records };
+    return { version: 2, cursor: this.at, records };
   }
 
   private notify(): void {

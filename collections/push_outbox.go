@@ -1,0 +1,7 @@
+package collections
+
+// The push outbox as superusers see it in the dashboard: a view collection
+// over the outbox table of package push (one row per change that asked for
+// pushes), read-only because PocketBase writes no view, and closed to
+// everyone else by its nil rules. It belongs to no group and is not synced.
+var pushOutboxSpec = declare(Spec{Name: PushOutbox})
