@@ -26,6 +26,10 @@ export const Collections = {
   Events: 'events',
   Rsvps: 'rsvps',
   Messages: 'messages',
+  Devices: 'devices',
+  Mutes: 'mutes',
+  PushOutbox: 'push_outbox',
+  Pushes: 'pushes',
 } as const;
 
 // ---- groups ----
@@ -366,6 +370,224 @@ export interface MessagesUpdate {
   attachments?: FileInput[];
 }
 
+// ---- devices ----
+
+/** The values of devices.platform. */
+export const DevicesPlatformValues = ['ios', 'android'] as const;
+
+/** A record of devices, as the records API returns it. */
+export interface DevicesRecord {
+  collectionId: string;
+  collectionName: 'devices';
+  id: RecordId;
+  /** id of a users record; the caller when left out; fixed after creation. */
+  user: RecordId;
+  /** 0 to 220 characters; fixed after creation. */
+  token: string;
+  /** fixed after creation. */
+  platform: 'ios' | 'android';
+  /** set by the server. */
+  last_seen: IsoDateString | '';
+  created: IsoDateString;
+  updated: IsoDateString;
+  expand?: DevicesExpand;
+}
+
+/** What `expand` may hold on a record of devices, by relation field. */
+export interface DevicesExpand {
+  user?: UsersRecord;
+}
+
+/** The body of a create in devices. */
+export interface DevicesCreate {
+  id?: RecordId;
+  /** id of a users record; the caller when left out; fixed after creation. */
+  user?: RecordId;
+  /** 0 to 220 characters; fixed after creation. */
+  token: string;
+  /** fixed after creation. */
+  platform: 'ios' | 'android';
+}
+
+/** The body of an update in devices. */
+export interface DevicesUpdate {
+}
+
+// ---- mutes ----
+
+/** A record of mutes, as the records API returns it. */
+export interface MutesRecord {
+  collectionId: string;
+  collectionName: 'mutes';
+  id: RecordId;
+  /** id of a users record; the caller when left out; fixed after creation. */
+  user: RecordId;
+  /** id of a groups record; fixed after creation. */
+  group: RecordId;
+  created: IsoDateString;
+  updated: IsoDateString;
+  expand?: MutesExpand;
+}
+
+/** What `expand` may hold on a record of mutes, by relation field. */
+export interface MutesExpand {
+  user?: UsersRecord;
+  group?: GroupsRecord;
+}
+
+/** The body of a create in mutes. */
+export interface MutesCreate {
+  id?: RecordId;
+  /** id of a users record; the caller when left out; fixed after creation. */
+  user?: RecordId;
+  /** id of a groups record; fixed after creation. */
+  group: RecordId;
+}
+
+/** The body of an update in mutes. */
+export interface MutesUpdate {
+}
+
+// ---- push_outbox ----
+
+/** A record of push_outbox, as the records API returns it. */
+export interface PushOutboxRecord {
+  collectionId: string;
+  collectionName: 'push_outbox';
+  id: RecordId;
+  kind: string;
+  record: string;
+  /** id of a groups record. */
+  group: RecordId | '';
+  /** id of a users record. */
+  actor: RecordId | '';
+  created: string;
+  expanded: string;
+  /** integer. */
+  pushes: number;
+  expand?: PushOutboxExpand;
+}
+
+/** What `expand` may hold on a record of push_outbox, by relation field. */
+export interface PushOutboxExpand {
+  group?: GroupsRecord;
+  actor?: UsersRecord;
+}
+
+/** The body of a create in push_outbox. */
+export interface PushOutboxCreate {
+  id: RecordId;
+  kind?: string;
+  record?: string;
+  /** id of a groups record. */
+  group?: RecordId | '';
+  /** id of a users record. */
+  actor?: RecordId | '';
+  created?: string;
+  expanded?: string;
+  /** integer. */
+  pushes?: number;
+}
+
+/** The body of an update in push_outbox. */
+export interface PushOutboxUpdate {
+  kind?: string;
+  record?: string;
+  /** id of a groups record. */
+  group?: RecordId | '';
+  /** id of a users record. */
+  actor?: RecordId | '';
+  created?: string;
+  expanded?: string;
+  /** integer. */
+  pushes?: number;
+}
+
+// ---- pushes ----
+
+/** A record of pushes, as the records API returns it. */
+export interface PushesRecord {
+  collectionId: string;
+  collectionName: 'pushes';
+  id: RecordId;
+  outbox: string;
+  kind: string;
+  state: string;
+  /** id of a users record. */
+  user: RecordId | '';
+  token: string;
+  /** id of a groups record. */
+  group: RecordId | '';
+  title: string;
+  body: string;
+  /** integer. */
+  count: number;
+  /** integer. */
+  attempts: number;
+  error: string;
+  ticket: string;
+  due: string;
+  sent: string;
+  created: string;
+  updated: string;
+  expand?: PushesExpand;
+}
+
+/** What `expand` may hold on a record of pushes, by relation field. */
+export interface PushesExpand {
+  user?: UsersRecord;
+  group?: GroupsRecord;
+}
+
+/** The body of a create in pushes. */
+export interface PushesCreate {
+  id: RecordId;
+  outbox?: string;
+  kind?: string;
+  state?: string;
+  /** id of a users record. */
+  user?: RecordId | '';
+  token?: string;
+  /** id of a groups record. */
+  group?: RecordId | '';
+  title?: string;
+  body?: string;
+  /** integer. */
+  count?: number;
+  /** integer. */
+  attempts?: number;
+  error?: string;
+  ticket?: string;
+  due?: string;
+  sent?: string;
+  created?: string;
+  updated?: string;
+}
+
+/** The body of an update in pushes. */
+export interface PushesUpdate {
+  outbox?: string;
+  kind?: string;
+  state?: string;
+  /** id of a users record. */
+  user?: RecordId | '';
+  token?: string;
+  /** id of a groups record. */
+  group?: RecordId | '';
+  title?: string;
+  body?: string;
+  /** integer. */
+  count?: number;
+  /** integer. */
+  attempts?: number;
+  error?: string;
+  ticket?: string;
+  due?: string;
+  sent?: string;
+  created?: string;
+  updated?: string;
+}
+
 // ---- every collection ----
 
 /** Each collection's record, by collection name. */
@@ -377,6 +599,10 @@ export interface CollectionRecords {
   events: EventsRecord;
   rsvps: RsvpsRecord;
   messages: MessagesRecord;
+  devices: DevicesRecord;
+  mutes: MutesRecord;
+  push_outbox: PushOutboxRecord;
+  pushes: PushesRecord;
 }
 
 /** Each collection's expand shape, by collection name. */
@@ -388,6 +614,10 @@ export interface CollectionExpands {
   events: EventsExpand;
   rsvps: RsvpsExpand;
   messages: MessagesExpand;
+  devices: DevicesExpand;
+  mutes: MutesExpand;
+  push_outbox: PushOutboxExpand;
+  pushes: PushesExpand;
 }
 
 /** Each collection's create body, by collection name. */
@@ -399,6 +629,10 @@ export interface CollectionCreates {
   events: EventsCreate;
   rsvps: RsvpsCreate;
   messages: MessagesCreate;
+  devices: DevicesCreate;
+  mutes: MutesCreate;
+  push_outbox: PushOutboxCreate;
+  pushes: PushesCreate;
 }
 
 /** Each collection's update body, by collection name. */
@@ -410,6 +644,10 @@ export interface CollectionUpdates {
   events: EventsUpdate;
   rsvps: RsvpsUpdate;
   messages: MessagesUpdate;
+  devices: DevicesUpdate;
+  mutes: MutesUpdate;
+  push_outbox: PushOutboxUpdate;
+  pushes: PushesUpdate;
 }
 
 /** The name of a Crews collection. */
@@ -424,5 +662,9 @@ export interface TypedPocketBase extends PocketBase {
   collection(idOrName: 'events'): RecordService<EventsRecord>;
   collection(idOrName: 'rsvps'): RecordService<RsvpsRecord>;
   collection(idOrName: 'messages'): RecordService<MessagesRecord>;
+  collection(idOrName: 'devices'): RecordService<DevicesRecord>;
+  collection(idOrName: 'mutes'): RecordService<MutesRecord>;
+  collection(idOrName: 'push_outbox'): RecordService<PushOutboxRecord>;
+  collection(idOrName: 'pushes'): RecordService<PushesRecord>;
   collection(idOrName: string): RecordService;
 }
