@@ -126,6 +126,13 @@ func (s *Server) Stop() {
 	}
 }
 
+// Kill ends the server with SIGKILL, as a crash or the kernel's OOM killer
+// would: no shutdown hook runs.
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}
+
 // Serve starts `bin serve args...` with env (see Run) and returns once
 // http://addr/api/health answers 200: addr is where the test expects the
 // server, and the test fails if it never answers there. The server is

@@ -1,0 +1,55 @@
+package replica
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"path/filepath"
+	"sync"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// streams maps the path of each replicated data.db to its stream. Register
+// fills it at bootstrap, before PocketBase connects; DBConnect, which
+// PocketBase calls with nothing but the path, reads it.
+var streams sync.Map
+
+func register(path string, s *stream) {
+	streams.Store(filepath.Clean(path), s)
+}
+
+// pragmas are PocketBase's (core.DefaultDBConnect) plus
+// wal_autocheckpoint(0): no commit of a replicated data.db checkpoints, so
+// no request pays for one and Litestream alone decides when the WAL is
+// copied back. Keep the rest in step with PocketBase's.
+const pragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=journal_size_limit(200000000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)&_defensive=1" +
+	"&_pragma=wal_autocheckpoint(0)"
+
+// DBConnect is PocketBase's DBConnect for Hearth (pocketbase.Config). A
+// database that is not a replicated data.db opens exactly as PocketBase
+// opens it. A replicated data.db opens without automatic checkpoints, and
+// its connections hand every wal_checkpoint statement to the replica.
+func DBConnect(dbPath string) (*dbx.DB, error) {
+	v, ok := streams.Load(filepath.Clean(dbPath))
+	if !ok {
+		return core.DefaultDBConnect(dbPath)
+	}
+	base, err := sqliteDriver()
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(&connector{dsn: dbPath + pragmas, driver: base, stream: v.(*stream)})
+	return dbx.NewFromDB(db, "sqlite"), nil
+}
+
+// sqliteDriver returns the driver modernc.org/sqlite registers as "sqlite"
+// (PocketBase's), with whatever functions it has been given.
+func sqliteDriver() (driver.Driver, error) {
+	db, err := sql.Open("sqlite", "")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return db.Driver(), nil
+}

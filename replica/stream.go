@@ -1,0 +1,173 @@
+package replica
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/benbjohnson/litestream"
+	"github.com/benbjohnson/litestream/file"
+	"github.com/crews/hearth/metrics"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// metaDir is where Litestream keeps its local transaction files, beside
+// data.db in the data dir.
+const metaDir = "." + dataDB + litestream.MetaDirSuffix
+
+// lagSampleInterval is how often the replica's position is compared with
+// the local one; the lag is exact to this.
+const lagSampleInterval = 100 * time.Millisecond
+
+// stream is one data.db being replicated: Litestream's database, replica
+// and store (compactions, snapshots, retention), plus the lag bookkeeping.
+type stream struct {
+	cfg  Config
+	path string
+
+	mu     sync.Mutex
+	db     *litestream.DB // nil until open and after close
+	store  *litestream.Store
+	behind time.Time // when the replica was first seen behind; zero when caught up
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func newStream(cfg Config, path string) *stream {
+	return &stream{cfg: cfg, path: path}
+}
+
+// Status is the replication state shown in the health answer.
+type Status struct {
+	// URL is the replica's location (it holds no credentials).
+	URL string `json:"url"`
+	// TXID is the last local transaction Litestream has taken in; each is
+	// one or more SQLite commits.
+	TXID uint64 `json:"txid"`
+	// ReplicaTXID is the last transaction stored in the replica.
+	ReplicaTXID uint64 `json:"replicaTxid"`
+	// LagSeconds is how long the replica has been behind the local
+	// database (zero when it holds every transaction taken in).
+	LagSeconds float64 `json:"lagSeconds"`
+	// LastSync is when the replica last stored a transaction successfully.
+	LastSync time.Time `json:"lastSync,omitzero"`
+}
+
+// open starts replicating: Litestream takes data.db in within
+// monitorInterval of each commit and ships it within the sync interval.
+func (s *stream) open(app core.App) error {
+	client, err := s.cfg.client()
+	if err != nil {
+		return err
+	}
+	db := litestream.NewDB(s.path)
+	db.MonitorInterval = monitorInterval
+	r := litestream.NewReplicaWithClient(db, client)
+	r.SyncInterval = s.cfg.SyncInterval
+	db.Replica = r
+	if fc, ok := client.(*file.ReplicaClient); ok {
+		// Lets the file backend give its files data.db's owner and mode.
+		fc.Replica = r
+	}
+	store := litestream.NewStore([]*litestream.DB{db}, litestream.DefaultCompactionLevels)
+	logger := newLogger(app.Logger().Handler()).With("component", "replica")
+	store.Logger = logger
+	// NewStore has copied its defaults into db; these come after it.
+	db.SetLogger(logger)
+	db.ShutdownSyncTimeout = shutdownTimeout
+	if err := store.Open(context.Background()); err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+
+	s.mu.Lock()
+	s.db, s.store = db, store
+	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	s.mu.Unlock()
+	go s.sampleLag()
+
+	if err := metrics.Add(app, collector{s}); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	logger.Info("replicating data.db", "url", s.cfg.URL, "syncInterval", s.cfg.SyncInterval.String())
+	return nil
+}
+
+// close ships what is left and stops replicating.
+func (s *stream) close(ctx context.Context) error {
+	s.mu.Lock()
+	store, stop, done := s.store, s.stop, s.done
+	s.db, s.store = nil, nil
+	s.mu.Unlock()
+	if store == nil {
+		return nil
+	}
+	close(stop)
+	<-done
+	return store.Close(ctx)
+}
+
+// checkpoint runs a checkpoint of data.db through Litestream, which first
+// copies the WAL frames it has not yet taken in. It reports false when
+// nothing is replicating (before serve opens the stream, after close).
+//
+// It is always PASSIVE, whatever the caller asked for: a PASSIVE checkpoint
+// never waits for readers, and Litestream restarts the WAL itself once it
+// has been copied; RESTART or TRUNCATE would wait for Litestream's own read
+// transaction and block writers meanwhile.
+func (s *stream) checkpoint(ctx context.Context) (bool, error) {
+	s.mu.Lock()
+	db := s.db
+	s.mu.Unlock()
+	if db == nil {
+		return false, nil
+	}
+	return true, db.Checkpoint(ctx, litestream.CheckpointModePassive)
+}
+
+// status reports the replication state; false when nothing replicates.
+func (s *stream) status() (Status, bool) {
+	s.mu.Lock()
+	db, behind := s.db, s.behind
+	s.mu.Unlock()
+	if db == nil {
+		return Status{}, false
+	}
+	st := Status{URL: s.cfg.URL, LastSync: db.LastSuccessfulSyncAt()}
+	if pos, err := db.Pos(); err == nil {
+		st.TXID = uint64(pos.TXID)
+	}
+	st.ReplicaTXID = uint64(db.Replica.Pos().TXID)
+	if !behind.IsZero() {
+		st.LagSeconds = time.Since(behind).Seconds()
+	}
+	return st, true
+}
+
+// sampleLag notes when the replica falls behind the local position, so that
+// the lag is the age of the oldest transaction not yet shipped (to within
+// lagSampleInterval), not merely the time since the last upload.
+func (s *stream) sampleLag() {
+	defer close(s.done)
+	ticker := time.NewTicker(lagSampleInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-ticker.C:
+			s.mu.Lock()
+			if db := s.db; db != nil {
+				pos, err := db.Pos()
+				switch {
+				case err != nil:
+				case db.Replica.Pos().TXID >= pos.TXID:
+					s.behind = time.Time{}
+				case s.behind.IsZero():
+					s.behind = now
+				}
+			}
+			s.mu.Unlock()
+		}
+	}
+}
