@@ -160,3 +160,37 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 }
+
+// Litestream writes to data.db between PocketBase's writes. A PocketBase
+// transaction that has read must still be able to write: it holds the
+// write lock from its BEGIN, so Litestream's write waits for it instead of
+// leaving it a stale snapshot that can never become a writer.
+func TestTransactionsHoldTheWriteLockFromTheStart(t *testing.T) {
+	app := replicatedApp(t)
+	if _, err := app.NonconcurrentDB().NewQuery("CREATE TABLE counted (n INTEGER)").Execute(); err != nil {
+		t.Fatal(err)
+	}
+	// Another writer, as Litestream is, that does not wait for locks.
+	other, err := sql.Open("sqlite", filepath.Join(app.DataDir(), "data.db")+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	var otherErr error
+	err = app.RunInTransaction(func(tx core.App) error {
+		var n int
+		if err := tx.DB().NewQuery("SELECT COUNT(*) FROM counted").Row(&n); err != nil {
+			return err
+		}
+		_, otherErr = other.Exec("INSERT INTO counted (n) VALUES (1)")
+		_, err := tx.DB().NewQuery("INSERT INTO counted (n) VALUES (2)").Execute()
+		return err
+	})
+	if err != nil {
+		t.Fatalf("a transaction that read before another connection wrote could not write: %v", err)
+	}
+	if otherErr == nil {
+		t.Fatal("the other connection wrote inside the transaction: it did not hold the write lock")
+	}
+}
