@@ -36,10 +36,13 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
+	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -119,6 +122,9 @@ func Register(app core.App, cfg Config) {
 		if err := s.open(e.App); err != nil {
 			return fmt.Errorf("replica %s: %w", cfg.URL, err)
 		}
+		if err := metrics.Add(e.App, collector{s}); err != nil {
+			return fmt.Errorf("replica metrics: %w", err)
+		}
 		e.Router.BindFunc(s.health)
 		return e.Next()
 	})
@@ -130,15 +136,37 @@ func Register(app core.App, cfg Config) {
 		return e.Next()
 	})
 
+	// Restoring a PocketBase backup replaces data.db and restarts the
+	// process: replication stops before the files move, so that it never
+	// reads the replaced database through the old one's state; the
+	// restarted process replicates the restored one (from a new snapshot).
+	app.OnBackupRestore().BindFunc(func(e *core.BackupEvent) error {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		cerr := s.close(ctx, newLogger(e.App.Logger().Handler()))
+		cancel()
+		if cerr != nil {
+			e.App.Logger().Error("replica: final sync before the backup restore failed", "url", cfg.URL, "error", cerr)
+		}
+		err := e.Next()
+		if err != nil {
+			// The restore failed and was undone: replicate again.
+			if oerr := s.open(e.App); oerr != nil {
+				return errors.Join(err, fmt.Errorf("replica %s: %w", cfg.URL, oerr))
+			}
+		}
+		return err
+	})
+
 	// The final flush runs after PocketBase has stopped the HTTP server and
-	// closed its connections, so no write can follow it.
+	// closed its connections, so no write can follow it. PocketBase's
+	// logger is closed by then: the flush logs to standard error.
 	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
 		err := e.Next()
 		if s != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 			defer cancel()
-			if cerr := s.close(ctx); cerr != nil {
-				e.App.Logger().Error("replica: final sync failed", "url", cfg.URL, "error", cerr)
+			if cerr := s.close(ctx, slog.Default()); cerr != nil {
+				slog.Error("replica: final sync failed", "url", cfg.URL, "error", cerr)
 			}
 		}
 		return err

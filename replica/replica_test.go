@@ -300,6 +300,48 @@ func TestPointInTimeRestore(t *testing.T) {
 	}
 }
 
+// Restoring a PocketBase backup replaces data.db and restarts the server;
+// the replica then follows the restored database.
+func TestBackupRestoreWhileReplicating(t *testing.T) {
+	s3 := s3test.Start(t, bucket)
+	dir := t.TempDir()
+	env := replicaEnv(s3, hearthbin.FreeAddr(t), dir)
+	srv := serve(t, env)
+	c := newClient(t, srv.URL)
+	su := c.superuserToken(t)
+
+	kept := c.createGroup(t, "in the backup")
+	c.do(t, http.MethodPost, "/api/backups", su, `{"name":"before.zip"}`, nil)
+	undone := c.createGroup(t, "after the backup")
+	c.do(t, http.MethodPost, "/api/backups/before.zip/restore", su, "", nil)
+
+	// PocketBase restores in the background and re-executes itself (same
+	// process); the restored database no longer has the second group.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		time.Sleep(200 * time.Millisecond)
+		err := c.request(http.MethodGet, "/api/collections/groups/records/"+undone, c.token, "", nil)
+		if err != nil && strings.Contains(err.Error(), ": 404 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the backup was not restored: %v\n%s", err, srv.Output())
+		}
+	}
+	// Stopped at once: the restarted server's first writes are shipped by
+	// its final flush, even before replication has taken anything in.
+	after := c.createGroup(t, "after the restore")
+	srv.Stop()
+
+	restored := t.TempDir()
+	restoreInto(t, env, restored)
+	groups := idsOf(t, filepath.Join(restored, "data.db"), "SELECT id FROM groups")
+	if !groups[kept] || groups[undone] || !groups[after] {
+		t.Fatalf("replica after a backup restore: kept %v (want true), undone %v (want false), written after %v (want true)",
+			groups[kept], groups[undone], groups[after])
+	}
+}
+
 // A replica that cannot be read stops the start, before any data.db exists:
 // starting empty would put a new database in front of the replica's.
 func TestUnreachableReplicaStopsTheStart(t *testing.T) {

@@ -2,13 +2,14 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/benbjohnson/litestream"
 	"github.com/benbjohnson/litestream/file"
-	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -85,18 +86,15 @@ func (s *stream) open(app core.App) error {
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	s.mu.Unlock()
 	go s.sampleLag()
-
-	if err := metrics.Add(app, collector{s}); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
 	logger.Info("replicating data.db", "url", s.cfg.URL, "syncInterval", s.cfg.SyncInterval.String())
 	return nil
 }
 
-// close ships what is left and stops replicating.
-func (s *stream) close(ctx context.Context) error {
+// close ships what is left and stops replicating; Litestream logs to
+// logger meanwhile.
+func (s *stream) close(ctx context.Context, logger *slog.Logger) error {
 	s.mu.Lock()
-	store, stop, done := s.store, s.stop, s.done
+	db, store, stop, done := s.db, s.store, s.stop, s.done
 	s.db, s.store = nil, nil
 	s.mu.Unlock()
 	if store == nil {
@@ -104,7 +102,13 @@ func (s *stream) close(ctx context.Context) error {
 	}
 	close(stop)
 	<-done
-	return store.Close(ctx)
+	db.SetLogger(logger.With("component", "replica"))
+	// Litestream opens data.db at its first sync, a monitor interval after
+	// open, and its Close ships nothing if that has not happened yet: a
+	// server stopped right after it started would keep its first writes.
+	// This sync opens it if need be and takes in every commit.
+	err := db.Sync(ctx)
+	return errors.Join(err, store.Close(ctx))
 }
 
 // checkpoint runs a checkpoint of data.db through Litestream, which first
