@@ -15,7 +15,7 @@ var (
 	replicaTXIDDesc = prometheus.NewDesc("hearth_replica_replicated_txid",
 		"Last transaction of data.db stored in the replica.", nil, nil)
 	lagDesc = prometheus.NewDesc("hearth_replica_lag_seconds",
-		"How long the replica has been behind the local database; 0 when it holds every transaction taken in.", nil, nil)
+		"Age of the oldest local transaction of data.db not yet in the replica; 0 when it holds every one taken in.", nil, nil)
 	lastSyncDesc = prometheus.NewDesc("hearth_replica_last_sync_timestamp_seconds",
 		"When the replica last stored a transaction successfully (Unix time; 0: not yet since the start).", nil, nil)
 	checkpointsDesc = prometheus.NewDesc("hearth_sqlite_checkpoints_total",

@@ -11,7 +11,8 @@
 // transaction open between its syncs; a TRUNCATE checkpoint from
 // PocketBase would wait out the 10 s busy timeout against it, blocking every
 // write meanwhile, and a checkpoint Litestream did not make would cost it a
-// full snapshot.
+// full snapshot. Litestream also writes to data.db, so PocketBase's
+// transactions there take the write lock when they begin (dbconnect.go).
 //
 // Usage (main.go):
 //
@@ -26,8 +27,8 @@
 // and, for a point-in-time restore into an empty data dir, before PocketBase
 // opens anything (like the health check):
 //
-//	if replica.Invoked(os.Args) {
-//		os.Exit(replica.Run(cfg, os.Args[2:], os.Stdout, os.Stderr))
+//	if replica.Invoked(os.Args) { // hearth restore [--timestamp T] [--dir D]
+//		os.Exit(replica.Run(replicaConfig, dataDir, os.Args[2:], os.Stdout, os.Stderr))
 //	}
 //
 // The replica's position and lag are in the superuser answer of

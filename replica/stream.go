@@ -27,13 +27,26 @@ type stream struct {
 	cfg  Config
 	path string
 
-	mu     sync.Mutex
-	db     *litestream.DB // nil until open and after close
-	store  *litestream.Store
-	behind time.Time // when the replica was first seen behind; zero when caught up
-	stop   chan struct{}
-	done   chan struct{}
+	mu    sync.Mutex
+	db    *litestream.DB // nil until open and after close
+	store *litestream.Store
+	// unshipped are local transactions not yet in the replica, each with
+	// when it was first seen, oldest first (one per lag sample at most).
+	unshipped []seen
+	stop      chan struct{}
+	done      chan struct{}
 }
+
+// seen is a local transaction and when the lag sampler first saw it.
+type seen struct {
+	txid uint64
+	at   time.Time
+}
+
+// maxUnshipped bounds the lag bookkeeping while the replica is unreachable
+// (ten samples a second): past it the newest are not noted, which leaves
+// the oldest, and so the lag, right.
+const maxUnshipped = 100_000
 
 func newStream(cfg Config, path string) *stream {
 	return &stream{cfg: cfg, path: path}
@@ -48,8 +61,8 @@ type Status struct {
 	TXID uint64 `json:"txid"`
 	// ReplicaTXID is the last transaction stored in the replica.
 	ReplicaTXID uint64 `json:"replicaTxid"`
-	// LagSeconds is how long the replica has been behind the local
-	// database (zero when it holds every transaction taken in).
+	// LagSeconds is the age of the oldest local transaction the replica
+	// does not hold yet (zero when it holds every one taken in).
 	LagSeconds float64 `json:"lagSeconds"`
 	// LastSync is when the replica last stored a transaction successfully.
 	LastSync time.Time `json:"lastSync,omitzero"`
@@ -95,7 +108,7 @@ func (s *stream) open(app core.App) error {
 func (s *stream) close(ctx context.Context, logger *slog.Logger) error {
 	s.mu.Lock()
 	db, store, stop, done := s.db, s.store, s.stop, s.done
-	s.db, s.store = nil, nil
+	s.db, s.store, s.unshipped = nil, nil, nil
 	s.mu.Unlock()
 	if store == nil {
 		return nil
@@ -132,7 +145,11 @@ func (s *stream) checkpoint(ctx context.Context) (bool, error) {
 // status reports the replication state; false when nothing replicates.
 func (s *stream) status() (Status, bool) {
 	s.mu.Lock()
-	db, behind := s.db, s.behind
+	db := s.db
+	var oldest time.Time
+	if len(s.unshipped) > 0 {
+		oldest = s.unshipped[0].at
+	}
 	s.mu.Unlock()
 	if db == nil {
 		return Status{}, false
@@ -142,15 +159,17 @@ func (s *stream) status() (Status, bool) {
 		st.TXID = uint64(pos.TXID)
 	}
 	st.ReplicaTXID = uint64(db.Replica.Pos().TXID)
-	if !behind.IsZero() {
-		st.LagSeconds = time.Since(behind).Seconds()
+	if !oldest.IsZero() {
+		st.LagSeconds = time.Since(oldest).Seconds()
 	}
 	return st, true
 }
 
-// sampleLag notes when the replica falls behind the local position, so that
-// the lag is the age of the oldest transaction not yet shipped (to within
-// lagSampleInterval), not merely the time since the last upload.
+// sampleLag notes when each local transaction is first seen and drops it
+// once the replica holds it, so that the lag is the age of the oldest
+// transaction not yet shipped (to within lagSampleInterval, after
+// Litestream has taken it in), not the time since the replica was last
+// level with the database, which a steady write load never lets happen.
 func (s *stream) sampleLag() {
 	defer close(s.done)
 	ticker := time.NewTicker(lagSampleInterval)
@@ -162,16 +181,25 @@ func (s *stream) sampleLag() {
 		case now := <-ticker.C:
 			s.mu.Lock()
 			if db := s.db; db != nil {
-				pos, err := db.Pos()
-				switch {
-				case err != nil:
-				case db.Replica.Pos().TXID >= pos.TXID:
-					s.behind = time.Time{}
-				case s.behind.IsZero():
-					s.behind = now
+				if pos, err := db.Pos(); err == nil {
+					s.note(uint64(pos.TXID), uint64(db.Replica.Pos().TXID), now)
 				}
 			}
 			s.mu.Unlock()
 		}
 	}
+}
+
+// note records a lag sample: local is the last transaction taken in,
+// replicated the last one in the replica. s.mu is held.
+func (s *stream) note(local, replicated uint64, now time.Time) {
+	n := len(s.unshipped)
+	if local > replicated && (n == 0 || local > s.unshipped[n-1].txid) && n < maxUnshipped {
+		s.unshipped = append(s.unshipped, seen{local, now})
+	}
+	drop := 0
+	for drop < len(s.unshipped) && s.unshipped[drop].txid <= replicated {
+		drop++
+	}
+	s.unshipped = s.unshipped[drop:]
 }
