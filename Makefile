@@ -39,6 +39,6 @@ client-js:
 test-e2e: build e2e-deps client-js
 	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test -- $(E2E)
 
-## docker-test: the deploy (Dockerfile, compose, S3, Litestream) against a real Docker engine; needs root
+## docker-test: the deploy (Dockerfile, compose, S3, replication under load) against a real Docker engine; needs root
 docker-test:
 	scripts/docker-test.sh

@@ -143,7 +143,7 @@ func Register(app core.App, cfg Config) {
 	// restarted process replicates the restored one (from a new snapshot).
 	app.OnBackupRestore().BindFunc(func(e *core.BackupEvent) error {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		cerr := s.close(ctx, newLogger(e.App.Logger().Handler()))
+		cerr := s.close(ctx, e.App.Logger().Handler())
 		cancel()
 		if cerr != nil {
 			e.App.Logger().Error("replica: final sync before the backup restore failed", "url", cfg.URL, "error", cerr)
@@ -166,7 +166,7 @@ func Register(app core.App, cfg Config) {
 		if s != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 			defer cancel()
-			if cerr := s.close(ctx, slog.Default()); cerr != nil {
+			if cerr := s.close(ctx, slog.Default().Handler()); cerr != nil {
 				slog.Error("replica: final sync failed", "url", cfg.URL, "error", cerr)
 			}
 		}

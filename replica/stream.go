@@ -33,8 +33,10 @@ type stream struct {
 	// unshipped are local transactions not yet in the replica, each with
 	// when it was first seen, oldest first (one per lag sample at most).
 	unshipped []seen
-	stop      chan struct{}
-	done      chan struct{}
+	stop      chan struct{} // closed to end sampleLag
+	done      chan struct{} // closed by sampleLag when it ends
+	// logs is where Litestream logs.
+	logs logTarget
 }
 
 // seen is a local transaction and when the lag sampler first saw it.
@@ -85,7 +87,8 @@ func (s *stream) open(app core.App) error {
 		fc.Replica = r
 	}
 	store := litestream.NewStore([]*litestream.DB{db}, litestream.DefaultCompactionLevels)
-	logger := newLogger(app.Logger().Handler()).With("component", "replica")
+	s.logs.set(app.Logger().Handler())
+	logger := s.logs.logger().With("component", "replica")
 	store.Logger = logger
 	// NewStore has copied its defaults into db; these come after it.
 	db.SetLogger(logger)
@@ -94,18 +97,18 @@ func (s *stream) open(app core.App) error {
 		return fmt.Errorf("open: %w", err)
 	}
 
+	stop, done := make(chan struct{}), make(chan struct{})
 	s.mu.Lock()
-	s.db, s.store = db, store
-	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	s.db, s.store, s.stop, s.done = db, store, stop, done
 	s.mu.Unlock()
-	go s.sampleLag()
+	go s.sampleLag(stop, done)
 	logger.Info("replicating data.db", "url", s.cfg.URL, "syncInterval", s.cfg.SyncInterval.String())
 	return nil
 }
 
 // close ships what is left and stops replicating; Litestream logs to
-// logger meanwhile.
-func (s *stream) close(ctx context.Context, logger *slog.Logger) error {
+// logs meanwhile.
+func (s *stream) close(ctx context.Context, logs slog.Handler) error {
 	s.mu.Lock()
 	db, store, stop, done := s.db, s.store, s.stop, s.done
 	s.db, s.store, s.unshipped = nil, nil, nil
@@ -115,7 +118,7 @@ func (s *stream) close(ctx context.Context, logger *slog.Logger) error {
 	}
 	close(stop)
 	<-done
-	db.SetLogger(logger.With("component", "replica"))
+	s.logs.set(logs)
 	// Litestream opens data.db at its first sync, a monitor interval after
 	// open, and its Close ships nothing if that has not happened yet: a
 	// server stopped right after it started would keep its first writes.
@@ -170,13 +173,13 @@ func (s *stream) status() (Status, bool) {
 // transaction not yet shipped (to within lagSampleInterval, after
 // Litestream has taken it in), not the time since the replica was last
 // level with the database, which a steady write load never lets happen.
-func (s *stream) sampleLag() {
-	defer close(s.done)
+func (s *stream) sampleLag(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
 	ticker := time.NewTicker(lagSampleInterval)
 	defer ticker.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-stop:
 			return
 		case now := <-ticker.C:
 			s.mu.Lock()
