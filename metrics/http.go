@@ -13,8 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// realtimeRoute is PocketBase's SSE stream: a request that lasts as long as
-// the client stays connected, so it is counted but not timed.
+// realtimeRoute is PocketBase's realtime route; a GET there is the SSE
+// stream, which lasts as long as the client stays connected, so it is
+// counted but not timed (a POST sets subscriptions and is timed).
 const realtimeRoute = "/api/realtime"
 
 type httpMetrics struct {
@@ -53,7 +54,7 @@ func (m *httpMetrics) middleware(sync *syncMetrics) *hook.Handler[*core.RequestE
 			route, method := routeOf(e.Request), methodLabel(e.Request.Method)
 			status := statusOf(e, err)
 			m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-			if route != realtimeRoute {
+			if route != realtimeRoute || method != http.MethodGet {
 				m.duration.WithLabelValues(route, method).Observe(time.Since(started).Seconds())
 			}
 			if route == syncRoute {

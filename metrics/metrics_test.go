@@ -240,8 +240,12 @@ func TestRealtimeClientsAndSubscriptions(t *testing.T) {
 		}
 	}
 	// The stream is counted, not timed: its duration is the connection's.
-	if got := value(t, f, "hearth_http_request_duration_seconds", "route", "/api/realtime"); got != 0 {
+	// Setting subscriptions is an ordinary request.
+	if got := value(t, f, "hearth_http_request_duration_seconds", "route", "/api/realtime", "method", "GET"); got != 0 {
 		t.Errorf("the realtime stream was timed (%v observations)", got)
+	}
+	if got := value(t, f, "hearth_http_request_duration_seconds", "route", "/api/realtime", "method", "POST"); got != 1 {
+		t.Errorf("the subscription request was timed %v times, want 1", got)
 	}
 
 	res.Body.Close()
