@@ -59,7 +59,7 @@ browser-deps: chromium
 test-browser: build e2e-deps browser-deps app
 	cd browser && HEARTH_BIN=$(CURDIR)/$(BIN) npm test -- $(BROWSER)
 
-## docker-test: the deploy (Dockerfile, compose, S3, Litestream) against a real Docker engine; needs root
+## docker-test: the deploy (Dockerfile, compose, S3, replication under load) against a real Docker engine; needs root
 docker-test:
 	scripts/docker-test.sh
 

@@ -1,7 +1,8 @@
 // Command hearth is the Crews backend: PocketBase embedded as a library, with
 // the Crews schema (pb_migrations), business rules (collections), push
-// notifications (push), JS hooks (pb_hooks) and deploy-time settings
-// (config).
+// notifications (push), JS hooks (pb_hooks), deploy-time settings (config),
+// and what runs it unattended: replication of data.db (replica), metrics
+// and production logs.
 package main
 
 import (
@@ -11,8 +12,11 @@ import (
 	"github.com/crews/hearth/config"
 	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/healthcheck"
+	"github.com/crews/hearth/logs"
+	"github.com/crews/hearth/metrics"
 	_ "github.com/crews/hearth/pb_migrations"
 	"github.com/crews/hearth/push"
+	"github.com/crews/hearth/replica"
 	"github.com/crews/hearth/seed"
 	"github.com/crews/hearth/typegen"
 	"github.com/crews/hearth/version"
@@ -29,9 +33,19 @@ func main() {
 	if healthcheck.Invoked(os.Args) {
 		os.Exit(healthcheck.Run(cfg.HTTPAddr, os.Stderr))
 	}
-	app := pocketbase.NewWithConfig(cfg.PocketBase())
+	if replica.Invoked(os.Args) {
+		os.Exit(replica.Run(cfg.Replica, cfg.DataDir, os.Args[2:], os.Stdout, os.Stderr))
+	}
+	pbConfig := cfg.PocketBase()
+	// Opens a replicated data.db without SQLite's automatic checkpoints,
+	// with the page cache every other database gets (config.DBConnect).
+	pbConfig.DBConnect = replica.DBConnect(pbConfig.DBConnect, config.SQLiteCacheKiB)
+	app := pocketbase.NewWithConfig(pbConfig)
 
 	config.Register(app, cfg)
+	replica.Register(app, cfg.Replica)
+	metrics.Register(app, cfg.Metrics)
+	logs.Register(app, cfg.Log)
 	// HooksPoolSize: without a pool every JS hook call builds a fresh VM
 	// (about 2 ms more per message create; BenchmarkMessageCreate).
 	jsvm.MustRegister(app, jsvm.Config{HooksDir: cfg.HooksDir, HooksWatch: app.IsDev(), HooksPoolSize: 15, MigrationsDir: "pb_migrations"})

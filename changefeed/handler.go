@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/crews/hearth/metrics"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -39,6 +40,7 @@ func handleSync(e *core.RequestEvent) error {
 	if err := enrich(e, page); err != nil {
 		return e.InternalServerError("Sync failed.", err)
 	}
+	metrics.SyncPage(e.App, len(page.Changes))
 	return e.JSON(http.StatusOK, page)
 }
 

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -32,6 +33,7 @@ func Register(app core.App, cfg Config) {
 	registerLog(app)
 	prune := func() {
 		n, err := Prune(app, cfg.Retention, time.Now())
+		metrics.SyncPruned(app, n, err)
 		if err != nil {
 			app.Logger().Error("sync: pruning the change log failed", "error", err)
 			return

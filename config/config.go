@@ -21,6 +21,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crews/hearth/logs"
+	"github.com/crews/hearth/metrics"
+	"github.com/crews/hearth/replica"
 	"github.com/pocketbase/pocketbase"
 )
 
@@ -57,6 +60,16 @@ type Config struct {
 	// (HEARTH_PUSH_RETENTION, like HEARTH_SYNC_RETENTION, at least 2h);
 	// zero means push's default of 7 days.
 	PushRetention time.Duration
+	// Replica is the continuous replication of data.db (HEARTH_REPLICA_URL,
+	// HEARTH_REPLICA_SYNC_INTERVAL, HEARTH_RESTORE_ON_START, and the
+	// HEARTH_S3_* connection for an s3:// URL); operations.go.
+	Replica replica.Config
+	// Metrics is where the Prometheus metrics are served (HEARTH_METRICS_ADDR).
+	Metrics metrics.Config
+	// Log is which request log entries are kept and how log lines are
+	// written to standard output (HEARTH_LOG_FORMAT,
+	// HEARTH_LOG_SLOW_REQUEST, HEARTH_LOG_REQUEST_SAMPLE).
+	Log logs.Config
 	// Settings are the dashboard settings declared in HEARTH_* variables
 	// (settings.go), saved over the stored ones at every start.
 	Settings Settings
@@ -115,6 +128,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		errs = append(errs, fmt.Errorf("HEARTH_HTTP: port %q is not a number from 0 to 65535", port))
 	}
+	errs = append(errs, cfg.operations(getenv)...)
 	switch {
 	case cfg.SuperuserEmail == "" && cfg.SuperuserPassword == "":
 	case cfg.SuperuserEmail == "":

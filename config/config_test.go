@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/crews/hearth/config"
+	"github.com/crews/hearth/metrics"
+	"github.com/crews/hearth/replica"
 )
 
 // envCase is one row of TestFromEnv: an environment, and either the change
@@ -96,6 +98,70 @@ var envCases = []envCase{
 		want: func(c *config.Config) { c.PushRetention = 2 * time.Hour }},
 	{name: "HEARTH_PUSH_RETENTION below two hours", env: map[string]string{"HEARTH_PUSH_RETENTION": "90m"}, errs: []string{"HEARTH_PUSH_RETENTION"}},
 	{name: "HEARTH_PUSH_RETENTION not a duration", env: map[string]string{"HEARTH_PUSH_RETENTION": "week"}, errs: []string{"HEARTH_PUSH_RETENTION"}},
+	{name: "HEARTH_REPLICA_URL s3", env: map[string]string{"HEARTH_REPLICA_URL": "s3://backups/hearth"},
+		want: func(c *config.Config) {
+			c.Replica = replica.Config{URL: "s3://backups/hearth", SyncInterval: time.Second, RestoreOnStart: true}
+		}},
+	{name: "HEARTH_REPLICA_URL s3 with the HEARTH_S3_* connection and no upload bucket",
+		env: map[string]string{"HEARTH_REPLICA_URL": "s3://backups/hearth", "HEARTH_S3_ENDPOINT": "http://minio:9000",
+			"HEARTH_S3_REGION": "eu-west-1", "HEARTH_S3_ACCESS_KEY": "k", "HEARTH_S3_SECRET": "s", "HEARTH_S3_FORCE_PATH_STYLE": "true"},
+		want: func(c *config.Config) {
+			c.Replica = replica.Config{URL: "s3://backups/hearth", SyncInterval: time.Second, RestoreOnStart: true,
+				S3: replica.S3{Endpoint: "http://minio:9000", Region: "eu-west-1", AccessKey: "k", Secret: "s", ForcePathStyle: true}}
+		}},
+	{name: "HEARTH_REPLICA_URL file", env: map[string]string{"HEARTH_REPLICA_URL": "file:///mnt/replica"},
+		want: func(c *config.Config) {
+			c.Replica = replica.Config{URL: "file:///mnt/replica", SyncInterval: time.Second, RestoreOnStart: true}
+		}},
+	{name: "HEARTH_REPLICA_SYNC_INTERVAL and HEARTH_RESTORE_ON_START",
+		env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_REPLICA_SYNC_INTERVAL": "250ms", "HEARTH_RESTORE_ON_START": "false"},
+		want: func(c *config.Config) {
+			c.Replica = replica.Config{URL: "file:///r", SyncInterval: 250 * time.Millisecond}
+		}},
+	{name: "HEARTH_REPLICA_URL without bucket", env: map[string]string{"HEARTH_REPLICA_URL": "s3:///hearth"}, errs: []string{"HEARTH_REPLICA_URL"}},
+	{name: "HEARTH_REPLICA_URL other scheme", env: map[string]string{"HEARTH_REPLICA_URL": "gs://bucket/hearth"}, errs: []string{"HEARTH_REPLICA_URL"}},
+	{name: "HEARTH_REPLICA_URL relative file", env: map[string]string{"HEARTH_REPLICA_URL": "file:replica"}, errs: []string{"HEARTH_REPLICA_URL"}},
+	{name: "HEARTH_REPLICA_URL with credentials", env: map[string]string{"HEARTH_REPLICA_URL": "s3://key:secret@bucket/hearth"}, errs: []string{"HEARTH_REPLICA_URL"}},
+	{name: "HEARTH_REPLICA_SYNC_INTERVAL not a duration", env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_REPLICA_SYNC_INTERVAL": "soon"}, errs: []string{"HEARTH_REPLICA_SYNC_INTERVAL"}},
+	{name: "HEARTH_REPLICA_SYNC_INTERVAL zero", env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_REPLICA_SYNC_INTERVAL": "0s"}, errs: []string{"HEARTH_REPLICA_SYNC_INTERVAL"}},
+	{name: "HEARTH_REPLICA_SYNC_INTERVAL over an hour", env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_REPLICA_SYNC_INTERVAL": "2h"}, errs: []string{"HEARTH_REPLICA_SYNC_INTERVAL"}},
+	{name: "HEARTH_RESTORE_ON_START maybe", env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_RESTORE_ON_START": "maybe"}, errs: []string{"HEARTH_RESTORE_ON_START"}},
+	{name: "HEARTH_REPLICA_SYNC_INTERVAL without a replica", env: map[string]string{"HEARTH_REPLICA_SYNC_INTERVAL": "1s"}, errs: []string{"HEARTH_REPLICA_SYNC_INTERVAL"}},
+	{name: "HEARTH_RESTORE_ON_START without a replica", env: map[string]string{"HEARTH_RESTORE_ON_START": "true"}, errs: []string{"HEARTH_RESTORE_ON_START"}},
+	{name: "replica S3 access key without secret", env: map[string]string{"HEARTH_REPLICA_URL": "s3://b/p", "HEARTH_S3_ACCESS_KEY": "k"}, errs: []string{"HEARTH_S3_SECRET"}},
+	{name: "replica S3 endpoint not a URL", env: map[string]string{"HEARTH_REPLICA_URL": "s3://b/p", "HEARTH_S3_ENDPOINT": "minio:9000"}, errs: []string{"HEARTH_S3_ENDPOINT"}},
+	{name: "replica S3 path style not a boolean", env: map[string]string{"HEARTH_REPLICA_URL": "s3://b/p", "HEARTH_S3_FORCE_PATH_STYLE": "yes"}, errs: []string{"HEARTH_S3_FORCE_PATH_STYLE"}},
+	{name: "S3 connection without bucket or s3 replica", env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_S3_REGION": "r"}, errs: []string{"HEARTH_S3_REGION"}},
+
+	{name: "HEARTH_METRICS_ADDR", env: map[string]string{"HEARTH_METRICS_ADDR": "127.0.0.1:9090"},
+		want: func(c *config.Config) { c.Metrics = metrics.Config{Addr: "127.0.0.1:9090"} }},
+	{name: "HEARTH_METRICS_ADDR on all interfaces, another port", env: map[string]string{"HEARTH_METRICS_ADDR": ":9090"},
+		want: func(c *config.Config) { c.Metrics = metrics.Config{Addr: ":9090"} }},
+	{name: "HEARTH_METRICS_ADDR not an address", env: map[string]string{"HEARTH_METRICS_ADDR": "9090"}, errs: []string{"HEARTH_METRICS_ADDR"}},
+	{name: "HEARTH_METRICS_ADDR port 0", env: map[string]string{"HEARTH_METRICS_ADDR": "127.0.0.1:0"}, errs: []string{"HEARTH_METRICS_ADDR"}},
+	{name: "HEARTH_METRICS_ADDR is HEARTH_HTTP", env: map[string]string{"HEARTH_HTTP": "0.0.0.0:8090", "HEARTH_METRICS_ADDR": "0.0.0.0:8090"}, errs: []string{"HEARTH_METRICS_ADDR"}},
+	{name: "HEARTH_METRICS_ADDR inside a wildcard HEARTH_HTTP", env: map[string]string{"HEARTH_HTTP": "0.0.0.0:8090", "HEARTH_METRICS_ADDR": "127.0.0.1:8090"}, errs: []string{"HEARTH_METRICS_ADDR"}},
+	{name: "HEARTH_METRICS_ADDR wildcard over HEARTH_HTTP", env: map[string]string{"HEARTH_METRICS_ADDR": ":8090"}, errs: []string{"HEARTH_METRICS_ADDR"}},
+
+	{name: "HEARTH_LOG_FORMAT json", env: map[string]string{"HEARTH_LOG_FORMAT": "json"},
+		want: func(c *config.Config) { c.Log.Format = "json" }},
+	{name: "HEARTH_LOG_FORMAT text", env: map[string]string{"HEARTH_LOG_FORMAT": "text"},
+		want: func(c *config.Config) { c.Log.Format = "text" }},
+	{name: "HEARTH_LOG_FORMAT xml", env: map[string]string{"HEARTH_LOG_FORMAT": "xml"}, errs: []string{"HEARTH_LOG_FORMAT"}},
+	{name: "HEARTH_LOG_SLOW_REQUEST", env: map[string]string{"HEARTH_LOG_SLOW_REQUEST": "2s"},
+		want: func(c *config.Config) { c.Log.SlowRequest = 2 * time.Second }},
+	{name: "HEARTH_LOG_SLOW_REQUEST 0 keeps every request", env: map[string]string{"HEARTH_LOG_SLOW_REQUEST": "0"},
+		want: func(c *config.Config) { c.Log.SlowRequest = 0 }},
+	{name: "HEARTH_LOG_SLOW_REQUEST negative", env: map[string]string{"HEARTH_LOG_SLOW_REQUEST": "-1s"}, errs: []string{"HEARTH_LOG_SLOW_REQUEST"}},
+	{name: "HEARTH_LOG_SLOW_REQUEST not a duration", env: map[string]string{"HEARTH_LOG_SLOW_REQUEST": "fast"}, errs: []string{"HEARTH_LOG_SLOW_REQUEST"}},
+	{name: "HEARTH_LOG_REQUEST_SAMPLE", env: map[string]string{"HEARTH_LOG_REQUEST_SAMPLE": "0.5"},
+		want: func(c *config.Config) { c.Log.SampleRate = 0.5 }},
+	{name: "HEARTH_LOG_REQUEST_SAMPLE 0", env: map[string]string{"HEARTH_LOG_REQUEST_SAMPLE": "0"},
+		want: func(c *config.Config) { c.Log.SampleRate = 0 }},
+	{name: "HEARTH_LOG_REQUEST_SAMPLE 1", env: map[string]string{"HEARTH_LOG_REQUEST_SAMPLE": "1"},
+		want: func(c *config.Config) { c.Log.SampleRate = 1 }},
+	{name: "HEARTH_LOG_REQUEST_SAMPLE over 1", env: map[string]string{"HEARTH_LOG_REQUEST_SAMPLE": "1.5"}, errs: []string{"HEARTH_LOG_REQUEST_SAMPLE"}},
+	{name: "HEARTH_LOG_REQUEST_SAMPLE not a number", env: map[string]string{"HEARTH_LOG_REQUEST_SAMPLE": "half"}, errs: []string{"HEARTH_LOG_REQUEST_SAMPLE"}},
 
 	{name: "every bad value is reported at once",
 		env:  map[string]string{"HEARTH_DEV": "maybe", "HEARTH_HTTP": "nope", "HEARTH_SUPERUSER_EMAIL": "root@example.com"},
@@ -156,6 +222,14 @@ func TestDefaults(t *testing.T) {
 	}
 	if cfg.PushURL != "https://exp.host" {
 		t.Fatalf("outside dev mode pushes go to Expo's service, got %q", cfg.PushURL)
+	}
+	// docs/configuration.md: no replication, no metrics, no log lines on
+	// stdout; requests kept when slower than 500ms or 1 in 100.
+	if cfg.Replica.URL != "" || cfg.Metrics.Addr != "" || cfg.Log.Format != "" {
+		t.Errorf("operations are on by default: %+v %+v %+v", cfg.Replica, cfg.Metrics, cfg.Log)
+	}
+	if cfg.Log.SlowRequest != 500*time.Millisecond || cfg.Log.SampleRate != 0.01 {
+		t.Errorf("log defaults: slow %v, sample %v", cfg.Log.SlowRequest, cfg.Log.SampleRate)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/cron"
@@ -83,6 +84,7 @@ func SettingsFromEnv(getenv func(string) string, dev bool) (Settings, error) {
 	p.boolean("HEARTH_TRUSTED_PROXY_USE_LEFTMOST_IP", func(s *core.Settings, v bool) { s.TrustedProxy.UseLeftmostIP = v })
 
 	p.rateLimits(dev)
+	p.logs()
 
 	return Settings{changes: p.changes}, errors.Join(p.errs...)
 }
@@ -101,9 +103,13 @@ func (p *settingsParser) smtp() {
 }
 
 // s3: setting HEARTH_S3_BUCKET moves uploaded files to that bucket, and then
-// every connection variable is required.
+// every connection variable is required. Without it, the connection
+// variables may still serve an s3:// HEARTH_REPLICA_URL (operations.go).
 func (p *settingsParser) s3() {
 	if p.value("HEARTH_S3_BUCKET") == "" {
+		if strings.HasPrefix(p.value("HEARTH_REPLICA_URL"), "s3://") {
+			return
+		}
 		p.forbidWithout("HEARTH_S3_BUCKET", "HEARTH_S3_ENDPOINT", "HEARTH_S3_REGION", "HEARTH_S3_ACCESS_KEY", "HEARTH_S3_SECRET", "HEARTH_S3_FORCE_PATH_STYLE")
 		return
 	}
@@ -199,6 +205,41 @@ func (p *settingsParser) rateLimits(dev bool) {
 			s.RateLimits.Rules = DefaultRateLimitRules()
 		}
 	})
+}
+
+// DefaultLogRetentionDays is how long auxiliary.db keeps log entries when
+// HEARTH_LOG_RETENTION is unset (PocketBase's own default is 5 days).
+const DefaultLogRetentionDays = 3
+
+// logLevels are the names HEARTH_LOG_LEVEL takes, as PocketBase's levels
+// (those of log/slog).
+var logLevels = map[string]int{"debug": -4, "info": 0, "warn": 4, "error": 8}
+
+// logs: HEARTH_LOG_RETENTION (whole days, default 3, applied at every start
+// like the rate limiting default) and HEARTH_LOG_LEVEL, PocketBase's log
+// settings (Settings > Logs).
+func (p *settingsParser) logs() {
+	days := DefaultLogRetentionDays
+	if v := p.value("HEARTH_LOG_RETENTION"); v != "" {
+		d, err := parseRetention(v)
+		if err != nil || d%(24*time.Hour) != 0 {
+			p.errs = append(p.errs, fmt.Errorf("HEARTH_LOG_RETENTION: %q is not a whole number of days (e.g. 3d or 72h)", v))
+			return
+		}
+		days = int(d / (24 * time.Hour))
+	}
+	p.add("HEARTH_LOG_RETENTION", func(s *core.Settings) { s.Logs.MaxDays = days })
+
+	v := strings.ToLower(p.value("HEARTH_LOG_LEVEL"))
+	if v == "" {
+		return
+	}
+	level, ok := logLevels[v]
+	if !ok {
+		p.errs = append(p.errs, fmt.Errorf("HEARTH_LOG_LEVEL: %q is not one of debug, info, warn, error", v))
+		return
+	}
+	p.add("HEARTH_LOG_LEVEL", func(s *core.Settings) { s.Logs.MinLevel = level })
 }
 
 func (p *settingsParser) value(name string) string {

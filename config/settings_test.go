@@ -163,6 +163,26 @@ func TestRateLimitsDefault(t *testing.T) {
 	}
 }
 
+func TestLogSettings(t *testing.T) {
+	for _, c := range []struct {
+		env      map[string]string
+		maxDays  int
+		minLevel int
+	}{
+		{map[string]string{}, 3, 0},
+		{map[string]string{"HEARTH_LOG_RETENTION": "7d"}, 7, 0},
+		{map[string]string{"HEARTH_LOG_RETENTION": "48h", "HEARTH_LOG_LEVEL": "warn"}, 2, 4},
+		{map[string]string{"HEARTH_LOG_LEVEL": "DEBUG"}, 3, -4},
+		{map[string]string{"HEARTH_LOG_LEVEL": "error"}, 3, 8},
+	} {
+		app := hearthtest.NewApp(t)
+		s := applyEnv(t, app, c.env)
+		if s.Logs.MaxDays != c.maxDays || s.Logs.MinLevel != c.minLevel {
+			t.Errorf("%v: logs kept %d days from level %d; want %d days from %d", c.env, s.Logs.MaxDays, s.Logs.MinLevel, c.maxDays, c.minLevel)
+		}
+	}
+}
+
 func TestBadSettingsFailNamingTheVariable(t *testing.T) {
 	cases := map[string]map[string]string{
 		"HEARTH_SMTP_PORT":                     {"HEARTH_SMTP_PORT": "smtp"},
@@ -180,6 +200,8 @@ func TestBadSettingsFailNamingTheVariable(t *testing.T) {
 		"HEARTH_BACKUPS_S3_ACCESS_KEY":         {"HEARTH_BACKUPS_S3_BUCKET": "b", "HEARTH_BACKUPS_S3_ENDPOINT": "http://s3.test", "HEARTH_BACKUPS_S3_REGION": "r", "HEARTH_BACKUPS_S3_SECRET": "s"},
 		"HEARTH_BACKUPS_S3_FORCE_PATH_STYLE":   {"HEARTH_BACKUPS_S3_FORCE_PATH_STYLE": "true"},
 		"HEARTH_TRUSTED_PROXY_USE_LEFTMOST_IP": {"HEARTH_TRUSTED_PROXY_USE_LEFTMOST_IP": "left"},
+		"HEARTH_LOG_RETENTION":                 {"HEARTH_LOG_RETENTION": "36h"},
+		"HEARTH_LOG_LEVEL":                     {"HEARTH_LOG_LEVEL": "verbose"},
 	}
 	for name, vars := range cases {
 		_, err := config.FromEnv(env(vars))

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/dbx"
-
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -32,6 +32,18 @@ func (c *counters) add(n tally) {
 	c.devicesRemoved.Add(n.devicesRemoved)
 }
 
+// report adds n to the metrics' hearth_push_notifications_total by outcome.
+func (n tally) report(app core.App) {
+	for outcome, count := range map[string]uint64{
+		"accepted": n.accepted, "retried": n.retried, "failed": n.failed, "dropped": n.dropped,
+		"delivered": n.delivered, "unconfirmed": n.unconfirmed,
+	} {
+		if count > 0 {
+			metrics.PushOutcome(app, outcome, count)
+		}
+	}
+}
+
 // inTx runs fn in a transaction and counts its tally once it commits.
 func (w *worker) inTx(fn func(tx core.App, n *tally) error) error {
 	var n tally
@@ -39,6 +51,7 @@ func (w *worker) inTx(fn func(tx core.App, n *tally) error) error {
 		return err
 	}
 	w.counters.add(n)
+	n.report(w.app)
 	return nil
 }
 

@@ -1,7 +1,10 @@
 package realtime
 
 import (
+	"time"
+
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -12,7 +15,7 @@ func (h *hub) captureWrite(e *core.RecordEvent, action string) error {
 	if err := e.Next(); err != nil {
 		return err
 	}
-	ch := &change{collection: e.Record.Collection().Name, action: action, record: e.Record.Fresh()}
+	ch := &change{collection: e.Record.Collection().Name, action: action, record: e.Record.Fresh(), at: time.Now()}
 	if s := collections.SpecOf(ch.collection).Scope; action == actionUpdate && s.Field != "" && s.Parent == "" {
 		if old := e.Record.Original().GetString(s.Field); old != e.Record.GetString(s.Field) {
 			ch.oldGroup = old
@@ -29,7 +32,7 @@ func (h *hub) captureWrite(e *core.RecordEvent, action string) error {
 // with the parent still there. The messages wait in the batch and reach
 // no one if the transaction rolls back.
 func (h *hub) captureDelete(e *core.RecordEvent) error {
-	ch := &change{collection: e.Record.Collection().Name, action: actionDelete, record: e.Record.Fresh()}
+	ch := &change{collection: e.Record.Collection().Name, action: actionDelete, record: e.Record.Fresh(), at: time.Now()}
 	prepared, err := h.decide(ch)
 	if err != nil {
 		h.app.Logger().Warn("realtime: deciding the recipients of a deletion failed", "collection", ch.collection, "id", ch.record.Id, "error", err)
@@ -62,6 +65,15 @@ func (h *hub) dispatchChange(ch *change) {
 		}
 	}
 	for _, d := range deliveries {
-		d.conn.enqueue(d.msgs)
+		queued, dropped := d.conn.enqueue(d.msgs)
+		if dropped {
+			metrics.RealtimeDropped(h.app)
+		}
+		if queued {
+			latency := time.Since(ch.at)
+			for range d.msgs {
+				metrics.RealtimeDelivered(h.app, latency)
+			}
+		}
 	}
 }

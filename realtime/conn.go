@@ -40,12 +40,13 @@ func newConn(client subscriptions.Client, cancel context.CancelFunc, rc *http.Re
 // enqueue appends msgs in order and wakes the connection's handler. A
 // client whose queue would exceed its limit is disconnected instead: its
 // request is cancelled and a write it is blocked in fails at once, so the
-// dispatcher never waits for it.
-func (c *conn) enqueue(msgs []subscriptions.Message) {
+// dispatcher never waits for it. It reports whether msgs were queued and
+// whether this call dropped the client.
+func (c *conn) enqueue(msgs []subscriptions.Message) (queued, dropped bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return
+		return false, false
 	}
 	if len(c.queue)+len(msgs) > c.limit {
 		c.closed = true
@@ -55,7 +56,7 @@ func (c *conn) enqueue(msgs []subscriptions.Message) {
 		// A handler blocked writing to a peer that does not read only
 		// returns when the write fails.
 		_ = c.rc.SetWriteDeadline(time.Now())
-		return
+		return false, true
 	}
 	c.queue = append(c.queue, msgs...)
 	c.mu.Unlock()
@@ -63,6 +64,7 @@ func (c *conn) enqueue(msgs []subscriptions.Message) {
 	case c.notify <- struct{}{}:
 	default:
 	}
+	return true, false
 }
 
 // take returns the queued messages and empties the queue.

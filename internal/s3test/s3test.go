@@ -1,0 +1,123 @@
+// Package s3test runs a real S3 server for tests: versitygw, pinned below,
+// serving a temporary folder (each bucket a subfolder) on a free loopback
+// port. Its binary is built from its Go module through the module proxy,
+// once per test binary, as scripts/docker-test.sh installs it for the
+// deploy test.
+//
+// Usage:
+//
+//	func TestMain(m *testing.M) {
+//		dir, _ := os.MkdirTemp("", "example_")
+//		err := s3test.Build(dir)
+//		...
+//	}
+//
+//	func TestSomething(t *testing.T) {
+//		srv := s3test.Start(t, "replica")
+//		// srv.Endpoint, srv.Region, srv.AccessKey, srv.Secret; bucket "replica"
+//	}
+package s3test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Module is versitygw's command, at the version the deploy test uses.
+const Module = "github.com/versity/versitygw/cmd/versitygw@v1.2.0"
+
+// bin is the versitygw binary built by Build.
+var bin string
+
+// Build installs versitygw into dir, for Start. The go command of the
+// running toolchain builds it; its build cache makes later builds quick.
+func Build(dir string) error {
+	cmd := exec.Command("go", "install", "-trimpath", Module)
+	cmd.Dir = dir // outside any module: go install pkg@version ignores it anyway
+	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOTOOLCHAIN="+runtime.Version())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("s3test: go install %s: %w\n%s", Module, err, out)
+	}
+	bin = filepath.Join(dir, "versitygw")
+	return nil
+}
+
+// Server is a running versitygw.
+type Server struct {
+	Endpoint          string // http://127.0.0.1:port
+	Region            string
+	AccessKey, Secret string
+	// Dir is the served folder: object KEY of bucket B is the file Dir/B/KEY.
+	Dir string
+}
+
+// Start runs versitygw with the buckets, stopped when t ends.
+func Start(t testing.TB, buckets ...string) *Server {
+	t.Helper()
+	if bin == "" {
+		t.Fatal("s3test: call s3test.Build from TestMain")
+	}
+	srv := &Server{Region: "us-east-1", AccessKey: "hearth-test", Secret: "hearth-test-secret", Dir: t.TempDir()}
+	for _, b := range buckets {
+		if err := os.Mkdir(filepath.Join(srv.Dir, b), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	srv.Endpoint = "http://" + addr
+
+	out, err := os.Create(filepath.Join(t.TempDir(), "versitygw.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--access", srv.AccessKey, "--secret", srv.Secret, "--region", srv.Region,
+		"--port", addr, "posix", srv.Dir)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("s3test: start versitygw: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		out.Close()
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(srv.Endpoint + "/")
+		if err == nil {
+			res.Body.Close()
+			return srv
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(out.Name())
+			t.Fatalf("s3test: versitygw not answering on %s: %v\n%s", addr, err, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Env is the Hearth environment that points HEARTH_S3_* at the server.
+func (s *Server) Env() map[string]string {
+	return map[string]string{
+		"HEARTH_S3_ENDPOINT":         s.Endpoint,
+		"HEARTH_S3_REGION":           s.Region,
+		"HEARTH_S3_ACCESS_KEY":       s.AccessKey,
+		"HEARTH_S3_SECRET":           s.Secret,
+		"HEARTH_S3_FORCE_PATH_STYLE": "true",
+	}
+}
+
+// String names the server in failure messages.
+func (s *Server) String() string { return fmt.Sprintf("versitygw at %s serving %s", s.Endpoint, s.Dir) }
