@@ -233,7 +233,13 @@ func TestRealtimeClientsAndSubscriptions(t *testing.T) {
 		t.Fatalf("subscribe: status %d", sub.StatusCode)
 	}
 
+	// The connect message is counted once its write returns, which may be
+	// after the client has read it.
 	f := scrape(t, scrapes.URL+metrics.Path)
+	for deadline := time.Now().Add(10 * time.Second); value(t, f, "hearth_realtime_messages_total") == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		f = scrape(t, scrapes.URL+metrics.Path)
+	}
 	for family, want := range map[string]float64{
 		"hearth_realtime_clients":        1,
 		"hearth_realtime_subscriptions":  2,
