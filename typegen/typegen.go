@@ -134,7 +134,7 @@ func (g *generator) collection(c *core.Collection) {
 			// Hearth hides a user's email from everyone but that user.
 			optional = "?"
 		}
-		g.p("  %s%s: %s;", f.GetName(), optional, g.recordType(f))
+		g.p("  %s%s: %s;", f.GetName(), optional, recordType(f))
 	}
 	g.p("  expand?: %sExpand;", name)
 	g.p("}")
@@ -250,7 +250,7 @@ func required(f core.Field) bool {
 
 // recordType is f's type in a record: what the API returns, the empty
 // string included where an optional field comes back empty.
-func (g *generator) recordType(f core.Field) string {
+func recordType(f core.Field) string {
 	empty := func(t string) string {
 		if required(f) {
 			return t
@@ -294,54 +294,21 @@ func (g *generator) recordType(f core.Field) string {
 	return "unknown"
 }
 
-// inputType is f's type in a request body.
+// inputType is f's type in a request body: the record's type, but for
+// files, which go up as uploads.
 func inputType(f core.Field, create bool) string {
-	switch t := f.(type) {
-	case *core.TextField:
-		if t.Name == core.FieldNameId {
-			return "RecordId"
-		}
-		return "string"
-	case *core.EditorField, *core.EmailField, *core.URLField:
-		return "string"
-	case *core.NumberField:
-		return "number"
-	case *core.BoolField:
-		return "boolean"
-	case *core.DateField:
-		if t.Required {
-			return "IsoDateString"
-		}
-		return "IsoDateString | ''"
-	case *core.SelectField:
-		if t.IsMultiple() {
-			return "Array<" + union(t.Values) + ">"
-		}
-		if t.Required {
-			return union(t.Values)
-		}
-		return union(t.Values) + " | ''"
-	case *core.FileField:
-		if t.IsMultiple() {
-			return "FileInput[]"
-		}
-		if t.Required && create {
-			return "FileInput"
-		}
+	t, ok := f.(*core.FileField)
+	switch {
+	case !ok:
+		return recordType(f)
+	case t.IsMultiple():
+		return "FileInput[]"
+	case t.Required && create:
+		return "FileInput"
+	default:
 		// null removes the stored file.
 		return "FileInput | null"
-	case *core.RelationField:
-		if t.IsMultiple() {
-			return "RecordId[]"
-		}
-		if t.Required {
-			return "RecordId"
-		}
-		return "RecordId | ''"
-	case *core.GeoPointField:
-		return "GeoPoint"
 	}
-	return "unknown"
 }
 
 // doc writes a field's constraints as a doc comment, when it has any worth
