@@ -3,9 +3,6 @@ package collections_test
 import (
 	"bytes"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -19,22 +16,6 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 )
-
-// pngBytes is a real PNG image, padded to size bytes when size is larger
-// (decoders stop at IEND; type detection reads the signature).
-func pngBytes(t testing.TB, size int) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 2, 2))
-	img.Set(0, 0, color.RGBA{R: 200, A: 255})
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	if size > b.Len() {
-		b.Write(make([]byte, size-b.Len()))
-	}
-	return b.Bytes()
-}
 
 type upload struct {
 	field, name, contentType string
@@ -103,7 +84,7 @@ func TestBadInput(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("x", n) }
 	png := func(size int) func(testing.TB) (io.Reader, string) {
 		return func(t testing.TB) (io.Reader, string) {
-			return multipartBody(t, nil, upload{"avatar", "me.png", "image/png", pngBytes(t, size)})
+			return multipartBody(t, nil, upload{"avatar", "me.png", "image/png", hearthtest.PNG(t, size)})
 		}
 	}
 	const mb = 1 << 20
@@ -170,13 +151,13 @@ func TestBadInput(t *testing.T) {
 			}},
 		{name: "attachment over 10 MB", as: member, method: http.MethodPost, url: messages, field: "attachments",
 			multipart: func(t testing.TB) (io.Reader, string) {
-				return multipartBody(t, map[string]string{"group": hearthtest.Climbers}, upload{"attachments", "big.png", "image/png", pngBytes(t, 10*mb+1)})
+				return multipartBody(t, map[string]string{"group": hearthtest.Climbers}, upload{"attachments", "big.png", "image/png", hearthtest.PNG(t, 10*mb+1)})
 			}},
 		{name: "five attachments", as: member, method: http.MethodPost, url: messages, field: "attachments",
 			multipart: func(t testing.TB) (io.Reader, string) {
 				var files []upload
 				for i := range 5 {
-					files = append(files, upload{"attachments", fmt.Sprintf("p%d.png", i), "image/png", pngBytes(t, 0)})
+					files = append(files, upload{"attachments", fmt.Sprintf("p%d.png", i), "image/png", hearthtest.PNG(t, 0)})
 				}
 				return multipartBody(t, map[string]string{"group": hearthtest.Climbers}, files...)
 			}},
@@ -203,7 +184,7 @@ func TestBadInput(t *testing.T) {
 				if c.setup != nil {
 					c.setup(t, app)
 				}
-				before = fingerprint(t, app)
+				before = hearthtest.Fingerprint(t, app)
 			},
 			AfterTestFunc: unchanged(&before),
 		}
@@ -232,7 +213,7 @@ func TestGoodInputControls(t *testing.T) {
 	t.Parallel()
 	tk := newTokens(t)
 
-	avatar, avatarType := multipartBody(t, nil, upload{"avatar", "me.png", "image/png", pngBytes(t, 5<<20)})
+	avatar, avatarType := multipartBody(t, nil, upload{"avatar", "me.png", "image/png", hearthtest.PNG(t, 5<<20)})
 	(&tests.ApiScenario{
 		Name:            "5 MB PNG avatar",
 		Method:          http.MethodPatch,
@@ -253,7 +234,7 @@ func TestGoodInputControls(t *testing.T) {
 		},
 	}).Test(t)
 
-	attachment, attachmentType := multipartBody(t, map[string]string{"group": hearthtest.Climbers}, upload{"attachments", "topo.png", "image/png", pngBytes(t, 0)})
+	attachment, attachmentType := multipartBody(t, map[string]string{"group": hearthtest.Climbers}, upload{"attachments", "topo.png", "image/png", hearthtest.PNG(t, 0)})
 	(&tests.ApiScenario{
 		Name:            "message with only an attachment",
 		Method:          http.MethodPost,

@@ -36,24 +36,24 @@ func devicesHolding(t *testing.T, app core.App, token string) []string {
 // the answer looks exactly like a fresh registration's.
 func TestDeviceTokenMovesToCaller(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	alice, carol := token(t, s.app, hearthtest.Alice), token(t, s.app, hearthtest.Carol)
+	s := hearthtest.NewServer(t)
+	alice, carol := hearthtest.Token(t, s.App, hearthtest.Alice), hearthtest.Token(t, s.App, hearthtest.Carol)
 
-	moved := s.do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": hearthtest.CarolToken, "platform": "android"})
-	if moved.Status != http.StatusOK || moved.str("user") != hearthtest.Alice || moved.str("token") != hearthtest.CarolToken {
+	moved := s.Do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": hearthtest.CarolToken, "platform": "android"})
+	if moved.Status != http.StatusOK || moved.Str("user") != hearthtest.Alice || moved.Str("token") != hearthtest.CarolToken {
 		t.Fatalf("register Carol's token as Alice: %d %s", moved.Status, moved.Raw)
 	}
-	if got := devicesHolding(t, s.app, hearthtest.CarolToken); len(got) != 1 || got[0] != hearthtest.Alice {
+	if got := devicesHolding(t, s.App, hearthtest.CarolToken); len(got) != 1 || got[0] != hearthtest.Alice {
 		t.Fatalf("token held by %v, want only Alice", got)
 	}
-	if list := s.do(t, http.MethodGet, devicesURL, carol, nil); !strings.Contains(list.Raw, `"totalItems":0`) {
+	if list := s.Do(t, http.MethodGet, devicesURL, carol, nil); !strings.Contains(list.Raw, `"totalItems":0`) {
 		t.Errorf("Carol still lists a device: %s", list.Raw)
 	}
-	if res := s.do(t, http.MethodGet, devicesURL+"/"+hearthtest.CarolDevice, carol, nil); res.Status != http.StatusNotFound {
+	if res := s.Do(t, http.MethodGet, devicesURL+"/"+hearthtest.CarolDevice, carol, nil); res.Status != http.StatusNotFound {
 		t.Errorf("Carol's old device: %d %s", res.Status, res.Raw)
 	}
 
-	fresh := s.do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": "ExponentPushToken[never-seen-before]", "platform": "android"})
+	fresh := s.Do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": "ExponentPushToken[never-seen-before]", "platform": "android"})
 	if fresh.Status != http.StatusOK {
 		t.Fatalf("fresh registration: %d %s", fresh.Status, fresh.Raw)
 	}
@@ -62,14 +62,14 @@ func TestDeviceTokenMovesToCaller(t *testing.T) {
 	}
 
 	// Registering again on the same phone replaces the caller's own device.
-	again := s.do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": hearthtest.CarolToken, "platform": "android"})
-	if again.Status != http.StatusOK || len(devicesHolding(t, s.app, hearthtest.CarolToken)) != 1 {
-		t.Fatalf("register twice: %d %s, holders %v", again.Status, again.Raw, devicesHolding(t, s.app, hearthtest.CarolToken))
+	again := s.Do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": hearthtest.CarolToken, "platform": "android"})
+	if again.Status != http.StatusOK || len(devicesHolding(t, s.App, hearthtest.CarolToken)) != 1 {
+		t.Fatalf("register twice: %d %s, holders %v", again.Status, again.Raw, devicesHolding(t, s.App, hearthtest.CarolToken))
 	}
 }
 
 // shape is an answer's keys with the values that are not per record.
-func shape(r response) string {
+func shape(r hearthtest.Response) string {
 	var b strings.Builder
 	for _, k := range []string{"collectionName", "user", "token", "platform"} {
 		fmt.Fprintf(&b, "%s=%v ", k, r.Body[k] != nil)
@@ -82,7 +82,7 @@ func shape(r response) string {
 // exactly one device holds it afterwards, whoever came last.
 func TestDeviceConcurrentRegistration(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	s := hearthtest.NewServer(t)
 	users := []string{hearthtest.Alice, hearthtest.Bob, hearthtest.Carol, hearthtest.Dave, hearthtest.Erin}
 	for round := range 5 {
 		tok := fmt.Sprintf("ExponentPushToken[shared-%d]", round)
@@ -91,14 +91,14 @@ func TestDeviceConcurrentRegistration(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res := s.do(t, http.MethodPost, devicesURL, token(t, s.app, u), map[string]any{"token": tok, "platform": "ios"})
+				res := s.Do(t, http.MethodPost, devicesURL, hearthtest.Token(t, s.App, u), map[string]any{"token": tok, "platform": "ios"})
 				if res.Status != http.StatusOK {
 					t.Errorf("%s: %d %s", u, res.Status, res.Raw)
 				}
 			}()
 		}
 		wg.Wait()
-		if holders := devicesHolding(t, s.app, tok); len(holders) != 1 {
+		if holders := devicesHolding(t, s.App, tok); len(holders) != 1 {
 			t.Fatalf("round %d: %d devices hold the token: %v", round, len(holders), holders)
 		}
 	}
@@ -106,8 +106,8 @@ func TestDeviceConcurrentRegistration(t *testing.T) {
 
 func TestDeviceBadInput(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	alice := token(t, s.app, hearthtest.Alice)
+	s := hearthtest.NewServer(t)
+	alice := hearthtest.Token(t, s.App, hearthtest.Alice)
 	for _, c := range []struct {
 		name, body, field, code string
 	}{
@@ -126,23 +126,23 @@ func TestDeviceBadInput(t *testing.T) {
 		{"another user's device", `{"user":"` + hearthtest.Bob + `","token":"ExponentPushToken[abc]","platform":"ios"}`, "user", "validation_not_allowed"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			before := fingerprint(t, s.app)
-			res := s.do(t, http.MethodPost, devicesURL, alice, c.body)
-			if res.Status != http.StatusBadRequest || res.fieldCode(c.field) != c.code {
+			before := hearthtest.Fingerprint(t, s.App)
+			res := s.Do(t, http.MethodPost, devicesURL, alice, c.body)
+			if res.Status != http.StatusBadRequest || res.FieldCode(c.field) != c.code {
 				t.Fatalf("want 400 naming %s with %s, got %d %s", c.field, c.code, res.Status, res.Raw)
 			}
-			if after := fingerprint(t, s.app); after != before {
+			if after := hearthtest.Fingerprint(t, s.App); after != before {
 				t.Errorf("a refused registration changed the database")
 			}
 		})
 	}
 	// Nobody signed in: the rule refuses, naming the owner field.
-	if res := s.do(t, http.MethodPost, devicesURL, "", `{"token":"ExponentPushToken[abc]","platform":"ios"}`); res.Status != http.StatusBadRequest || res.fieldCode("user") != "validation_not_allowed" {
+	if res := s.Do(t, http.MethodPost, devicesURL, "", `{"token":"ExponentPushToken[abc]","platform":"ios"}`); res.Status != http.StatusBadRequest || res.FieldCode("user") != "validation_not_allowed" {
 		t.Errorf("anonymous registration: %d %s", res.Status, res.Raw)
 	}
 	// Both prefixes Expo issues are accepted.
 	for _, tok := range []string{"ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]", "ExpoPushToken[A-b_9]"} {
-		if res := s.do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": tok, "platform": "ios"}); res.Status != http.StatusOK {
+		if res := s.Do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": tok, "platform": "ios"}); res.Status != http.StatusOK {
 			t.Errorf("%s: %d %s", tok, res.Status, res.Raw)
 		}
 	}
@@ -159,8 +159,8 @@ func countMutes(t *testing.T, app core.App, group, user string) int64 {
 
 func TestMutes(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	alice, bob, dave := token(t, s.app, hearthtest.Alice), token(t, s.app, hearthtest.Bob), token(t, s.app, hearthtest.Dave)
+	s := hearthtest.NewServer(t)
+	alice, bob, dave := hearthtest.Token(t, s.App, hearthtest.Alice), hearthtest.Token(t, s.App, hearthtest.Bob), hearthtest.Token(t, s.App, hearthtest.Dave)
 	const mutes = "/api/collections/mutes/records"
 
 	for _, c := range []struct {
@@ -172,46 +172,46 @@ func TestMutes(t *testing.T) {
 		{"for another user", alice, `{"user":"` + hearthtest.Bob + `","group":"` + hearthtest.Climbers + `"}`, "group"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res := s.do(t, http.MethodPost, mutes, c.as, c.body)
-			if res.Status != http.StatusBadRequest || res.fieldCode(c.field) == "" {
+			res := s.Do(t, http.MethodPost, mutes, c.as, c.body)
+			if res.Status != http.StatusBadRequest || res.FieldCode(c.field) == "" {
 				t.Fatalf("want 400 naming %s, got %d %s", c.field, res.Status, res.Raw)
 			}
 		})
 	}
 	// An unknown group and a foreign one answer alike: ids cannot be probed.
-	a := s.do(t, http.MethodPost, mutes, dave, `{"group":"`+hearthtest.Climbers+`"}`)
-	b := s.do(t, http.MethodPost, mutes, dave, `{"group":"nogroup00000001"}`)
+	a := s.Do(t, http.MethodPost, mutes, dave, `{"group":"`+hearthtest.Climbers+`"}`)
+	b := s.Do(t, http.MethodPost, mutes, dave, `{"group":"nogroup00000001"}`)
 	if a.Raw != b.Raw {
 		t.Errorf("a foreign and an unknown group answer differently:\n%s\n%s", a.Raw, b.Raw)
 	}
 
-	mute := s.do(t, http.MethodPost, mutes, bob, `{"group":"`+hearthtest.Climbers+`"}`)
-	if mute.Status != http.StatusOK || mute.str("user") != hearthtest.Bob {
+	mute := s.Do(t, http.MethodPost, mutes, bob, `{"group":"`+hearthtest.Climbers+`"}`)
+	if mute.Status != http.StatusOK || mute.Str("user") != hearthtest.Bob {
 		t.Fatalf("Bob mutes Climbers: %d %s", mute.Status, mute.Raw)
 	}
-	if twice := s.do(t, http.MethodPost, mutes, bob, `{"group":"`+hearthtest.Climbers+`"}`); twice.Status != http.StatusBadRequest || twice.fieldCode("group") != "validation_not_unique" {
+	if twice := s.Do(t, http.MethodPost, mutes, bob, `{"group":"`+hearthtest.Climbers+`"}`); twice.Status != http.StatusBadRequest || twice.FieldCode("group") != "validation_not_unique" {
 		t.Errorf("muting twice: %d %s", twice.Status, twice.Raw)
 	}
 	// Nobody else sees or removes Bob's mute, not even the group's owner.
-	if res := s.do(t, http.MethodGet, mutes+"/"+mute.str("id"), alice, nil); res.Status != http.StatusNotFound {
+	if res := s.Do(t, http.MethodGet, mutes+"/"+mute.Str("id"), alice, nil); res.Status != http.StatusNotFound {
 		t.Errorf("Alice views Bob's mute: %d %s", res.Status, res.Raw)
 	}
-	if res := s.do(t, http.MethodDelete, mutes+"/"+mute.str("id"), alice, nil); res.Status != http.StatusNotFound {
+	if res := s.Do(t, http.MethodDelete, mutes+"/"+mute.Str("id"), alice, nil); res.Status != http.StatusNotFound {
 		t.Errorf("Alice deletes Bob's mute: %d %s", res.Status, res.Raw)
 	}
 
 	// Leaving the group ends the mute; so does unmuting.
-	if res := s.do(t, http.MethodDelete, "/api/collections/memberships/records/"+hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob), bob, nil); res.Status != http.StatusNoContent {
+	if res := s.Do(t, http.MethodDelete, "/api/collections/memberships/records/"+hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Bob), bob, nil); res.Status != http.StatusNoContent {
 		t.Fatalf("Bob leaves: %d %s", res.Status, res.Raw)
 	}
-	if muted := countMutes(t, s.app, hearthtest.Climbers, hearthtest.Bob); muted != 0 {
+	if muted := countMutes(t, s.App, hearthtest.Climbers, hearthtest.Bob); muted != 0 {
 		t.Errorf("Bob's mute outlived his membership")
 	}
-	carol := token(t, s.app, hearthtest.Carol)
-	if res := s.do(t, http.MethodDelete, mutes+"/"+hearthtest.CarolMute, carol, nil); res.Status != http.StatusNoContent {
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	if res := s.Do(t, http.MethodDelete, mutes+"/"+hearthtest.CarolMute, carol, nil); res.Status != http.StatusNoContent {
 		t.Fatalf("Carol unmutes: %d %s", res.Status, res.Raw)
 	}
-	if muted := countMutes(t, s.app, hearthtest.Climbers, hearthtest.Carol); muted != 0 {
+	if muted := countMutes(t, s.App, hearthtest.Climbers, hearthtest.Carol); muted != 0 {
 		t.Errorf("Carol still muted after unmuting")
 	}
 }
@@ -220,8 +220,8 @@ func TestMutes(t *testing.T) {
 // filters, expands, realtime, sync, batch.
 func TestDevicesAndMutesStayPrivate(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	alice, carol := token(t, s.app, hearthtest.Alice), token(t, s.app, hearthtest.Carol)
+	s := hearthtest.NewServer(t)
+	alice, carol := hearthtest.Token(t, s.App, hearthtest.Alice), hearthtest.Token(t, s.App, hearthtest.Carol)
 	secret := strings.TrimSuffix(strings.TrimPrefix(hearthtest.CarolToken, "ExponentPushToken["), "]")
 
 	for _, c := range []struct{ name, url string }{
@@ -233,7 +233,7 @@ func TestDevicesAndMutesStayPrivate(t *testing.T) {
 		{"mutes by group", "/api/collections/mutes/records?filter=" + url.QueryEscape(`group = "`+hearthtest.Climbers+`"`)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res := s.do(t, http.MethodGet, c.url, alice, nil)
+			res := s.Do(t, http.MethodGet, c.url, alice, nil)
 			if res.Status != http.StatusOK {
 				t.Fatalf("%d %s", res.Status, res.Raw)
 			}
@@ -243,7 +243,7 @@ func TestDevicesAndMutesStayPrivate(t *testing.T) {
 		})
 	}
 	// The same questions from Carol do see her own: the expands work.
-	if res := s.do(t, http.MethodGet, "/api/collections/users/records/"+hearthtest.Carol+"?expand=devices_via_user,mutes_via_user", carol, nil); !strings.Contains(res.Raw, secret) || !strings.Contains(res.Raw, hearthtest.CarolMute) {
+	if res := s.Do(t, http.MethodGet, "/api/collections/users/records/"+hearthtest.Carol+"?expand=devices_via_user,mutes_via_user", carol, nil); !strings.Contains(res.Raw, secret) || !strings.Contains(res.Raw, hearthtest.CarolMute) {
 		t.Errorf("Carol does not see her own device and mute through expand: %s", res.Raw)
 	}
 
@@ -253,8 +253,8 @@ func TestDevicesAndMutesStayPrivate(t *testing.T) {
 		{"users sorted by a device token", "/api/collections/users/records?sort=devices_via_user.token", "sort"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res := s.do(t, http.MethodGet, c.url, alice, nil)
-			if res.Status != http.StatusBadRequest || res.fieldCode(c.param) != "validation_path_not_allowed" {
+			res := s.Do(t, http.MethodGet, c.url, alice, nil)
+			if res.Status != http.StatusBadRequest || res.FieldCode(c.param) != "validation_path_not_allowed" {
 				t.Fatalf("want 400 naming %s, got %d %s", c.param, res.Status, res.Raw)
 			}
 		})
@@ -262,46 +262,46 @@ func TestDevicesAndMutesStayPrivate(t *testing.T) {
 
 	t.Run("sync", func(t *testing.T) {
 		for _, who := range []string{carol, alice} {
-			res := s.do(t, http.MethodGet, "/api/sync?cursor=0", who, nil)
+			res := s.Do(t, http.MethodGet, "/api/sync?cursor=0", who, nil)
 			if res.Status != http.StatusOK || strings.Contains(res.Raw, `"devices"`) || strings.Contains(res.Raw, `"mutes"`) || strings.Contains(res.Raw, secret) {
 				t.Errorf("sync carries devices or mutes: %d %s", res.Status, res.Raw)
 			}
 		}
-		if res := s.do(t, http.MethodGet, "/api/sync?cursor=0&collections=devices", carol, nil); res.Status != http.StatusBadRequest || res.fieldCode("collections") != "validation_unknown_collection" {
+		if res := s.Do(t, http.MethodGet, "/api/sync?cursor=0&collections=devices", carol, nil); res.Status != http.StatusBadRequest || res.FieldCode("collections") != "validation_unknown_collection" {
 			t.Errorf("sync of devices: %d %s", res.Status, res.Raw)
 		}
 	})
 
 	t.Run("batch", func(t *testing.T) {
-		settings := s.app.Settings()
+		settings := s.App.Settings()
 		settings.Batch.Enabled = true
-		if err := s.app.Save(settings); err != nil {
+		if err := s.App.Save(settings); err != nil {
 			t.Fatal(err)
 		}
-		before := fingerprint(t, s.app)
-		res := s.do(t, http.MethodPost, "/api/batch", alice, map[string]any{"requests": []map[string]any{
+		before := hearthtest.Fingerprint(t, s.App)
+		res := s.Do(t, http.MethodPost, "/api/batch", alice, map[string]any{"requests": []map[string]any{
 			{"method": "POST", "url": devicesURL, "body": map[string]any{"token": "ExponentPushToken[batch-own]", "platform": "ios"}},
 			{"method": "POST", "url": devicesURL, "body": map[string]any{"user": hearthtest.Carol, "token": "ExponentPushToken[batch-carol]", "platform": "ios"}},
 		}})
 		if res.Status != http.StatusBadRequest {
 			t.Fatalf("a batch registering a device for Carol: %d %s", res.Status, res.Raw)
 		}
-		if after := fingerprint(t, s.app); after != before {
+		if after := hearthtest.Fingerprint(t, s.App); after != before {
 			t.Errorf("a refused batch changed the database")
 		}
 	})
 
 	t.Run("realtime", func(t *testing.T) {
-		aliceEvents := subscribe(t, s.url, alice, "devices/*", "mutes/*", "devices/"+hearthtest.CarolDevice)
-		carolEvents := subscribe(t, s.url, carol, "devices/*", "mutes/*")
-		bob := token(t, s.app, hearthtest.Bob)
-		if res := s.do(t, http.MethodPost, devicesURL, carol, map[string]any{"token": "ExponentPushToken[carol-tablet]", "platform": "android"}); res.Status != http.StatusOK {
+		aliceEvents := subscribe(t, s.URL, alice, "devices/*", "mutes/*", "devices/"+hearthtest.CarolDevice)
+		carolEvents := subscribe(t, s.URL, carol, "devices/*", "mutes/*")
+		bob := hearthtest.Token(t, s.App, hearthtest.Bob)
+		if res := s.Do(t, http.MethodPost, devicesURL, carol, map[string]any{"token": "ExponentPushToken[carol-tablet]", "platform": "android"}); res.Status != http.StatusOK {
 			t.Fatalf("Carol registers: %d %s", res.Status, res.Raw)
 		}
-		if res := s.do(t, http.MethodDelete, devicesURL+"/"+hearthtest.CarolDevice, carol, nil); res.Status != http.StatusNoContent {
+		if res := s.Do(t, http.MethodDelete, devicesURL+"/"+hearthtest.CarolDevice, carol, nil); res.Status != http.StatusNoContent {
 			t.Fatalf("Carol unregisters: %d %s", res.Status, res.Raw)
 		}
-		if res := s.do(t, http.MethodPost, "/api/collections/mutes/records", bob, `{"group":"`+hearthtest.Climbers+`"}`); res.Status != http.StatusOK {
+		if res := s.Do(t, http.MethodPost, "/api/collections/mutes/records", bob, `{"group":"`+hearthtest.Climbers+`"}`); res.Status != http.StatusOK {
 			t.Fatalf("Bob mutes: %d %s", res.Status, res.Raw)
 		}
 		// Carol hears of her two changes; then a change of Alice's own is
@@ -316,7 +316,7 @@ func TestDevicesAndMutesStayPrivate(t *testing.T) {
 				t.Fatal("Carol got no realtime event for her own device")
 			}
 		}
-		if res := s.do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": "ExponentPushToken[alice-marker]", "platform": "ios"}); res.Status != http.StatusOK {
+		if res := s.Do(t, http.MethodPost, devicesURL, alice, map[string]any{"token": "ExponentPushToken[alice-marker]", "platform": "ios"}); res.Status != http.StatusOK {
 			t.Fatalf("Alice registers: %d %s", res.Status, res.Raw)
 		}
 		select {
@@ -385,14 +385,14 @@ func subscribe(t *testing.T, base, token string, topics ...string) <-chan string
 // and nobody writes them, superusers included.
 func TestPushViewsAreSuperuserOnly(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	s := hearthtest.NewServer(t)
 	tk := newTokens(t)
 	// One push in each view: Carol unmutes Climbers and Bob posts there.
-	if err := s.app.Delete(record(t, s.app, collections.Mutes, hearthtest.CarolMute)); err != nil {
+	if err := s.App.Delete(hearthtest.Record(t, s.App, collections.Mutes, hearthtest.CarolMute)); err != nil {
 		t.Fatal(err)
 	}
-	hearthtest.Save(t, s.app, collections.Messages, "bobmessage00001", map[string]any{"group": hearthtest.Climbers, "author": hearthtest.Bob, "body": "Ropes are in the van"})
-	if err := push.Flush(context.Background(), s.app); err != nil {
+	hearthtest.Save(t, s.App, collections.Messages, "bobmessage00001", map[string]any{"group": hearthtest.Climbers, "author": hearthtest.Bob, "body": "Ropes are in the van"})
+	if err := push.Flush(context.Background(), s.App); err != nil {
 		t.Fatal(err)
 	}
 	const id = "000000000001"
@@ -400,7 +400,7 @@ func TestPushViewsAreSuperuserOnly(t *testing.T) {
 		var rows []dbx.NullStringMap
 		for _, v := range pushViews {
 			var page []dbx.NullStringMap
-			if err := s.app.DB().NewQuery("SELECT * FROM {{" + v + "}}").All(&page); err != nil {
+			if err := s.App.DB().NewQuery("SELECT * FROM {{" + v + "}}").All(&page); err != nil {
 				t.Fatal(err)
 			}
 			rows = append(rows, page...)
@@ -416,21 +416,21 @@ func TestPushViewsAreSuperuserOnly(t *testing.T) {
 			if a == superuser {
 				want = http.StatusOK
 			}
-			if list := s.do(t, http.MethodGet, base, header, nil); list.Status != want || (a == superuser) != strings.Contains(list.Raw, `"id":"`+id+`"`) {
+			if list := s.Do(t, http.MethodGet, base, header, nil); list.Status != want || (a == superuser) != strings.Contains(list.Raw, `"id":"`+id+`"`) {
 				t.Errorf("%s lists %s: %d %s", a, view, list.Status, list.Raw)
 			}
-			if one := s.do(t, http.MethodGet, base+"/"+id, header, nil); one.Status != want {
+			if one := s.Do(t, http.MethodGet, base+"/"+id, header, nil); one.Status != want {
 				t.Errorf("%s views %s/%s: %d %s", a, view, id, one.Status, one.Raw)
 			}
-			before, beforePushes := fingerprint(t, s.app), contents()
+			before, beforePushes := hearthtest.Fingerprint(t, s.App), contents()
 			for _, w := range []struct{ method, url string }{
 				{http.MethodPost, base}, {http.MethodPatch, base + "/" + id}, {http.MethodDelete, base + "/" + id},
 			} {
-				if res := s.do(t, w.method, w.url, header, `{"state":"delivered"}`); res.Status != http.StatusBadRequest && res.Status != http.StatusForbidden {
+				if res := s.Do(t, w.method, w.url, header, `{"state":"delivered"}`); res.Status != http.StatusBadRequest && res.Status != http.StatusForbidden {
 					t.Errorf("%s %s %s: %d %s", a, w.method, view, res.Status, res.Raw)
 				}
 			}
-			if fingerprint(t, s.app) != before || contents() != beforePushes {
+			if hearthtest.Fingerprint(t, s.App) != before || contents() != beforePushes {
 				t.Errorf("%s changed the database through %s", a, view)
 			}
 		}

@@ -7,23 +7,16 @@
 // Hearth reads: how its records belong to groups (Scope, scope.go: the
 // change log, sync's group expansion, create denials), whether it is
 // synced, the field filled with the caller, its server-managed and fixed
-// fields (serverfields.go), and the paths clients may filter and sort on
-// (queries.go). A collection in the schema without a spec fails
-// TestEveryCollectionHasASpec.
+// fields, and the paths clients may filter and sort on. A collection in the
+// schema without a spec fails TestEveryCollectionHasASpec.
 //
 // API rules (in pb_migrations) decide who may touch a record; the hooks here
-// decide what a permitted write may do: fill server-managed fields, refuse
-// client-set ones, and keep derived values true in the same transaction as
-// the write that changes them. Router middlewares check requests before
-// either: a body larger than its collection's schema allows is a 413
-// (bodylimit.go), a form's @jsonPayload must be a JSON object
-// (bodyshape.go), and a create refused by its rule names the field it was
-// checked against (denials.go). Every record write, through the records API
-// or a batch, has its raw body checked first by one request hook
-// (bodychecks.go): values of the wrong type (bodytypes.go), texts over
-// their length, server-managed and fixed fields in any modifier form
-// (serverfields.go). docs/access-rules.md is the reader's guide to all of
-// it.
+// decide what a permitted write may do and keep derived values true in the
+// same transaction as the write that changes them. What a request may ask
+// or send before it reaches either (body limits and shapes, the raw body
+// checks, the filter and sort policy) is the request edge, package edge,
+// which reads the specs. docs/access-rules.md is the reader's guide to all
+// of it.
 //
 // The business rules (docs/api.md has them as a client sees them):
 //   - join by invite code: POST /api/crews/join (join.go, invites.go);
@@ -44,7 +37,7 @@
 //
 // Domain errors (*Error, codes EINVALID, EUNAUTHORIZED, EFORBIDDEN,
 // ENOTFOUND, ECONFLICT, ETOOLARGE, with the request fields at fault) are
-// mapped to HTTP in errors.go only (apiError); something that does not
+// mapped to HTTP in errors.go only (APIError); something that does not
 // exist is always a not-found *Error wrapping sql.ErrNoRows (IsNotFound).
 //
 // The clock of every time-based rule is Config.Now, so tests give each app

@@ -113,9 +113,9 @@ func invalid(message string, fields map[string]FieldError) error {
 	return &Error{Code: EINVALID, Message: message, Fields: fields}
 }
 
-// invalidFields is invalid for faults found by validation.Error checks
+// InvalidFields is invalid for faults found by validation.Error checks
 // (the request-body checks), keeping their codes, messages and params.
-func invalidFields(message string, errs validation.Errors) error {
+func InvalidFields(message string, errs validation.Errors) error {
 	fields := map[string]FieldError{}
 	for field, err := range errs {
 		f := FieldError{Code: "validation_invalid_value", Message: err.Error()}
@@ -149,10 +149,10 @@ func ErrorCode(err error) string {
 	return ""
 }
 
-// apiError maps err to the HTTP error a handler or request hook returns:
+// APIError maps err to the HTTP error a handler or request hook returns:
 // domain errors by their code, PocketBase's own API errors as they are,
 // anything else as a 500 that does not leak its text.
-func apiError(err error) *router.ApiError {
+func APIError(err error) *router.ApiError {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.apiError()

@@ -9,14 +9,14 @@ import (
 
 func TestEventEndsNotBeforeStart(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	carol := token(t, s.app, hearthtest.Carol)
-	res := s.do(t, http.MethodPost, "/api/collections/events/records", carol, map[string]any{
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	res := s.Do(t, http.MethodPost, "/api/collections/events/records", carol, map[string]any{
 		"group": hearthtest.Climbers, "title": "Backwards", "starts_at": "2030-01-02 10:00:00.000Z", "ends_at": "2030-01-02 09:00:00.000Z"})
-	if res.Status != 400 || res.fieldCode("ends_at") != "validation_ends_before_start" {
+	if res.Status != 400 || res.FieldCode("ends_at") != "validation_ends_before_start" {
 		t.Fatalf("ends before start: %d %s", res.Status, res.Raw)
 	}
-	res = s.do(t, http.MethodPost, "/api/collections/events/records", carol, map[string]any{
+	res = s.Do(t, http.MethodPost, "/api/collections/events/records", carol, map[string]any{
 		"group": hearthtest.Climbers, "title": "Forwards", "starts_at": "2030-01-02 10:00:00.000Z", "ends_at": "2030-01-02 10:00:00.000Z", "capacity": 3})
 	if res.Status != 200 || res.Body["going_count"] != float64(0) {
 		t.Fatalf("valid event: %d %s", res.Status, res.Raw)

@@ -35,7 +35,7 @@ func TestFileAccess(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				file, err := filesystem.NewFileFromBytes(pngBytes(t, 0), "picture.png")
+				file, err := filesystem.NewFileFromBytes(hearthtest.PNG(t, 0), "picture.png")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -13,15 +13,15 @@ var codeShape = regexp.MustCompile(`^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{12}$`)
 
 func TestInviteCodeIsGeneratedAndUnique(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	alice := token(t, s.app, hearthtest.Alice)
+	s := hearthtest.NewServer(t)
+	alice := hearthtest.Token(t, s.App, hearthtest.Alice)
 	seen := map[string]bool{
-		inviteCode(t, s.app, hearthtest.ClimbInvite): true,
-		inviteCode(t, s.app, hearthtest.ChessInvite): true,
+		inviteCode(t, s.App, hearthtest.ClimbInvite): true,
+		inviteCode(t, s.App, hearthtest.ChessInvite): true,
 	}
 	for range 20 {
-		res := s.do(t, http.MethodPost, "/api/collections/invites/records", alice, map[string]any{"group": hearthtest.Climbers, "max_uses": 5})
-		code := res.str("code")
+		res := s.Do(t, http.MethodPost, "/api/collections/invites/records", alice, map[string]any{"group": hearthtest.Climbers, "max_uses": 5})
+		code := res.Str("code")
 		if res.Status != 200 || !codeShape.MatchString(code) {
 			t.Fatalf("new invite: %d %s", res.Status, res.Raw)
 		}
@@ -30,8 +30,8 @@ func TestInviteCodeIsGeneratedAndUnique(t *testing.T) {
 		}
 		seen[code] = true
 	}
-	res := s.do(t, http.MethodPost, "/api/collections/invites/records", alice, map[string]any{"group": hearthtest.Climbers, "code": "ABCDEFGHJKMN"})
-	if res.Status != 400 || res.fieldCode("code") != "validation_server_managed" {
+	res := s.Do(t, http.MethodPost, "/api/collections/invites/records", alice, map[string]any{"group": hearthtest.Climbers, "code": "ABCDEFGHJKMN"})
+	if res.Status != 400 || res.FieldCode("code") != "validation_server_managed" {
 		t.Fatalf("client-chosen code: %d %s", res.Status, res.Raw)
 	}
 }
@@ -39,24 +39,24 @@ func TestInviteCodeIsGeneratedAndUnique(t *testing.T) {
 // A code never changes once issued, whoever writes the invite.
 func TestInviteCodeNeverChanges(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
+	s := hearthtest.NewServer(t)
+	code := inviteCode(t, s.App, hearthtest.ClimbInvite)
 
-	res := s.do(t, http.MethodPatch, "/api/collections/invites/records/"+hearthtest.ClimbInvite, hearthtest.SuperuserToken(t, s.app),
+	res := s.Do(t, http.MethodPatch, "/api/collections/invites/records/"+hearthtest.ClimbInvite, hearthtest.SuperuserToken(t, s.App),
 		map[string]any{"code": "ABCDEFGHJKMN", "max_uses": 9})
-	if res.Status != 200 || res.str("code") != code || res.Body["max_uses"] != float64(9) {
+	if res.Status != 200 || res.Str("code") != code || res.Body["max_uses"] != float64(9) {
 		t.Fatalf("superuser update: %d %s", res.Status, res.Raw)
 	}
 
-	inv := setFields(t, s.app, collections.Invites, hearthtest.ClimbInvite, map[string]any{"code": "ABCDEFGHJKMN"})
-	if inv.GetString("code") != code || inviteCode(t, s.app, hearthtest.ClimbInvite) != code {
-		t.Fatalf("Go save changed the code to %s", inviteCode(t, s.app, hearthtest.ClimbInvite))
+	inv := hearthtest.Save(t, s.App, collections.Invites, hearthtest.ClimbInvite, map[string]any{"code": "ABCDEFGHJKMN"})
+	if inv.GetString("code") != code || inviteCode(t, s.App, hearthtest.ClimbInvite) != code {
+		t.Fatalf("Go save changed the code to %s", inviteCode(t, s.App, hearthtest.ClimbInvite))
 	}
 	// Joining updates the invite (uses+1); the code stays.
-	if res := s.do(t, http.MethodPost, collections.JoinPath, token(t, s.app, hearthtest.Erin), map[string]string{"code": code}); res.Status != 200 {
+	if res := s.Do(t, http.MethodPost, collections.JoinPath, hearthtest.Token(t, s.App, hearthtest.Erin), map[string]string{"code": code}); res.Status != 200 {
 		t.Fatalf("join: %d %s", res.Status, res.Raw)
 	}
-	if got := inviteCode(t, s.app, hearthtest.ClimbInvite); got != code {
+	if got := inviteCode(t, s.App, hearthtest.ClimbInvite); got != code {
 		t.Fatalf("code changed to %s", got)
 	}
 }

@@ -78,14 +78,14 @@ type joinRequest struct {
 // rules.
 func handleJoin(e *core.RequestEvent, now func() time.Time) error {
 	if err := CheckCanJoin(e.Auth); err != nil {
-		return apiError(err)
+		return APIError(err)
 	}
 	var body joinRequest
 	if err := e.BindBody(&body); err != nil {
 		if errors.Is(err, apis.ErrRequestEntityTooLarge) {
 			return err // a chunked body found larger than joinBodyLimit
 		}
-		return apiError(fieldError("code", "validation_invalid_body", "Send a JSON body like {\"code\": \"...\"}."))
+		return APIError(fieldError("code", "validation_invalid_body", "Send a JSON body like {\"code\": \"...\"}."))
 	}
 	var m *Membership
 	err := e.App.RunInTransaction(func(txApp core.App) error {
@@ -94,13 +94,13 @@ func handleJoin(e *core.RequestEvent, now func() time.Time) error {
 		return err
 	})
 	if err != nil {
-		return apiError(err)
+		return APIError(err)
 	}
 	// Enriched after the commit: the expand checks the group's view rule,
 	// which only sees the new membership once it is committed.
 	record := m.ProxyRecord()
 	if err := apis.EnrichRecord(e, record, "group"); err != nil {
-		return apiError(fmt.Errorf("enrich membership %s: %w", record.Id, err))
+		return APIError(fmt.Errorf("enrich membership %s: %w", record.Id, err))
 	}
 	return e.JSON(http.StatusOK, record)
 }

@@ -15,7 +15,7 @@ import (
 
 func inviteCode(t *testing.T, app core.App, invite string) string {
 	t.Helper()
-	return record(t, app, collections.Invites, invite).GetString("code")
+	return hearthtest.Record(t, app, collections.Invites, invite).GetString("code")
 }
 
 func countMembers(t *testing.T, app core.App, group string) int {
@@ -29,16 +29,16 @@ func countMembers(t *testing.T, app core.App, group string) int {
 
 func TestJoinByCode(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
+	s := hearthtest.NewServer(t)
+	code := inviteCode(t, s.App, hearthtest.ClimbInvite)
 
 	// Typed by hand: lower case, with spaces around.
-	res := s.do(t, http.MethodPost, collections.JoinPath, token(t, s.app, hearthtest.Erin), map[string]string{"code": "  " + strings.ToLower(code) + " "})
+	res := s.Do(t, http.MethodPost, collections.JoinPath, hearthtest.Token(t, s.App, hearthtest.Erin), map[string]string{"code": "  " + strings.ToLower(code) + " "})
 	if res.Status != http.StatusOK {
 		t.Fatalf("status %d: %s", res.Status, res.Raw)
 	}
-	if res.str("collectionName") != collections.Memberships || res.str("role") != collections.RoleMember ||
-		res.str("user") != hearthtest.Erin || res.str("group") != hearthtest.Climbers || res.str("id") == "" {
+	if res.Str("collectionName") != collections.Memberships || res.Str("role") != collections.RoleMember ||
+		res.Str("user") != hearthtest.Erin || res.Str("group") != hearthtest.Climbers || res.Str("id") == "" {
 		t.Fatalf("not Erin's new member membership of Climbers: %s", res.Raw)
 	}
 	expand, _ := res.Body["expand"].(map[string]any)
@@ -46,16 +46,16 @@ func TestJoinByCode(t *testing.T) {
 	if group["id"] != hearthtest.Climbers || group["name"] != "Climbers" || group["collectionName"] != collections.Groups {
 		t.Fatalf("expand.group is not the Climbers record: %s", res.Raw)
 	}
-	m, err := collections.FindMembership(s.app, hearthtest.Climbers, hearthtest.Erin)
-	if err != nil || m.Id != res.str("id") {
-		t.Fatalf("stored membership %v, err %v; answered %s", m, err, res.str("id"))
+	m, err := collections.FindMembership(s.App, hearthtest.Climbers, hearthtest.Erin)
+	if err != nil || m.Id != res.Str("id") {
+		t.Fatalf("stored membership %v, err %v; answered %s", m, err, res.Str("id"))
 	}
-	if uses := record(t, s.app, collections.Invites, hearthtest.ClimbInvite).GetInt("uses"); uses != 1 {
+	if uses := hearthtest.Record(t, s.App, collections.Invites, hearthtest.ClimbInvite).GetInt("uses"); uses != 1 {
 		t.Fatalf("uses = %d, want 1", uses)
 	}
 
 	// As a member now, Erin sees the group's events.
-	list := s.do(t, http.MethodGet, "/api/collections/events/records?filter=group%3D%27"+hearthtest.Climbers+"%27", token(t, s.app, hearthtest.Erin), nil)
+	list := s.Do(t, http.MethodGet, "/api/collections/events/records?filter=group%3D%27"+hearthtest.Climbers+"%27", hearthtest.Token(t, s.App, hearthtest.Erin), nil)
 	if list.Status != http.StatusOK || list.Body["totalItems"] != float64(1) {
 		t.Fatalf("events of Climbers for Erin: %d %s", list.Status, list.Raw)
 	}
@@ -63,31 +63,31 @@ func TestJoinByCode(t *testing.T) {
 
 func TestJoinWhenAlreadyMember(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
-	existing, err := collections.FindMembership(s.app, hearthtest.Climbers, hearthtest.Bob)
+	s := hearthtest.NewServer(t)
+	code := inviteCode(t, s.App, hearthtest.ClimbInvite)
+	existing, err := collections.FindMembership(s.App, hearthtest.Climbers, hearthtest.Bob)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := s.do(t, http.MethodPost, collections.JoinPath, token(t, s.app, hearthtest.Bob), map[string]string{"code": code})
-	if res.Status != http.StatusOK || res.str("id") != existing.Id || res.str("role") != collections.RoleAdmin {
+	res := s.Do(t, http.MethodPost, collections.JoinPath, hearthtest.Token(t, s.App, hearthtest.Bob), map[string]string{"code": code})
+	if res.Status != http.StatusOK || res.Str("id") != existing.Id || res.Str("role") != collections.RoleAdmin {
 		t.Fatalf("want Bob's existing admin membership %s: %d %s", existing.Id, res.Status, res.Raw)
 	}
 	expand, _ := res.Body["expand"].(map[string]any)
 	if group, _ := expand["group"].(map[string]any); group["id"] != hearthtest.Climbers {
 		t.Fatalf("expand.group missing: %s", res.Raw)
 	}
-	if uses := record(t, s.app, collections.Invites, hearthtest.ClimbInvite).GetInt("uses"); uses != 0 {
+	if uses := hearthtest.Record(t, s.App, collections.Invites, hearthtest.ClimbInvite).GetInt("uses"); uses != 0 {
 		t.Fatalf("uses = %d, want 0", uses)
 	}
 }
 
 func TestJoinRefusals(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
-	erin := token(t, s.app, hearthtest.Erin)
-	members := countMembers(t, s.app, hearthtest.Climbers)
+	s := hearthtest.NewServer(t)
+	code := inviteCode(t, s.App, hearthtest.ClimbInvite)
+	erin := hearthtest.Token(t, s.App, hearthtest.Erin)
+	members := countMembers(t, s.App, hearthtest.Climbers)
 
 	cases := []struct {
 		name      string
@@ -99,7 +99,7 @@ func TestJoinRefusals(t *testing.T) {
 		message   string
 	}{
 		{name: "anonymous", body: map[string]string{"code": code}, status: 401},
-		{name: "superuser", token: hearthtest.SuperuserToken(t, s.app), body: map[string]string{"code": code}, status: 403, message: "Only app users"},
+		{name: "superuser", token: hearthtest.SuperuserToken(t, s.App), body: map[string]string{"code": code}, status: 403, message: "Only app users"},
 		{name: "unknown code", token: erin, body: map[string]string{"code": "ZZZZZZZZZZZZ"}, status: 404},
 		{name: "blank code", token: erin, body: map[string]string{"code": "   "}, status: 400, fieldCode: "validation_required"},
 		{name: "missing code", token: erin, body: map[string]string{}, status: 400, fieldCode: "validation_required"},
@@ -111,41 +111,41 @@ func TestJoinRefusals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.setup != nil {
-				setFields(t, s.app, collections.Invites, hearthtest.ClimbInvite, c.setup)
+				hearthtest.Save(t, s.App, collections.Invites, hearthtest.ClimbInvite, c.setup)
 			}
-			res := s.do(t, http.MethodPost, collections.JoinPath, c.token, c.body)
+			res := s.Do(t, http.MethodPost, collections.JoinPath, c.token, c.body)
 			if res.Status != c.status {
 				t.Fatalf("status %d, want %d: %s", res.Status, c.status, res.Raw)
 			}
-			if c.fieldCode != "" && res.fieldCode("code") != c.fieldCode {
-				t.Fatalf("data.code.code = %q, want %q: %s", res.fieldCode("code"), c.fieldCode, res.Raw)
+			if c.fieldCode != "" && res.FieldCode("code") != c.fieldCode {
+				t.Fatalf("data.code.code = %q, want %q: %s", res.FieldCode("code"), c.fieldCode, res.Raw)
 			}
 			if c.message != "" && !strings.Contains(res.Raw, c.message) {
 				t.Fatalf("message does not say %q: %s", c.message, res.Raw)
 			}
 		})
 	}
-	if n := countMembers(t, s.app, hearthtest.Climbers); n != members {
+	if n := countMembers(t, s.App, hearthtest.Climbers); n != members {
 		t.Fatalf("refused joins changed Climbers' members: %d, want %d", n, members)
 	}
-	if uses := record(t, s.app, collections.Invites, hearthtest.ClimbInvite).GetInt("uses"); uses != 3 {
+	if uses := hearthtest.Record(t, s.App, collections.Invites, hearthtest.ClimbInvite).GetInt("uses"); uses != 3 {
 		t.Fatalf("refused joins changed uses: %d, want 3", uses)
 	}
 }
 
 func TestJoinExpiryUsesTheClock(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
+	s := hearthtest.NewServer(t)
+	code := inviteCode(t, s.App, hearthtest.ClimbInvite)
 	expires := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	setFields(t, s.app, collections.Invites, hearthtest.ClimbInvite, map[string]any{"expires": expires})
+	hearthtest.Save(t, s.App, collections.Invites, hearthtest.ClimbInvite, map[string]any{"expires": expires})
 
-	hearthtest.SetNow(t, s.app, func() time.Time { return expires })
-	if res := s.do(t, http.MethodPost, collections.JoinPath, token(t, s.app, hearthtest.Erin), map[string]string{"code": code}); res.fieldCode("code") != "validation_invite_expired" {
+	hearthtest.SetNow(t, s.App, func() time.Time { return expires })
+	if res := s.Do(t, http.MethodPost, collections.JoinPath, hearthtest.Token(t, s.App, hearthtest.Erin), map[string]string{"code": code}); res.FieldCode("code") != "validation_invite_expired" {
 		t.Fatalf("at expiry: %d %s", res.Status, res.Raw)
 	}
-	hearthtest.SetNow(t, s.app, func() time.Time { return expires.Add(-time.Millisecond) })
-	if res := s.do(t, http.MethodPost, collections.JoinPath, token(t, s.app, hearthtest.Erin), map[string]string{"code": code}); res.Status != http.StatusOK {
+	hearthtest.SetNow(t, s.App, func() time.Time { return expires.Add(-time.Millisecond) })
+	if res := s.Do(t, http.MethodPost, collections.JoinPath, hearthtest.Token(t, s.App, hearthtest.Erin), map[string]string{"code": code}); res.Status != http.StatusOK {
 		t.Fatalf("just before expiry: %d %s", res.Status, res.Raw)
 	}
 }
@@ -154,13 +154,13 @@ func TestJoinExpiryUsesTheClock(t *testing.T) {
 // get in, every other one is told the invite is used up.
 func TestConcurrentJoinsRespectMaxUses(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
-	setFields(t, s.app, collections.Invites, hearthtest.ClimbInvite, map[string]any{"max_uses": 10})
-	users, tokens := newUsers(t, s.app, "joiner", 50)
-	before := countMembers(t, s.app, hearthtest.Climbers)
+	s := hearthtest.NewServer(t)
+	code := inviteCode(t, s.App, hearthtest.ClimbInvite)
+	hearthtest.Save(t, s.App, collections.Invites, hearthtest.ClimbInvite, map[string]any{"max_uses": 10})
+	users, tokens := hearthtest.NewUsers(t, s.App, "joiner", 50)
+	before := countMembers(t, s.App, hearthtest.Climbers)
 
-	results := make([]response, len(tokens))
+	results := make([]hearthtest.Response, len(tokens))
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i, tok := range tokens {
@@ -168,7 +168,7 @@ func TestConcurrentJoinsRespectMaxUses(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i] = s.do(t, http.MethodPost, collections.JoinPath, tok, map[string]string{"code": code})
+			results[i] = s.Do(t, http.MethodPost, collections.JoinPath, tok, map[string]string{"code": code})
 		}()
 	}
 	close(start)
@@ -177,9 +177,9 @@ func TestConcurrentJoinsRespectMaxUses(t *testing.T) {
 	var joined []string
 	for i, res := range results {
 		switch {
-		case res.Status == http.StatusOK && res.str("user") == users[i]:
+		case res.Status == http.StatusOK && res.Str("user") == users[i]:
 			joined = append(joined, users[i])
-		case res.Status == http.StatusBadRequest && res.fieldCode("code") == "validation_invite_used_up":
+		case res.Status == http.StatusBadRequest && res.FieldCode("code") == "validation_invite_used_up":
 		default:
 			t.Errorf("joiner %d: %d %s", i, res.Status, res.Raw)
 		}
@@ -187,15 +187,15 @@ func TestConcurrentJoinsRespectMaxUses(t *testing.T) {
 	if len(joined) != 10 {
 		t.Fatalf("%d joins succeeded, want 10", len(joined))
 	}
-	if n := countMembers(t, s.app, hearthtest.Climbers); n != before+10 {
+	if n := countMembers(t, s.App, hearthtest.Climbers); n != before+10 {
 		t.Fatalf("Climbers has %d members, want %d", n, before+10)
 	}
 	for _, u := range joined {
-		if _, err := collections.FindMembership(s.app, hearthtest.Climbers, u); err != nil {
+		if _, err := collections.FindMembership(s.App, hearthtest.Climbers, u); err != nil {
 			t.Errorf("answered 200 but no membership: %v", err)
 		}
 	}
-	if uses := record(t, s.app, collections.Invites, hearthtest.ClimbInvite).GetInt("uses"); uses != 10 {
+	if uses := hearthtest.Record(t, s.App, collections.Invites, hearthtest.ClimbInvite).GetInt("uses"); uses != 10 {
 		t.Fatalf("uses = %d, want 10", uses)
 	}
 }
@@ -204,9 +204,9 @@ func TestConcurrentJoinsRespectMaxUses(t *testing.T) {
 // use.
 func TestConcurrentJoinsBySameUser(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	code := inviteCode(t, s.app, hearthtest.ClimbInvite)
-	erin := token(t, s.app, hearthtest.Erin)
+	s := hearthtest.NewServer(t)
+	code := inviteCode(t, s.App, hearthtest.ClimbInvite)
+	erin := hearthtest.Token(t, s.App, hearthtest.Erin)
 
 	ids := make([]string, 10)
 	var wg sync.WaitGroup
@@ -214,11 +214,11 @@ func TestConcurrentJoinsBySameUser(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := s.do(t, http.MethodPost, collections.JoinPath, erin, map[string]string{"code": code})
+			res := s.Do(t, http.MethodPost, collections.JoinPath, erin, map[string]string{"code": code})
 			if res.Status != http.StatusOK {
 				t.Errorf("status %d: %s", res.Status, res.Raw)
 			}
-			ids[i] = res.str("id")
+			ids[i] = res.Str("id")
 		}()
 	}
 	wg.Wait()
@@ -227,7 +227,7 @@ func TestConcurrentJoinsBySameUser(t *testing.T) {
 			t.Fatalf("different memberships answered: %v", ids)
 		}
 	}
-	if uses := record(t, s.app, collections.Invites, hearthtest.ClimbInvite).GetInt("uses"); uses != 1 {
+	if uses := hearthtest.Record(t, s.App, collections.Invites, hearthtest.ClimbInvite).GetInt("uses"); uses != 1 {
 		t.Fatalf("uses = %d, want 1", uses)
 	}
 }
@@ -235,16 +235,16 @@ func TestConcurrentJoinsBySameUser(t *testing.T) {
 // The documented rate-limit label matches the route.
 func TestJoinRateLimitLabel(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	settings := s.app.Settings()
+	s := hearthtest.NewServer(t)
+	settings := s.App.Settings()
 	settings.RateLimits.Enabled = true
 	settings.RateLimits.Rules = []core.RateLimitRule{{Label: "POST " + collections.JoinPath, Audience: core.RateLimitRuleAudienceAuth, Duration: 60, MaxRequests: 2}}
-	if err := s.app.Save(settings); err != nil {
+	if err := s.App.Save(settings); err != nil {
 		t.Fatal(err)
 	}
-	erin := token(t, s.app, hearthtest.Erin)
+	erin := hearthtest.Token(t, s.App, hearthtest.Erin)
 	for i, want := range []int{404, 404, http.StatusTooManyRequests} {
-		if res := s.do(t, http.MethodPost, collections.JoinPath, erin, map[string]string{"code": "ZZZZZZZZZZZZ"}); res.Status != want {
+		if res := s.Do(t, http.MethodPost, collections.JoinPath, erin, map[string]string{"code": "ZZZZZZZZZZZZ"}); res.Status != want {
 			t.Fatalf("attempt %d: %d, want %d: %s", i+1, res.Status, want, res.Raw)
 		}
 	}

@@ -15,46 +15,46 @@ const membershipsPath = "/api/collections/memberships/records/"
 
 func TestLastOwnerCannotLeaveOrBeDemoted(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
-	alice := token(t, s.app, hearthtest.Alice)
+	s := hearthtest.NewServer(t)
+	aliceM := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Alice)
+	alice := hearthtest.Token(t, s.App, hearthtest.Alice)
 
-	res := s.do(t, http.MethodDelete, membershipsPath+aliceM, alice, nil)
-	if res.Status != 400 || res.fieldCode("user") != "validation_last_owner" {
+	res := s.Do(t, http.MethodDelete, membershipsPath+aliceM, alice, nil)
+	if res.Status != 400 || res.FieldCode("user") != "validation_last_owner" {
 		t.Fatalf("last owner leaves: %d %s", res.Status, res.Raw)
 	}
-	res = s.do(t, http.MethodPatch, membershipsPath+aliceM, alice, map[string]string{"role": "admin"})
-	if res.Status != 400 || res.fieldCode("role") != "validation_last_owner" {
+	res = s.Do(t, http.MethodPatch, membershipsPath+aliceM, alice, map[string]string{"role": "admin"})
+	if res.Status != 400 || res.FieldCode("role") != "validation_last_owner" {
 		t.Fatalf("last owner demotes herself: %d %s", res.Status, res.Raw)
 	}
 	// Superusers are held to it too: the rule lives below the API.
-	res = s.do(t, http.MethodDelete, membershipsPath+aliceM, hearthtest.SuperuserToken(t, s.app), nil)
-	if res.Status != 400 || res.fieldCode("user") != "validation_last_owner" {
+	res = s.Do(t, http.MethodDelete, membershipsPath+aliceM, hearthtest.SuperuserToken(t, s.App), nil)
+	if res.Status != 400 || res.FieldCode("user") != "validation_last_owner" {
 		t.Fatalf("superuser removes last owner: %d %s", res.Status, res.Raw)
 	}
-	if m := record(t, s.app, collections.Memberships, aliceM); m.GetString("role") != collections.RoleOwner {
+	if m := hearthtest.Record(t, s.App, collections.Memberships, aliceM); m.GetString("role") != collections.RoleOwner {
 		t.Fatalf("alice is %s", m.GetString("role"))
 	}
 }
 
 func TestOwnershipHandedOverThenLeave(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	alice := token(t, s.app, hearthtest.Alice)
-	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
-	if res := s.do(t, http.MethodPatch, membershipsPath+bobM, alice, map[string]string{"role": "owner"}); res.Status != 200 {
+	s := hearthtest.NewServer(t)
+	alice := hearthtest.Token(t, s.App, hearthtest.Alice)
+	bobM := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Bob)
+	if res := s.Do(t, http.MethodPatch, membershipsPath+bobM, alice, map[string]string{"role": "owner"}); res.Status != 200 {
 		t.Fatalf("alice makes bob owner: %d %s", res.Status, res.Raw)
 	}
 	// Bob, now the other owner, may demote Alice; she may then leave.
-	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
-	if res := s.do(t, http.MethodPatch, membershipsPath+aliceM, token(t, s.app, hearthtest.Bob), map[string]string{"role": "member"}); res.Status != 200 {
+	aliceM := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Alice)
+	if res := s.Do(t, http.MethodPatch, membershipsPath+aliceM, hearthtest.Token(t, s.App, hearthtest.Bob), map[string]string{"role": "member"}); res.Status != 200 {
 		t.Fatalf("bob demotes alice: %d %s", res.Status, res.Raw)
 	}
-	if res := s.do(t, http.MethodDelete, membershipsPath+aliceM, alice, nil); res.Status != http.StatusNoContent {
+	if res := s.Do(t, http.MethodDelete, membershipsPath+aliceM, alice, nil); res.Status != http.StatusNoContent {
 		t.Fatalf("alice leaves: %d %s", res.Status, res.Raw)
 	}
 	// Bob is the last owner now.
-	if res := s.do(t, http.MethodDelete, membershipsPath+bobM, token(t, s.app, hearthtest.Bob), nil); res.fieldCode("user") != "validation_last_owner" {
+	if res := s.Do(t, http.MethodDelete, membershipsPath+bobM, hearthtest.Token(t, s.App, hearthtest.Bob), nil); res.FieldCode("user") != "validation_last_owner" {
 		t.Fatalf("bob, last owner, leaves: %d %s", res.Status, res.Raw)
 	}
 }
@@ -63,22 +63,22 @@ func TestOwnershipHandedOverThenLeave(t *testing.T) {
 // last owner's membership with everything else.
 func TestLastOwnerDeletesGroup(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	res := s.do(t, http.MethodDelete, "/api/collections/groups/records/"+hearthtest.Climbers, token(t, s.app, hearthtest.Alice), nil)
+	s := hearthtest.NewServer(t)
+	res := s.Do(t, http.MethodDelete, "/api/collections/groups/records/"+hearthtest.Climbers, hearthtest.Token(t, s.App, hearthtest.Alice), nil)
 	if res.Status != http.StatusNoContent {
 		t.Fatalf("delete group: %d %s", res.Status, res.Raw)
 	}
 	for _, c := range []string{collections.Memberships, collections.Invites, collections.Events, collections.Messages} {
-		n, err := s.app.CountRecords(c, dbx.HashExp{"group": hearthtest.Climbers})
+		n, err := s.App.CountRecords(c, dbx.HashExp{"group": hearthtest.Climbers})
 		if err != nil || n != 0 {
 			t.Errorf("%d %s left, err %v", n, c, err)
 		}
 	}
-	if _, err := s.app.FindRecordById(collections.RSVPs, hearthtest.CarolRSVP); err == nil {
+	if _, err := s.App.FindRecordById(collections.RSVPs, hearthtest.CarolRSVP); err == nil {
 		t.Error("rsvp to the group's event survived")
 	}
 	// Chess is untouched.
-	if n := countMembers(t, s.app, hearthtest.Chess); n != 2 {
+	if n := countMembers(t, s.App, hearthtest.Chess); n != 2 {
 		t.Fatalf("chess has %d members", n)
 	}
 }
@@ -90,23 +90,23 @@ func TestLastOwnerDeletesGroup(t *testing.T) {
 // pass by luck of scheduling.
 func TestConcurrentMutualDemotionKeepsAnOwner(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
-	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
-	alice, bob := token(t, s.app, hearthtest.Alice), token(t, s.app, hearthtest.Bob)
+	s := hearthtest.NewServer(t)
+	aliceM := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Alice)
+	bobM := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Bob)
+	alice, bob := hearthtest.Token(t, s.App, hearthtest.Alice), hearthtest.Token(t, s.App, hearthtest.Bob)
 	refusedAs := map[int]int{}
 	defer func() {
 		t.Logf("losers refused: %d by the last-owner rule (400), %d by the API rules (404)", refusedAs[400], refusedAs[404])
 	}()
 	for round := range 50 {
-		setFields(t, s.app, collections.Memberships, aliceM, map[string]any{"role": collections.RoleOwner})
-		setFields(t, s.app, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
-		results := make([]response, 2)
+		hearthtest.Save(t, s.App, collections.Memberships, aliceM, map[string]any{"role": collections.RoleOwner})
+		hearthtest.Save(t, s.App, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
+		results := make([]hearthtest.Response, 2)
 		parallel(2, func(i int) {
 			if i == 0 {
-				results[i] = s.do(t, http.MethodPatch, membershipsPath+bobM, alice, map[string]string{"role": "member"})
+				results[i] = s.Do(t, http.MethodPatch, membershipsPath+bobM, alice, map[string]string{"role": "member"})
 			} else {
-				results[i] = s.do(t, http.MethodPatch, membershipsPath+aliceM, bob, map[string]string{"role": "member"})
+				results[i] = s.Do(t, http.MethodPatch, membershipsPath+aliceM, bob, map[string]string{"role": "member"})
 			}
 		})
 		ok := 0
@@ -114,13 +114,13 @@ func TestConcurrentMutualDemotionKeepsAnOwner(t *testing.T) {
 			switch {
 			case res.Status == 200:
 				ok++
-			case res.Status == 400 && res.fieldCode("role") == "validation_last_owner", res.Status == 404:
+			case res.Status == 400 && res.FieldCode("role") == "validation_last_owner", res.Status == 404:
 				refusedAs[res.Status]++
 			default:
 				t.Fatalf("round %d: %d %s", round, res.Status, res.Raw)
 			}
 		}
-		owners, err := s.app.CountRecords(collections.Memberships, dbx.HashExp{"group": hearthtest.Climbers, "role": collections.RoleOwner})
+		owners, err := s.App.CountRecords(collections.Memberships, dbx.HashExp{"group": hearthtest.Climbers, "role": collections.RoleOwner})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,32 +137,32 @@ func TestLeavingRemovesFutureRSVPs(t *testing.T) {
 	t.Parallel()
 	for _, by := range []string{"leave", "removal"} {
 		t.Run(by, func(t *testing.T) {
-			s := newServer(t)
+			s := hearthtest.NewServer(t)
 			ev := hearthtest.ClimbEvent
 			// Capacity 2: Carol and Bob going, Alice waitlisted.
-			s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Bob), map[string]string{"event": ev, "status": "going"})
-			s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Alice), map[string]string{"event": ev, "status": "going"})
-			checkCounts(t, s.app, ev, 2, 1)
-			past := pastEventWithRSVP(t, s.app, hearthtest.Carol)
+			s.Do(t, http.MethodPost, rsvpsPath, hearthtest.Token(t, s.App, hearthtest.Bob), map[string]string{"event": ev, "status": "going"})
+			s.Do(t, http.MethodPost, rsvpsPath, hearthtest.Token(t, s.App, hearthtest.Alice), map[string]string{"event": ev, "status": "going"})
+			checkCounts(t, s.App, ev, 2, 1)
+			past := pastEventWithRSVP(t, s.App, hearthtest.Carol)
 
-			actor := token(t, s.app, hearthtest.Carol)
+			actor := hearthtest.Token(t, s.App, hearthtest.Carol)
 			if by == "removal" {
-				actor = token(t, s.app, hearthtest.Bob)
+				actor = hearthtest.Token(t, s.App, hearthtest.Bob)
 			}
-			res := s.do(t, http.MethodDelete, membershipsPath+hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Carol), actor, nil)
+			res := s.Do(t, http.MethodDelete, membershipsPath+hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Carol), actor, nil)
 			if res.Status != http.StatusNoContent {
 				t.Fatalf("%s: %d %s", by, res.Status, res.Raw)
 			}
-			if _, err := s.app.FindRecordById(collections.RSVPs, hearthtest.CarolRSVP); err == nil {
+			if _, err := s.App.FindRecordById(collections.RSVPs, hearthtest.CarolRSVP); err == nil {
 				t.Fatal("carol's rsvp to the coming event survived")
 			}
-			if st := rsvpOf(t, s.app, ev, hearthtest.Alice).GetString("status"); st != "going" {
+			if st := rsvpOf(t, s.App, ev, hearthtest.Alice).GetString("status"); st != "going" {
 				t.Fatalf("alice %s, want going", st)
 			}
-			checkCounts(t, s.app, ev, 2, 0)
-			rsvpOf(t, s.app, past, hearthtest.Carol)
+			checkCounts(t, s.App, ev, 2, 0)
+			rsvpOf(t, s.App, past, hearthtest.Carol)
 			// Other people's RSVPs to other groups are untouched.
-			record(t, s.app, collections.RSVPs, hearthtest.ErinRSVP)
+			hearthtest.Record(t, s.App, collections.RSVPs, hearthtest.ErinRSVP)
 		})
 	}
 }
@@ -196,37 +196,37 @@ func pastEventWithRSVP(t *testing.T, app core.App, user string) string {
 // the group is handed over or deleted.
 func TestLastOwnerAccountDeletion(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
-	aliceM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Alice)
-	setFields(t, s.app, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
-	setFields(t, s.app, collections.Memberships, aliceM, map[string]any{"role": collections.RoleMember})
+	s := hearthtest.NewServer(t)
+	bobM := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Bob)
+	aliceM := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Alice)
+	hearthtest.Save(t, s.App, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
+	hearthtest.Save(t, s.App, collections.Memberships, aliceM, map[string]any{"role": collections.RoleMember})
 
-	res := s.do(t, http.MethodDelete, "/api/collections/users/records/"+hearthtest.Bob, token(t, s.app, hearthtest.Bob), nil)
-	if res.Status != 400 || res.fieldCode("user") != "validation_last_owner" {
+	res := s.Do(t, http.MethodDelete, "/api/collections/users/records/"+hearthtest.Bob, hearthtest.Token(t, s.App, hearthtest.Bob), nil)
+	if res.Status != 400 || res.FieldCode("user") != "validation_last_owner" {
 		t.Fatalf("last owner deletes account: %d %s", res.Status, res.Raw)
 	}
-	record(t, s.app, collections.Users, hearthtest.Bob)
-	record(t, s.app, collections.Memberships, bobM)
+	hearthtest.Record(t, s.App, collections.Users, hearthtest.Bob)
+	hearthtest.Record(t, s.App, collections.Memberships, bobM)
 }
 
 // A creator who handed their group over can delete their account: the group
 // stays with its new owner and forgets its creator.
 func TestCreatorDeletesAccountAfterHandover(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	bobM := hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Bob)
-	setFields(t, s.app, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
+	s := hearthtest.NewServer(t)
+	bobM := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Bob)
+	hearthtest.Save(t, s.App, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
 
-	res := s.do(t, http.MethodDelete, "/api/collections/users/records/"+hearthtest.Alice, token(t, s.app, hearthtest.Alice), nil)
+	res := s.Do(t, http.MethodDelete, "/api/collections/users/records/"+hearthtest.Alice, hearthtest.Token(t, s.App, hearthtest.Alice), nil)
 	if res.Status != 204 {
 		t.Fatalf("creator deletes account after handover: %d %s", res.Status, res.Raw)
 	}
-	group := record(t, s.app, collections.Groups, hearthtest.Climbers)
+	group := hearthtest.Record(t, s.App, collections.Groups, hearthtest.Climbers)
 	if got := group.GetString("created_by"); got != "" {
 		t.Fatalf("created_by = %q, want empty once its user is gone", got)
 	}
-	if _, err := collections.FindMembership(s.app, hearthtest.Climbers, hearthtest.Alice); err == nil {
+	if _, err := collections.FindMembership(s.App, hearthtest.Climbers, hearthtest.Alice); err == nil {
 		t.Fatal("the deleted user's membership remains")
 	}
 }

@@ -66,7 +66,7 @@ func registerMessages(app core.App, now func() time.Time) {
 		}
 		created := e.Record.Original().GetDateTime("created").Time()
 		if !CanEditMessage(created, now()) {
-			return apiError(Errorf(EFORBIDDEN,
+			return APIError(Errorf(EFORBIDDEN,
 				"Messages can only be edited for %d minutes after they are posted; this one was posted at %s.",
 				int(EditWindow.Minutes()), created.UTC().Format(time.RFC3339)))
 		}

@@ -33,61 +33,61 @@ func TestCanEditMessage(t *testing.T) {
 
 func TestMessageEditWindow(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	s := hearthtest.NewServer(t)
 	msg := hearthtest.ClimbMessage
-	posted := record(t, s.app, collections.Messages, msg).GetDateTime("created").Time()
-	carol := token(t, s.app, hearthtest.Carol)
+	posted := hearthtest.Record(t, s.App, collections.Messages, msg).GetDateTime("created").Time()
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
 
-	hearthtest.SetNow(t, s.app, func() time.Time { return posted.Add(14 * time.Minute) })
-	if res := s.do(t, http.MethodPatch, messagesPath+msg, carol, map[string]string{"body": "Who brings the ropes?"}); res.Status != 200 || res.str("body") != "Who brings the ropes?" {
+	hearthtest.SetNow(t, s.App, func() time.Time { return posted.Add(14 * time.Minute) })
+	if res := s.Do(t, http.MethodPatch, messagesPath+msg, carol, map[string]string{"body": "Who brings the ropes?"}); res.Status != 200 || res.Str("body") != "Who brings the ropes?" {
 		t.Fatalf("edit within the window: %d %s", res.Status, res.Raw)
 	}
 
-	hearthtest.SetNow(t, s.app, func() time.Time { return posted.Add(16 * time.Minute) })
-	res := s.do(t, http.MethodPatch, messagesPath+msg, carol, map[string]string{"body": "Too late"})
-	if res.Status != http.StatusForbidden || !strings.Contains(res.str("message"), "15 minutes") {
+	hearthtest.SetNow(t, s.App, func() time.Time { return posted.Add(16 * time.Minute) })
+	res := s.Do(t, http.MethodPatch, messagesPath+msg, carol, map[string]string{"body": "Too late"})
+	if res.Status != http.StatusForbidden || !strings.Contains(res.Str("message"), "15 minutes") {
 		t.Fatalf("edit after the window: %d %s", res.Status, res.Raw)
 	}
-	if body := record(t, s.app, collections.Messages, msg).GetString("body"); body != "Who brings the ropes?" {
+	if body := hearthtest.Record(t, s.App, collections.Messages, msg).GetString("body"); body != "Who brings the ropes?" {
 		t.Fatalf("body changed to %q", body)
 	}
 
 	// Superusers moderate at any time.
-	if res := s.do(t, http.MethodPatch, messagesPath+msg, hearthtest.SuperuserToken(t, s.app), map[string]string{"body": "[removed]"}); res.Status != 200 {
+	if res := s.Do(t, http.MethodPatch, messagesPath+msg, hearthtest.SuperuserToken(t, s.App), map[string]string{"body": "[removed]"}); res.Status != 200 {
 		t.Fatalf("superuser edit: %d %s", res.Status, res.Raw)
 	}
 	// Others still cannot edit, in or out of the window (the API rules).
-	hearthtest.SetNow(t, s.app, func() time.Time { return posted })
-	if res := s.do(t, http.MethodPatch, messagesPath+msg, token(t, s.app, hearthtest.Alice), map[string]string{"body": "owner edit"}); res.Status != http.StatusNotFound {
+	hearthtest.SetNow(t, s.App, func() time.Time { return posted })
+	if res := s.Do(t, http.MethodPatch, messagesPath+msg, hearthtest.Token(t, s.App, hearthtest.Alice), map[string]string{"body": "owner edit"}); res.Status != http.StatusNotFound {
 		t.Fatalf("owner edits someone's message: %d %s", res.Status, res.Raw)
 	}
 }
 
 func TestMessageDeleteAfterWindow(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	posted := record(t, s.app, collections.Messages, hearthtest.ClimbMessage).GetDateTime("created").Time()
-	hearthtest.SetNow(t, s.app, func() time.Time { return posted.Add(time.Hour) })
+	s := hearthtest.NewServer(t)
+	posted := hearthtest.Record(t, s.App, collections.Messages, hearthtest.ClimbMessage).GetDateTime("created").Time()
+	hearthtest.SetNow(t, s.App, func() time.Time { return posted.Add(time.Hour) })
 
-	if res := s.do(t, http.MethodDelete, messagesPath+hearthtest.ClimbMessage, token(t, s.app, hearthtest.Carol), nil); res.Status != http.StatusNoContent {
+	if res := s.Do(t, http.MethodDelete, messagesPath+hearthtest.ClimbMessage, hearthtest.Token(t, s.App, hearthtest.Carol), nil); res.Status != http.StatusNoContent {
 		t.Fatalf("author deletes: %d %s", res.Status, res.Raw)
 	}
-	posted = record(t, s.app, collections.Messages, hearthtest.ChessMessage).GetDateTime("created").Time()
-	hearthtest.SetNow(t, s.app, func() time.Time { return posted.Add(time.Hour) })
+	posted = hearthtest.Record(t, s.App, collections.Messages, hearthtest.ChessMessage).GetDateTime("created").Time()
+	hearthtest.SetNow(t, s.App, func() time.Time { return posted.Add(time.Hour) })
 	// Erin is a plain member: no.
-	if res := s.do(t, http.MethodDelete, messagesPath+hearthtest.ChessMessage, token(t, s.app, hearthtest.Erin), nil); res.Status != http.StatusNotFound {
+	if res := s.Do(t, http.MethodDelete, messagesPath+hearthtest.ChessMessage, hearthtest.Token(t, s.App, hearthtest.Erin), nil); res.Status != http.StatusNotFound {
 		t.Fatalf("member deletes another's message: %d %s", res.Status, res.Raw)
 	}
-	if res := s.do(t, http.MethodDelete, messagesPath+hearthtest.ChessMessage, token(t, s.app, hearthtest.Dave), nil); res.Status != http.StatusNoContent {
+	if res := s.Do(t, http.MethodDelete, messagesPath+hearthtest.ChessMessage, hearthtest.Token(t, s.App, hearthtest.Dave), nil); res.Status != http.StatusNoContent {
 		t.Fatalf("owner deletes: %d %s", res.Status, res.Raw)
 	}
 }
 
 func TestMessageNeedsContent(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	res := s.do(t, http.MethodPost, "/api/collections/messages/records", token(t, s.app, hearthtest.Carol), map[string]string{"group": hearthtest.Climbers, "body": "   "})
-	if res.Status != 400 || res.fieldCode("body") != "validation_required" {
+	s := hearthtest.NewServer(t)
+	res := s.Do(t, http.MethodPost, "/api/collections/messages/records", hearthtest.Token(t, s.App, hearthtest.Carol), map[string]string{"group": hearthtest.Climbers, "body": "   "})
+	if res.Status != 400 || res.FieldCode("body") != "validation_required" {
 		t.Fatalf("empty message: %d %s", res.Status, res.Raw)
 	}
 }

@@ -193,7 +193,7 @@ func buildShared(t *testing.T, app core.App) {
 		hearthtest.Save(t, app, r.collection, r.id, r.data)
 	}
 	for _, m := range []string{"memcarolhidden1", "mempetechess001"} {
-		if err := app.Delete(record(t, app, collections.Memberships, m)); err != nil {
+		if err := app.Delete(hearthtest.Record(t, app, collections.Memberships, m)); err != nil {
 			t.Fatalf("remove membership %s: %v", m, err)
 		}
 	}
@@ -206,7 +206,7 @@ type person struct{ id, name string }
 // so that the row is the same in both worlds down to its hidden fields.
 func saveUser(t *testing.T, app core.App, p person) {
 	t.Helper()
-	alice := record(t, app, collections.Users, hearthtest.Alice)
+	alice := hearthtest.Record(t, app, collections.Users, hearthtest.Alice)
 	u := core.NewRecord(alice.Collection())
 	u.Id = p.id
 	u.Set("name", p.name)
@@ -281,7 +281,7 @@ func hide(t *testing.T, app core.App, h hiddenContent) {
 		saveUser(t, app, u)
 	}
 	for _, r := range h.edits {
-		setFields(t, app, r.collection, r.id, r.data)
+		hearthtest.Save(t, app, r.collection, r.id, r.data)
 	}
 	for _, r := range h.creates {
 		hearthtest.Save(t, app, r.collection, r.id, r.data)
@@ -320,7 +320,7 @@ func stamp(t *testing.T, app core.App, epoch time.Time) {
 func listable(t *testing.T, app core.App) []*core.Collection {
 	t.Helper()
 	var out []*core.Collection
-	for _, c := range schemaCollections(t, app) {
+	for _, c := range hearthtest.Collections(t, app) {
 		if c.ListRule != nil {
 			out = append(out, c)
 		}

@@ -19,12 +19,6 @@ func Register(app core.App, cfg Config) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	registerBodyLimits(app)
-	registerBodyShape(app)
-	registerBodyChecks(app)
-	registerServerFields(app)
-	registerCreateDenials(app)
-	registerQueries(app)
 	registerUsers(app)
 	registerGroups(app)
 	registerMemberships(app, cfg.Now)

@@ -116,7 +116,7 @@ func refuseWaitlisted(e *core.RecordRequestEvent) error {
 	if !e.Record.IsNew() && e.Record.Original().GetString("status") == StatusWaitlisted {
 		return e.Next()
 	}
-	return apiError(&Error{Code: EINVALID, Message: "Failed to save the RSVP: waitlisted is set by the server.", Fields: map[string]FieldError{
+	return APIError(&Error{Code: EINVALID, Message: "Failed to save the RSVP: waitlisted is set by the server.", Fields: map[string]FieldError{
 		"status": {Code: "validation_server_managed", Message: `status "waitlisted" is set by the server: ask for "going", and you are waitlisted while the event is full.`},
 	}})
 }

@@ -39,7 +39,7 @@ func checkCounts(t *testing.T, app core.App, event string, going, waitlisted int
 			t.Errorf("%d %s RSVPs, want %d", n, status, want)
 		}
 	}
-	if gc := record(t, app, collections.Events, event).GetInt("going_count"); gc != going {
+	if gc := hearthtest.Record(t, app, collections.Events, event).GetInt("going_count"); gc != going {
 		t.Errorf("going_count = %d, want %d", gc, going)
 	}
 }
@@ -48,84 +48,84 @@ func checkCounts(t *testing.T, app core.App, event string, going, waitlisted int
 // waitlisted; Carol cancels and Alice goes.
 func TestWaitlistFlow(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	s := hearthtest.NewServer(t)
 	ev := hearthtest.ClimbEvent
-	checkCounts(t, s.app, ev, 1, 0)
+	checkCounts(t, s.App, ev, 1, 0)
 
-	bob := s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Bob), map[string]string{"event": ev, "status": "going"})
-	if bob.Status != 200 || bob.str("status") != "going" || bob.str("waitlisted_at") != "" {
+	bob := s.Do(t, http.MethodPost, rsvpsPath, hearthtest.Token(t, s.App, hearthtest.Bob), map[string]string{"event": ev, "status": "going"})
+	if bob.Status != 200 || bob.Str("status") != "going" || bob.Str("waitlisted_at") != "" {
 		t.Fatalf("bob: %d %s", bob.Status, bob.Raw)
 	}
-	alice := s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Alice), map[string]string{"event": ev, "status": "going"})
-	if alice.Status != 200 || alice.str("status") != "waitlisted" || alice.str("waitlisted_at") == "" {
+	alice := s.Do(t, http.MethodPost, rsvpsPath, hearthtest.Token(t, s.App, hearthtest.Alice), map[string]string{"event": ev, "status": "going"})
+	if alice.Status != 200 || alice.Str("status") != "waitlisted" || alice.Str("waitlisted_at") == "" {
 		t.Fatalf("alice should be waitlisted: %d %s", alice.Status, alice.Raw)
 	}
-	checkCounts(t, s.app, ev, 2, 1)
+	checkCounts(t, s.App, ev, 2, 1)
 
 	// The event as clients read it carries the count.
-	got := s.do(t, http.MethodGet, "/api/collections/events/records/"+ev, token(t, s.app, hearthtest.Bob), nil)
+	got := s.Do(t, http.MethodGet, "/api/collections/events/records/"+ev, hearthtest.Token(t, s.App, hearthtest.Bob), nil)
 	if got.Body["going_count"] != float64(2) {
 		t.Fatalf("event going_count over the API: %s", got.Raw)
 	}
 
-	del := s.do(t, http.MethodDelete, rsvpsPath+"/"+hearthtest.CarolRSVP, token(t, s.app, hearthtest.Carol), nil)
+	del := s.Do(t, http.MethodDelete, rsvpsPath+"/"+hearthtest.CarolRSVP, hearthtest.Token(t, s.App, hearthtest.Carol), nil)
 	if del.Status != http.StatusNoContent {
 		t.Fatalf("carol cancels: %d %s", del.Status, del.Raw)
 	}
-	promoted := rsvpOf(t, s.app, ev, hearthtest.Alice)
+	promoted := rsvpOf(t, s.App, ev, hearthtest.Alice)
 	if promoted.GetString("status") != "going" || !promoted.GetDateTime("waitlisted_at").IsZero() {
 		t.Fatalf("alice not promoted: %v", promoted)
 	}
-	checkCounts(t, s.app, ev, 2, 0)
+	checkCounts(t, s.App, ev, 2, 0)
 }
 
 func TestGoingChangedToMaybePromotes(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	s := hearthtest.NewServer(t)
 	ev := hearthtest.ClimbEvent
-	s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Bob), map[string]string{"event": ev, "status": "going"})
-	s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Alice), map[string]string{"event": ev, "status": "going"})
+	s.Do(t, http.MethodPost, rsvpsPath, hearthtest.Token(t, s.App, hearthtest.Bob), map[string]string{"event": ev, "status": "going"})
+	s.Do(t, http.MethodPost, rsvpsPath, hearthtest.Token(t, s.App, hearthtest.Alice), map[string]string{"event": ev, "status": "going"})
 
-	res := s.do(t, http.MethodPatch, rsvpsPath+"/"+hearthtest.CarolRSVP, token(t, s.app, hearthtest.Carol), map[string]string{"status": "maybe"})
-	if res.Status != 200 || res.str("status") != "maybe" {
+	res := s.Do(t, http.MethodPatch, rsvpsPath+"/"+hearthtest.CarolRSVP, hearthtest.Token(t, s.App, hearthtest.Carol), map[string]string{"status": "maybe"})
+	if res.Status != 200 || res.Str("status") != "maybe" {
 		t.Fatalf("carol maybe: %d %s", res.Status, res.Raw)
 	}
-	if st := rsvpOf(t, s.app, ev, hearthtest.Alice).GetString("status"); st != "going" {
+	if st := rsvpOf(t, s.App, ev, hearthtest.Alice).GetString("status"); st != "going" {
 		t.Fatalf("alice %s, want going", st)
 	}
-	checkCounts(t, s.app, ev, 2, 0)
+	checkCounts(t, s.App, ev, 2, 0)
 
 	// Carol asks for going again: the event is full, so she waits.
-	res = s.do(t, http.MethodPatch, rsvpsPath+"/"+hearthtest.CarolRSVP, token(t, s.app, hearthtest.Carol), map[string]string{"status": "going"})
-	if res.Status != 200 || res.str("status") != "waitlisted" {
+	res = s.Do(t, http.MethodPatch, rsvpsPath+"/"+hearthtest.CarolRSVP, hearthtest.Token(t, s.App, hearthtest.Carol), map[string]string{"status": "going"})
+	if res.Status != 200 || res.Str("status") != "waitlisted" {
 		t.Fatalf("carol going again: %d %s", res.Status, res.Raw)
 	}
-	checkCounts(t, s.app, ev, 2, 1)
+	checkCounts(t, s.App, ev, 2, 1)
 }
 
 func TestClientCannotSetWaitlisted(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	s := hearthtest.NewServer(t)
 	ev := hearthtest.ClimbEvent
-	res := s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Bob), map[string]string{"event": ev, "status": "waitlisted"})
-	if res.Status != 400 || res.fieldCode("status") != "validation_server_managed" {
+	res := s.Do(t, http.MethodPost, rsvpsPath, hearthtest.Token(t, s.App, hearthtest.Bob), map[string]string{"event": ev, "status": "waitlisted"})
+	if res.Status != 400 || res.FieldCode("status") != "validation_server_managed" {
 		t.Fatalf("create waitlisted: %d %s", res.Status, res.Raw)
 	}
-	res = s.do(t, http.MethodPatch, rsvpsPath+"/"+hearthtest.CarolRSVP, token(t, s.app, hearthtest.Carol), map[string]string{"status": "waitlisted"})
-	if res.Status != 400 || res.fieldCode("status") != "validation_server_managed" {
+	res = s.Do(t, http.MethodPatch, rsvpsPath+"/"+hearthtest.CarolRSVP, hearthtest.Token(t, s.App, hearthtest.Carol), map[string]string{"status": "waitlisted"})
+	if res.Status != 400 || res.FieldCode("status") != "validation_server_managed" {
 		t.Fatalf("update to waitlisted: %d %s", res.Status, res.Raw)
 	}
-	res = s.do(t, http.MethodPatch, rsvpsPath+"/"+hearthtest.CarolRSVP, token(t, s.app, hearthtest.Carol), map[string]string{"waitlisted_at": "2030-01-01 00:00:00.000Z"})
-	if res.Status != 400 || res.fieldCode("waitlisted_at") != "validation_server_managed" {
+	res = s.Do(t, http.MethodPatch, rsvpsPath+"/"+hearthtest.CarolRSVP, hearthtest.Token(t, s.App, hearthtest.Carol), map[string]string{"waitlisted_at": "2030-01-01 00:00:00.000Z"})
+	if res.Status != 400 || res.FieldCode("waitlisted_at") != "validation_server_managed" {
 		t.Fatalf("set waitlisted_at: %d %s", res.Status, res.Raw)
 	}
-	if st := record(t, s.app, collections.RSVPs, hearthtest.CarolRSVP).GetString("status"); st != "going" {
+	if st := hearthtest.Record(t, s.App, collections.RSVPs, hearthtest.CarolRSVP).GetString("status"); st != "going" {
 		t.Fatalf("carol's status changed to %s", st)
 	}
-	checkCounts(t, s.app, ev, 1, 0)
+	checkCounts(t, s.App, ev, 1, 0)
 
-	res = s.do(t, http.MethodPatch, "/api/collections/events/records/"+ev, token(t, s.app, hearthtest.Carol), map[string]any{"going_count": 7})
-	if res.Status != 400 || res.fieldCode("going_count") != "validation_server_managed" {
+	res = s.Do(t, http.MethodPatch, "/api/collections/events/records/"+ev, hearthtest.Token(t, s.App, hearthtest.Carol), map[string]any{"going_count": 7})
+	if res.Status != 400 || res.FieldCode("going_count") != "validation_server_managed" {
 		t.Fatalf("set going_count: %d %s", res.Status, res.Raw)
 	}
 }
@@ -134,81 +134,81 @@ func TestClientCannotSetWaitlisted(t *testing.T) {
 // keeps their place in the line; answering maybe leaves it.
 func TestWaitlistPlaceIsKept(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	s := hearthtest.NewServer(t)
 	ev := hearthtest.ClimbEvent
-	s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Bob), map[string]string{"event": ev, "status": "going"})
-	alice := s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Alice), map[string]string{"event": ev, "status": "going"})
-	ids, tokens := newUsers(t, s.app, "later", 1)
-	addMembers(t, s.app, hearthtest.Climbers, ids)
-	hearthtest.SetNow(t, s.app, func() time.Time { return time.Now().Add(time.Minute) })
-	later := s.do(t, http.MethodPost, rsvpsPath, tokens[0], map[string]string{"event": ev, "status": "going"})
-	if alice.str("status") != "waitlisted" || later.str("status") != "waitlisted" {
+	s.Do(t, http.MethodPost, rsvpsPath, hearthtest.Token(t, s.App, hearthtest.Bob), map[string]string{"event": ev, "status": "going"})
+	alice := s.Do(t, http.MethodPost, rsvpsPath, hearthtest.Token(t, s.App, hearthtest.Alice), map[string]string{"event": ev, "status": "going"})
+	ids, tokens := hearthtest.NewUsers(t, s.App, "later", 1)
+	hearthtest.AddMembers(t, s.App, hearthtest.Climbers, ids)
+	hearthtest.SetNow(t, s.App, func() time.Time { return time.Now().Add(time.Minute) })
+	later := s.Do(t, http.MethodPost, rsvpsPath, tokens[0], map[string]string{"event": ev, "status": "going"})
+	if alice.Str("status") != "waitlisted" || later.Str("status") != "waitlisted" {
 		t.Fatalf("setup: alice %s, later %s", alice.Raw, later.Raw)
 	}
 
 	for _, body := range []map[string]string{{"status": "going"}, {"status": "waitlisted"}} {
-		res := s.do(t, http.MethodPatch, rsvpsPath+"/"+alice.str("id"), token(t, s.app, hearthtest.Alice), body)
-		if res.Status != 200 || res.str("status") != "waitlisted" || res.str("waitlisted_at") != alice.str("waitlisted_at") {
+		res := s.Do(t, http.MethodPatch, rsvpsPath+"/"+alice.Str("id"), hearthtest.Token(t, s.App, hearthtest.Alice), body)
+		if res.Status != 200 || res.Str("status") != "waitlisted" || res.Str("waitlisted_at") != alice.Str("waitlisted_at") {
 			t.Fatalf("alice re-asks %v: %d %s", body, res.Status, res.Raw)
 		}
 	}
 
 	// Carol cancels: Alice, first in line, goes; the later one still waits.
-	s.do(t, http.MethodDelete, rsvpsPath+"/"+hearthtest.CarolRSVP, token(t, s.app, hearthtest.Carol), nil)
-	if st := record(t, s.app, collections.RSVPs, alice.str("id")).GetString("status"); st != "going" {
+	s.Do(t, http.MethodDelete, rsvpsPath+"/"+hearthtest.CarolRSVP, hearthtest.Token(t, s.App, hearthtest.Carol), nil)
+	if st := hearthtest.Record(t, s.App, collections.RSVPs, alice.Str("id")).GetString("status"); st != "going" {
 		t.Fatalf("alice %s, want going", st)
 	}
-	if st := record(t, s.app, collections.RSVPs, later.str("id")).GetString("status"); st != "waitlisted" {
+	if st := hearthtest.Record(t, s.App, collections.RSVPs, later.Str("id")).GetString("status"); st != "waitlisted" {
 		t.Fatalf("later %s, want waitlisted", st)
 	}
 
-	res := s.do(t, http.MethodPatch, rsvpsPath+"/"+later.str("id"), tokens[0], map[string]string{"status": "maybe"})
-	if res.Status != 200 || res.str("status") != "maybe" || res.str("waitlisted_at") != "" {
+	res := s.Do(t, http.MethodPatch, rsvpsPath+"/"+later.Str("id"), tokens[0], map[string]string{"status": "maybe"})
+	if res.Status != 200 || res.Str("status") != "maybe" || res.Str("waitlisted_at") != "" {
 		t.Fatalf("later answers maybe: %d %s", res.Status, res.Raw)
 	}
-	checkCounts(t, s.app, ev, 2, 0)
+	checkCounts(t, s.App, ev, 2, 0)
 }
 
 func TestCapacityChanges(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	s := hearthtest.NewServer(t)
 	ev := hearthtest.ClimbEvent
-	ids, tokens := newUsers(t, s.app, "climber", 5)
-	addMembers(t, s.app, hearthtest.Climbers, ids)
+	ids, tokens := hearthtest.NewUsers(t, s.App, "climber", 5)
+	hearthtest.AddMembers(t, s.App, hearthtest.Climbers, ids)
 	for _, tok := range tokens {
-		if res := s.do(t, http.MethodPost, rsvpsPath, tok, map[string]string{"event": ev, "status": "going"}); res.Status != 200 {
+		if res := s.Do(t, http.MethodPost, rsvpsPath, tok, map[string]string{"event": ev, "status": "going"}); res.Status != 200 {
 			t.Fatalf("rsvp: %d %s", res.Status, res.Raw)
 		}
 	}
-	checkCounts(t, s.app, ev, 2, 4)
-	carol := token(t, s.app, hearthtest.Carol)
+	checkCounts(t, s.App, ev, 2, 4)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
 	patchEvent := func(body map[string]any) {
 		t.Helper()
-		if res := s.do(t, http.MethodPatch, "/api/collections/events/records/"+ev, carol, body); res.Status != 200 {
+		if res := s.Do(t, http.MethodPatch, "/api/collections/events/records/"+ev, carol, body); res.Status != 200 {
 			t.Fatalf("patch event %v: %d %s", body, res.Status, res.Raw)
 		}
 	}
 
 	patchEvent(map[string]any{"capacity": 4})
-	checkCounts(t, s.app, ev, 4, 2)
+	checkCounts(t, s.App, ev, 4, 2)
 	for _, id := range ids[:3] {
-		if st := rsvpOf(t, s.app, ev, id).GetString("status"); st != "going" {
+		if st := rsvpOf(t, s.App, ev, id).GetString("status"); st != "going" {
 			t.Errorf("first waitlisted %s is %s after raise", id, st)
 		}
 	}
 
 	// Lowered below those going: they keep their places, newcomers wait.
 	patchEvent(map[string]any{"capacity": 1})
-	checkCounts(t, s.app, ev, 4, 2)
-	if res := s.do(t, http.MethodPost, rsvpsPath, token(t, s.app, hearthtest.Bob), map[string]string{"event": ev, "status": "going"}); res.str("status") != "waitlisted" {
+	checkCounts(t, s.App, ev, 4, 2)
+	if res := s.Do(t, http.MethodPost, rsvpsPath, hearthtest.Token(t, s.App, hearthtest.Bob), map[string]string{"event": ev, "status": "going"}); res.Str("status") != "waitlisted" {
 		t.Fatalf("bob after lowering: %s", res.Raw)
 	}
 	// One going cancels: still over capacity, nobody is promoted.
-	s.do(t, http.MethodDelete, rsvpsPath+"/"+hearthtest.CarolRSVP, carol, nil)
-	checkCounts(t, s.app, ev, 3, 3)
+	s.Do(t, http.MethodDelete, rsvpsPath+"/"+hearthtest.CarolRSVP, carol, nil)
+	checkCounts(t, s.App, ev, 3, 3)
 
 	patchEvent(map[string]any{"capacity": 0})
-	checkCounts(t, s.app, ev, 6, 0)
+	checkCounts(t, s.App, ev, 6, 0)
 }
 
 // going_count is recounted inside every write, so an event saved from a
@@ -216,11 +216,11 @@ func TestCapacityChanges(t *testing.T) {
 func TestGoingCountIsRecountedOnStaleWrite(t *testing.T) {
 	t.Parallel()
 	app := hearthtest.NewApp(t)
-	stale := record(t, app, collections.Events, hearthtest.ClimbEvent)
+	stale := hearthtest.Record(t, app, collections.Events, hearthtest.ClimbEvent)
 	if _, err := app.FindRecordById(collections.RSVPs, hearthtest.CarolRSVP); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Delete(record(t, app, collections.RSVPs, hearthtest.CarolRSVP)); err != nil {
+	if err := app.Delete(hearthtest.Record(t, app, collections.RSVPs, hearthtest.CarolRSVP)); err != nil {
 		t.Fatal(err)
 	}
 	checkCounts(t, app, hearthtest.ClimbEvent, 0, 0)
@@ -255,18 +255,18 @@ func TestRSVPNeedsMembership(t *testing.T) {
 // five who waited longest go.
 func TestConcurrentRSVPsFillCapacityThenPromote(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	evRec := setFields(t, s.app, collections.Events, hearthtest.ClimbEvent, map[string]any{"capacity": 10})
+	s := hearthtest.NewServer(t)
+	evRec := hearthtest.Save(t, s.App, collections.Events, hearthtest.ClimbEvent, map[string]any{"capacity": 10})
 	ev := evRec.Id
-	if err := s.app.Delete(record(t, s.app, collections.RSVPs, hearthtest.CarolRSVP)); err != nil {
+	if err := s.App.Delete(hearthtest.Record(t, s.App, collections.RSVPs, hearthtest.CarolRSVP)); err != nil {
 		t.Fatal(err)
 	}
-	users, tokens := newUsers(t, s.app, "rsvper", 100)
-	addMembers(t, s.app, hearthtest.Climbers, users)
+	users, tokens := hearthtest.NewUsers(t, s.App, "rsvper", 100)
+	hearthtest.AddMembers(t, s.App, hearthtest.Climbers, users)
 
-	results := make([]response, len(tokens))
+	results := make([]hearthtest.Response, len(tokens))
 	parallel(len(tokens), func(i int) {
-		results[i] = s.do(t, http.MethodPost, rsvpsPath, tokens[i], map[string]string{"event": ev, "status": "going"})
+		results[i] = s.Do(t, http.MethodPost, rsvpsPath, tokens[i], map[string]string{"event": ev, "status": "going"})
 	})
 	answered := map[string]int{}
 	var going []int
@@ -274,32 +274,32 @@ func TestConcurrentRSVPsFillCapacityThenPromote(t *testing.T) {
 		if res.Status != 200 {
 			t.Fatalf("rsvp %d: %d %s", i, res.Status, res.Raw)
 		}
-		answered[res.str("status")]++
-		if res.str("status") == "going" {
+		answered[res.Str("status")]++
+		if res.Str("status") == "going" {
 			going = append(going, i)
 		}
-		if stored := record(t, s.app, collections.RSVPs, res.str("id")).GetString("status"); stored != res.str("status") {
-			t.Errorf("rsvp %d answered %s, stored %s", i, res.str("status"), stored)
+		if stored := hearthtest.Record(t, s.App, collections.RSVPs, res.Str("id")).GetString("status"); stored != res.Str("status") {
+			t.Errorf("rsvp %d answered %s, stored %s", i, res.Str("status"), stored)
 		}
 	}
 	if answered["going"] != 10 || answered["waitlisted"] != 90 {
 		t.Fatalf("answers: %v, want 10 going and 90 waitlisted", answered)
 	}
-	checkCounts(t, s.app, ev, 10, 90)
+	checkCounts(t, s.App, ev, 10, 90)
 
-	waitlist := waitlistInOrder(t, s.app, ev)
+	waitlist := waitlistInOrder(t, s.App, ev)
 	cancel := going[:5]
 	parallel(len(cancel), func(i int) {
 		u := cancel[i]
-		if res := s.do(t, http.MethodDelete, rsvpsPath+"/"+results[u].str("id"), tokens[u], nil); res.Status != http.StatusNoContent {
+		if res := s.Do(t, http.MethodDelete, rsvpsPath+"/"+results[u].Str("id"), tokens[u], nil); res.Status != http.StatusNoContent {
 			t.Errorf("cancel %d: %d %s", u, res.Status, res.Raw)
 		}
 	})
-	checkCounts(t, s.app, ev, 10, 85)
+	checkCounts(t, s.App, ev, 10, 85)
 
 	var latestPromoted, earliestWaiting types.DateTime
 	for i, r := range waitlist {
-		stored := record(t, s.app, collections.RSVPs, r.Id)
+		stored := hearthtest.Record(t, s.App, collections.RSVPs, r.Id)
 		want := "waitlisted"
 		if i < 5 {
 			want = "going"
@@ -343,7 +343,7 @@ func waitlistInOrder(t *testing.T, app core.App, event string) []*core.Record {
 	})
 	out := make([]*core.Record, len(rows))
 	for i, r := range rows {
-		out[i] = record(t, app, collections.RSVPs, r.ID)
+		out[i] = hearthtest.Record(t, app, collections.RSVPs, r.ID)
 	}
 	return out
 }

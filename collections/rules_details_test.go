@@ -269,7 +269,7 @@ func TestRuleDetails(t *testing.T) {
 				if d.setup != nil {
 					d.setup(t, app)
 				}
-				before = fingerprint(t, app)
+				before = hearthtest.Fingerprint(t, app)
 			},
 			AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
 				if d.status >= 400 {

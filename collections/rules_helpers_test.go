@@ -2,11 +2,8 @@ package collections_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/crews/hearth/collections"
@@ -77,32 +74,6 @@ func (tk tokens) headers(a actor) map[string]string {
 	return map[string]string{"Authorization": v}
 }
 
-// fingerprint is the content of every Crews table, to prove that a refused
-// write changed nothing anywhere.
-func fingerprint(t testing.TB, app core.App) string {
-	t.Helper()
-	var b strings.Builder
-	for _, name := range crewsCollections {
-		var rows []dbx.NullStringMap
-		if err := app.DB().NewQuery("SELECT * FROM {{" + name + "}} ORDER BY id").All(&rows); err != nil {
-			t.Fatalf("fingerprint %s: %v", name, err)
-		}
-		for _, r := range rows {
-			keys := make([]string, 0, len(r))
-			for k := range r {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			fmt.Fprintf(&b, "%s:", name)
-			for _, k := range keys {
-				fmt.Fprintf(&b, " %s=%q/%v", k, r[k].String, r[k].Valid)
-			}
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
-}
-
 func count(t testing.TB, app core.App, collection string) int {
 	t.Helper()
 	n, err := app.CountRecords(collection)
@@ -130,7 +101,7 @@ func body(t testing.TB, res *http.Response) map[string]any {
 // taken before the request.
 func unchanged(before *string) func(testing.TB, *tests.TestApp, *http.Response) {
 	return func(t testing.TB, app *tests.TestApp, _ *http.Response) {
-		if after := fingerprint(t, app); after != *before {
+		if after := hearthtest.Fingerprint(t, app); after != *before {
 			t.Errorf("a refused request changed the database:\nbefore:\n%s\nafter:\n%s", *before, after)
 		}
 	}

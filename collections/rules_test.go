@@ -264,7 +264,7 @@ func (row matrixRow) scenario(t *testing.T, tk tokens, target string, act action
 		if row.setup != nil && act == create {
 			row.setup(t, app)
 		}
-		before = fingerprint(t, app)
+		before = hearthtest.Fingerprint(t, app)
 		beforeCount = count(t, app, row.collection)
 	}
 	deny := func() {

@@ -25,7 +25,7 @@ func TestGroupsOfAndGroupRecords(t *testing.T) {
 		{collections.RSVPs, hearthtest.CarolRSVP, climbers},
 		{collections.Messages, hearthtest.ChessMessage, []string{hearthtest.Chess}},
 	} {
-		got, err := collections.GroupsOf(app, record(t, app, c.collection, c.id))
+		got, err := collections.GroupsOf(app, hearthtest.Record(t, app, c.collection, c.id))
 		if err != nil || !slices.Equal(got, c.groups) {
 			t.Errorf("GroupsOf(%s/%s) = %v, %v; want %v", c.collection, c.id, got, err, c.groups)
 		}
@@ -63,7 +63,7 @@ func TestGroupsOfAndGroupRecords(t *testing.T) {
 func TestGroupsOfMovedAndOrphaned(t *testing.T) {
 	t.Parallel()
 	app := hearthtest.NewApp(t)
-	ev := record(t, app, collections.Events, hearthtest.ClimbEvent)
+	ev := hearthtest.Record(t, app, collections.Events, hearthtest.ClimbEvent)
 	ev.Set("group", hearthtest.Chess)
 	if got, err := collections.GroupsOf(app, ev); err != nil || !slices.Equal(got, []string{hearthtest.Chess, hearthtest.Climbers}) {
 		t.Errorf("moved event: %v, %v", got, err)
@@ -72,7 +72,7 @@ func TestGroupsOfMovedAndOrphaned(t *testing.T) {
 		t.Errorf("Children(events) = %v", specs)
 	}
 
-	rsvp := record(t, app, collections.RSVPs, hearthtest.CarolRSVP)
+	rsvp := hearthtest.Record(t, app, collections.RSVPs, hearthtest.CarolRSVP)
 	rsvp.Set("event", "noevent00000001")
 	var gone *collections.ParentGoneError
 	if _, err := collections.GroupsOf(app, rsvp); !errors.As(err, &gone) || gone.ID != "noevent00000001" {
@@ -112,7 +112,7 @@ func TestGroupRecordPagesAndGroupsOfIDs(t *testing.T) {
 			t.Fatalf("GroupsOfIDs(%s): %v", name, err)
 		}
 		for _, id := range all {
-			want, err := collections.GroupsOf(app, record(t, app, name, id))
+			want, err := collections.GroupsOf(app, hearthtest.Record(t, app, name, id))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,7 +15,7 @@ import (
 // closed transaction: they query through it.
 func TestAfterSuccessHooksGetTheApp(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	s := hearthtest.NewServer(t)
 	var mu sync.Mutex
 	seen := map[string]int{}
 	check := func(e *core.RecordEvent) error {
@@ -31,18 +31,18 @@ func TestAfterSuccessHooksGetTheApp(t *testing.T) {
 		return e.Next()
 	}
 	for _, c := range []string{collections.Groups, collections.Memberships, collections.RSVPs, collections.Events, collections.Invites} {
-		s.app.OnRecordAfterCreateSuccess(c).BindFunc(check)
-		s.app.OnRecordAfterUpdateSuccess(c).BindFunc(check)
+		s.App.OnRecordAfterCreateSuccess(c).BindFunc(check)
+		s.App.OnRecordAfterUpdateSuccess(c).BindFunc(check)
 	}
 
-	erin := token(t, s.app, hearthtest.Erin)
-	if res := s.do(t, http.MethodPost, "/api/collections/groups/records", erin, map[string]string{"name": "Runners"}); res.Status != 200 {
+	erin := hearthtest.Token(t, s.App, hearthtest.Erin)
+	if res := s.Do(t, http.MethodPost, "/api/collections/groups/records", erin, map[string]string{"name": "Runners"}); res.Status != 200 {
 		t.Fatalf("group: %d %s", res.Status, res.Raw)
 	}
-	if res := s.do(t, http.MethodPost, collections.JoinPath, erin, map[string]string{"code": inviteCode(t, s.app, hearthtest.ClimbInvite)}); res.Status != 200 {
+	if res := s.Do(t, http.MethodPost, collections.JoinPath, erin, map[string]string{"code": inviteCode(t, s.App, hearthtest.ClimbInvite)}); res.Status != 200 {
 		t.Fatalf("join: %d %s", res.Status, res.Raw)
 	}
-	if res := s.do(t, http.MethodPost, rsvpsPath, erin, map[string]string{"event": hearthtest.ClimbEvent, "status": "going"}); res.Status != 200 {
+	if res := s.Do(t, http.MethodPost, rsvpsPath, erin, map[string]string{"event": hearthtest.ClimbEvent, "status": "going"}); res.Status != 200 {
 		t.Fatalf("rsvp: %d %s", res.Status, res.Raw)
 	}
 	// groups, memberships (owner + join), invites (uses), rsvps, events (going_count)

@@ -28,7 +28,7 @@ func registerUsers(app core.App) {
 	// who sees a user filter on its email when emailVisibility is true,
 	// which would answer "is this Carol's address?". So the flag stays false
 	// for every user: a client asking for true is refused
-	// (privateEmailError), and any other writer (dashboard, seed,
+	// (PrivateEmailError), and any other writer (dashboard, seed,
 	// migrations) has it reset on save.
 	app.OnRecordValidate(Users).BindFunc(func(e *core.RecordEvent) error {
 		e.Record.Set(core.FieldNameEmailVisibility, false)
@@ -36,9 +36,9 @@ func registerUsers(app core.App) {
 	})
 }
 
-// privateEmailError refuses a non-superuser asking for emailVisibility true
+// PrivateEmailError refuses a non-superuser asking for emailVisibility true
 // on a user (a check of bodychecks.go, on the raw body).
-func privateEmailError(e *core.RecordRequestEvent, key string, value any) error {
+func PrivateEmailError(e *core.RecordRequestEvent, key string, value any) error {
 	if e.Collection.Name != Users || key != core.FieldNameEmailVisibility || e.HasSuperuserAuth() || !cast.ToBool(value) {
 		return nil
 	}

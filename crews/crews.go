@@ -16,6 +16,7 @@ import (
 
 	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/edge"
 	"github.com/crews/hearth/push"
 	"github.com/crews/hearth/realtime"
 	"github.com/pocketbase/pocketbase/core"
@@ -40,6 +41,7 @@ type Config struct {
 // realtime captures each write inside the transaction the log opens, and
 // the push triggers join that transaction too.
 func Register(app core.App, cfg Config) {
+	edge.Register(app)
 	collections.Register(app, collections.Config{Now: cfg.Now})
 	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
 	realtime.Register(app, cfg.Realtime)

@@ -28,7 +28,7 @@ func (form *subscribeForm) validate() error {
 
 // setSubscriptions serves POST /api/realtime as PocketBase's
 // realtimeSetSubscriptions does (same checks, same hooks: the filter
-// policy of collections/queries.go runs in OnRealtimeSubscribeRequest),
+// policy of edge/queries.go runs in OnRealtimeSubscribeRequest),
 // then splits the topics between Hearth and PocketBase and indexes the
 // connection.
 func (h *hub) setSubscriptions(e *core.RequestEvent) error {

@@ -1,4 +1,4 @@
-package collections_test
+package edge_test
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ func formWith(t *testing.T, payload, field string) (*bytes.Buffer, string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		part.Write(pngBytes(t, 0))
+		part.Write(hearthtest.PNG(t, 0))
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -41,11 +41,11 @@ func formWith(t *testing.T, payload, field string) (*bytes.Buffer, string) {
 }
 
 func TestJSONPayloadMustBeAnObject(t *testing.T) {
-	s := newServer(t)
-	enableBatch(t, s.app, 10)
+	s := hearthtest.NewServer(t)
+	hearthtest.EnableBatch(t, s.App, 10)
 	tk := map[string]string{}
 	for _, u := range []string{hearthtest.Alice, hearthtest.Carol} {
-		tk[u] = token(t, s.app, u)
+		tk[u] = hearthtest.Token(t, s.App, u)
 	}
 	routes := []struct {
 		name, as, method, url, file string
@@ -61,25 +61,25 @@ func TestJSONPayloadMustBeAnObject(t *testing.T) {
 		{"join", hearthtest.Carol, http.MethodPost, "/api/crews/join", ""},
 		{"batch", hearthtest.Carol, http.MethodPost, "/api/batch", "requests.0.attachments"},
 	}
-	before := fingerprint(t, s.app)
+	before := hearthtest.Fingerprint(t, s.App)
 	for _, r := range routes {
 		for _, payload := range payloads {
 			body, contentType := formWith(t, payload, r.file)
-			res := s.send(t, r.method, r.url, tk[r.as], contentType, body, int64(body.Len()))
-			if res.Status != http.StatusBadRequest || res.fieldCode("@jsonPayload") != "validation_invalid_json_payload" {
+			res := s.Send(t, r.method, r.url, tk[r.as], contentType, body, int64(body.Len()))
+			if res.Status != http.StatusBadRequest || res.FieldCode("@jsonPayload") != "validation_invalid_json_payload" {
 				t.Errorf("%s, @jsonPayload %s: want a 400 naming @jsonPayload, got %d %s", r.name, payload, res.Status, res.Raw)
 			}
 		}
 	}
-	if after := fingerprint(t, s.app); after != before {
+	if after := hearthtest.Fingerprint(t, s.App); after != before {
 		t.Errorf("a refused payload changed the database:\n%s", after)
 	}
 }
 
 func TestRecordBodyMustBeAnObject(t *testing.T) {
-	s := newServer(t)
-	carol := token(t, s.app, hearthtest.Carol)
-	before := fingerprint(t, s.app)
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	before := hearthtest.Fingerprint(t, s.App)
 	for _, url := range []string{"/api/collections/messages/records", "/api/collections/messages/records/" + hearthtest.ClimbMessage} {
 		method := http.MethodPost
 		if strings.Contains(url, hearthtest.ClimbMessage) {
@@ -87,14 +87,14 @@ func TestRecordBodyMustBeAnObject(t *testing.T) {
 		}
 		for _, body := range []string{`null`, ` null `, `[]`, `[{"body":"hi"}]`, `3`, `"hi"`} {
 			for _, l := range lengths {
-				res := s.send(t, method, url, carol, "application/json", strings.NewReader(body), length(int64(len(body)), l.chunked))
+				res := s.Send(t, method, url, carol, "application/json", strings.NewReader(body), length(int64(len(body)), l.chunked))
 				if res.Status != http.StatusBadRequest {
 					t.Errorf("%s %s with %s (%s): %d %s", method, url, body, l.name, res.Status, res.Raw)
 				}
 			}
 		}
 	}
-	if after := fingerprint(t, s.app); after != before {
+	if after := hearthtest.Fingerprint(t, s.App); after != before {
 		t.Errorf("a refused body changed the database:\n%s", after)
 	}
 }

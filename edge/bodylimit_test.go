@@ -1,4 +1,4 @@
-package collections_test
+package edge_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/edge"
 	"github.com/crews/hearth/internal/hearthtest"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -75,43 +76,43 @@ func length(size int64, chunked bool) int64 {
 }
 
 // tooLarge fails t unless res is the 413 naming limit.
-func tooLarge(t *testing.T, res response, limit int64) {
+func tooLarge(t *testing.T, res hearthtest.Response, limit int64) {
 	t.Helper()
-	if res.Status != http.StatusRequestEntityTooLarge || !strings.Contains(res.str("message"), fmt.Sprintf("at most %d bytes", limit)) {
+	if res.Status != http.StatusRequestEntityTooLarge || !strings.Contains(res.Str("message"), fmt.Sprintf("at most %d bytes", limit)) {
 		t.Errorf("want a 413 naming %d bytes, got %d %s", limit, res.Status, res.Raw)
 	}
 }
 
 func TestBodyLimitsPerCollection(t *testing.T) {
-	s := newServer(t)
-	carol := token(t, s.app, hearthtest.Carol)
-	for _, name := range crewsCollections {
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	for _, name := range hearthtest.Tables(t, s.App) {
 		t.Run(name, func(t *testing.T) {
-			c, err := s.app.FindCollectionByNameOrId(name)
+			c, err := s.App.FindCollectionByNameOrId(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			jsonLimit, multipartLimit := collections.BodyLimits(c)
+			jsonLimit, multipartLimit := edge.BodyLimits(c)
 			t.Logf("limits: JSON %d bytes, multipart %d bytes", jsonLimit, multipartLimit)
 			url := "/api/collections/" + name + "/records"
-			before := fingerprint(t, s.app)
+			before := hearthtest.Fingerprint(t, s.App)
 			for _, l := range lengths {
-				res := s.send(t, http.MethodPost, url, carol, "application/json",
+				res := s.Send(t, http.MethodPost, url, carol, "application/json",
 					padded(`{"name":"`, jsonLimit+1, `"}`), length(jsonLimit+1, l.chunked))
 				tooLarge(t, res, jsonLimit)
 
 				// One byte less passes the limit, to what the rules and the
 				// schema say of it.
-				res = s.send(t, http.MethodPost, url, carol, "application/json",
+				res = s.Send(t, http.MethodPost, url, carol, "application/json",
 					padded(`{"name":"`, jsonLimit, `"}`), length(jsonLimit, l.chunked))
 				if res.Status != http.StatusBadRequest && res.Status != http.StatusForbidden {
 					t.Errorf("JSON at the limit (%s): %d %s", l.name, res.Status, res.Raw)
 				}
 
 				upload, contentType := bigUpload(t, map[string]string{"name": "x"}, "file", "big.bin", multipartLimit+1)
-				tooLarge(t, s.send(t, http.MethodPost, url, carol, contentType, upload, length(multipartLimit+1, l.chunked)), multipartLimit)
+				tooLarge(t, s.Send(t, http.MethodPost, url, carol, contentType, upload, length(multipartLimit+1, l.chunked)), multipartLimit)
 			}
-			if after := fingerprint(t, s.app); after != before {
+			if after := hearthtest.Fingerprint(t, s.App); after != before {
 				t.Errorf("an oversized body changed the database:\n%s", after)
 			}
 		})
@@ -119,31 +120,31 @@ func TestBodyLimitsPerCollection(t *testing.T) {
 }
 
 func TestBodyLimitsOnUpdatesAndAuth(t *testing.T) {
-	s := newServer(t)
-	carol := token(t, s.app, hearthtest.Carol)
-	messages, err := s.app.FindCollectionByNameOrId(collections.Messages)
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	messages, err := s.App.FindCollectionByNameOrId(collections.Messages)
 	if err != nil {
 		t.Fatal(err)
 	}
-	users, err := s.app.FindCollectionByNameOrId(collections.Users)
+	users, err := s.App.FindCollectionByNameOrId(collections.Users)
 	if err != nil {
 		t.Fatal(err)
 	}
-	messageJSON, _ := collections.BodyLimits(messages)
-	userJSON, _ := collections.BodyLimits(users)
-	before := fingerprint(t, s.app)
+	messageJSON, _ := edge.BodyLimits(messages)
+	userJSON, _ := edge.BodyLimits(users)
+	before := hearthtest.Fingerprint(t, s.App)
 	for _, l := range lengths {
-		tooLarge(t, s.send(t, http.MethodPatch, "/api/collections/messages/records/"+hearthtest.ClimbMessage, carol, "application/json",
+		tooLarge(t, s.Send(t, http.MethodPatch, "/api/collections/messages/records/"+hearthtest.ClimbMessage, carol, "application/json",
 			padded(`{"body":"`, messageJSON+1, `"}`), length(messageJSON+1, l.chunked)), messageJSON)
-		tooLarge(t, s.send(t, http.MethodPost, "/api/collections/users/auth-with-password", "", "application/json",
+		tooLarge(t, s.Send(t, http.MethodPost, "/api/collections/users/auth-with-password", "", "application/json",
 			padded(`{"identity":"carol@crews.test","password":"`, userJSON+1, `"}`), length(userJSON+1, l.chunked)), userJSON)
-		res := s.send(t, http.MethodPost, collections.JoinPath, carol, "application/json",
+		res := s.Send(t, http.MethodPost, collections.JoinPath, carol, "application/json",
 			padded(`{"code":"`, 5<<10, `"}`), length(5<<10, l.chunked))
 		if res.Status != http.StatusRequestEntityTooLarge {
 			t.Errorf("join with a 5 KB body (%s): %d %s", l.name, res.Status, res.Raw)
 		}
 	}
-	if after := fingerprint(t, s.app); after != before {
+	if after := hearthtest.Fingerprint(t, s.App); after != before {
 		t.Errorf("an oversized body changed the database:\n%s", after)
 	}
 }
@@ -151,21 +152,21 @@ func TestBodyLimitsOnUpdatesAndAuth(t *testing.T) {
 // TestBodyLimitFollowsSchema: a field added in the dashboard raises the
 // limit at once.
 func TestBodyLimitFollowsSchema(t *testing.T) {
-	s := newServer(t)
-	carol := token(t, s.app, hearthtest.Carol)
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
 	body := `{"group":"` + hearthtest.Climbers + `","body":"hi","notes":"` + strings.Repeat("a", 100_000) + `"}`
-	if res := s.do(t, http.MethodPost, "/api/collections/messages/records", carol, body); res.Status != http.StatusRequestEntityTooLarge {
+	if res := s.Do(t, http.MethodPost, "/api/collections/messages/records", carol, body); res.Status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("before the field: %d %.300s", res.Status, res.Raw)
 	}
-	messages, err := s.app.FindCollectionByNameOrId(collections.Messages)
+	messages, err := s.App.FindCollectionByNameOrId(collections.Messages)
 	if err != nil {
 		t.Fatal(err)
 	}
 	messages.Fields.Add(&core.TextField{Name: "notes", Max: 100_000})
-	if err := s.app.Save(messages); err != nil {
+	if err := s.App.Save(messages); err != nil {
 		t.Fatal(err)
 	}
-	if res := s.do(t, http.MethodPost, "/api/collections/messages/records", carol, body); res.Status != http.StatusOK {
+	if res := s.Do(t, http.MethodPost, "/api/collections/messages/records", carol, body); res.Status != http.StatusOK {
 		t.Errorf("after the field: %d %.300s", res.Status, res.Raw)
 	}
 }
@@ -175,24 +176,24 @@ func TestBodyLimitFollowsSchema(t *testing.T) {
 // more than the same record as JSON, and crossing that is a 413 too.
 func TestBodyLimitsFormFields(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	carol := token(t, s.app, hearthtest.Carol)
-	messages, err := s.app.FindCollectionByNameOrId(collections.Messages)
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	messages, err := s.App.FindCollectionByNameOrId(collections.Messages)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fieldsLimit, _ := collections.BodyLimits(messages)
-	before := fingerprint(t, s.app)
+	fieldsLimit, _ := edge.BodyLimits(messages)
+	before := hearthtest.Fingerprint(t, s.App)
 	for _, size := range []int64{fieldsLimit + 4<<10, 12 << 20} {
 		for _, l := range lengths {
 			upload, contentType := bigUpload(t, map[string]string{"group": hearthtest.Climbers}, "body", "", size)
-			res := s.send(t, http.MethodPost, "/api/collections/messages/records", carol, contentType, upload, length(size, l.chunked))
-			if res.Status != http.StatusRequestEntityTooLarge || !strings.Contains(res.str("message"), fmt.Sprintf("besides its files may have at most %d bytes", fieldsLimit)) {
+			res := s.Send(t, http.MethodPost, "/api/collections/messages/records", carol, contentType, upload, length(size, l.chunked))
+			if res.Status != http.StatusRequestEntityTooLarge || !strings.Contains(res.Str("message"), fmt.Sprintf("besides its files may have at most %d bytes", fieldsLimit)) {
 				t.Errorf("a %d-byte form field (%s): %d %.300s", size, l.name, res.Status, res.Raw)
 			}
 		}
 	}
-	if after := fingerprint(t, s.app); after != before {
+	if after := hearthtest.Fingerprint(t, s.App); after != before {
 		t.Errorf("an oversized form changed the database:\n%s", after)
 	}
 }
@@ -201,39 +202,39 @@ func TestBodyLimitsFormFields(t *testing.T) {
 // written the longest way JSON allows (every character an escaped
 // surrogate pair), as a create and as an edit.
 func TestLargestMessageAccepted(t *testing.T) {
-	s := newServer(t)
-	carol := token(t, s.app, hearthtest.Carol)
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
 	climber := strings.Repeat(`\ud83e\uddd7`, 4000) // 🧗
-	res := s.do(t, http.MethodPost, "/api/collections/messages/records", carol,
+	res := s.Do(t, http.MethodPost, "/api/collections/messages/records", carol,
 		`{"group":"`+hearthtest.Climbers+`","body":"`+climber+`","attachments":[]}`)
 	if res.Status != http.StatusOK {
 		t.Fatalf("create: %d %.300s", res.Status, res.Raw)
 	}
-	res = s.do(t, http.MethodPatch, "/api/collections/messages/records/"+res.str("id"), carol,
+	res = s.Do(t, http.MethodPatch, "/api/collections/messages/records/"+res.Str("id"), carol,
 		`{"group":"`+hearthtest.Climbers+`","body":"`+climber+`"}`)
 	if res.Status != http.StatusOK {
 		t.Fatalf("update: %d %.300s", res.Status, res.Raw)
 	}
-	if n := utf8.RuneCountInString(res.str("body")); n != 4000 {
+	if n := utf8.RuneCountInString(res.Str("body")); n != 4000 {
 		t.Errorf("stored %d characters, want 4000", n)
 	}
 }
 
 func TestBatchBodyLimit(t *testing.T) {
-	s := newServer(t)
-	enableBatch(t, s.app, 5)
-	carol := token(t, s.app, hearthtest.Carol)
-	limit, err := collections.BatchBodyLimit(s.app, false)
+	s := hearthtest.NewServer(t)
+	hearthtest.EnableBatch(t, s.App, 5)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	limit, err := edge.BatchBodyLimit(s.App, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := fingerprint(t, s.app)
+	before := hearthtest.Fingerprint(t, s.App)
 	for _, l := range lengths {
 		body := padded(`{"requests":[{"method":"POST","url":"/api/collections/messages/records","body":{"group":"`+hearthtest.Climbers+`","body":"`,
 			limit+1, `"}}]}`)
-		tooLarge(t, s.send(t, http.MethodPost, "/api/batch", carol, "application/json", body, length(limit+1, l.chunked)), limit)
+		tooLarge(t, s.Send(t, http.MethodPost, "/api/batch", carol, "application/json", body, length(limit+1, l.chunked)), limit)
 	}
-	if after := fingerprint(t, s.app); after != before {
+	if after := hearthtest.Fingerprint(t, s.App); after != before {
 		t.Errorf("an oversized batch changed the database:\n%s", after)
 	}
 }

@@ -1,4 +1,4 @@
-package collections
+package edge
 
 import (
 	"encoding/json/v2"
@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/crews/hearth/collections"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -37,7 +39,7 @@ import (
 
 // queryPaths returns the paths non-superusers may filter and sort collection on.
 func queryPaths(collection *core.Collection) []string {
-	if spec := SpecOf(collection.Name); spec != nil {
+	if spec := collections.SpecOf(collection.Name); spec != nil {
 		return spec.Query
 	}
 	var paths []string
@@ -53,6 +55,14 @@ func queryPaths(collection *core.Collection) []string {
 // names one of paths, optionally with the :lower modifier.
 func queryPathAllowed(paths []string, path string) bool {
 	return slices.Contains(paths, strings.TrimSuffix(path, ":lower"))
+}
+
+// CheckFilter returns the 400 naming param when filter names a path that
+// collection's policy does not list, for a caller who is not a superuser
+// (the caller skips superusers). Package realtime checks each
+// subscription's filter with it, on the topic as its dispatcher parsed it.
+func CheckFilter(collection *core.Collection, param, filter string) error {
+	return checkFilter(collection, queryPaths(collection), param, filter)
 }
 
 // checkFilter returns a field error naming param when filter names a path
@@ -78,7 +88,7 @@ func checkSort(collection *core.Collection, paths []string, sort string) error {
 		// Refused for every collection, listed or not: PocketBase guards
 		// email filters but not sorts, and an order reveals how hidden
 		// addresses compare.
-		return apiError(&Error{Code: EINVALID, Message: "Invalid sort.", Fields: map[string]FieldError{
+		return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Invalid sort.", Fields: map[string]collections.FieldError{
 			search.SortQueryParam: {Code: "validation_email_private", Message: "Emails cannot be sorted on."},
 		}})
 	}
@@ -94,7 +104,7 @@ func checkSort(collection *core.Collection, paths []string, sort string) error {
 }
 
 func refusedPath(collection *core.Collection, paths []string, param, path string) error {
-	return apiError(&Error{Code: EINVALID, Message: fmt.Sprintf("Invalid %s.", param), Fields: map[string]FieldError{
+	return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: fmt.Sprintf("Invalid %s.", param), Fields: map[string]collections.FieldError{
 		param: {Code: "validation_path_not_allowed", Message: fmt.Sprintf(
 			"%q cannot be used in a %s of %s; the allowed paths are %s (docs/access-rules.md).",
 			path, param, collection.Name, strings.Join(paths, ", "))},
@@ -157,7 +167,7 @@ func registerQueries(app core.App) {
 		for _, sub := range e.Subscriptions {
 			collection, filter, err := subscriptionFilter(sub)
 			if err != nil {
-				return apiError(&Error{Code: EINVALID, Message: "Invalid subscription options.", Fields: map[string]FieldError{
+				return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Invalid subscription options.", Fields: map[string]collections.FieldError{
 					"subscriptions": {Code: "validation_invalid_options", Message: err.Error()},
 				}})
 			}

@@ -1,4 +1,4 @@
-package collections
+package edge
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+
+	"github.com/crews/hearth/collections"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -89,12 +91,12 @@ func registerBodyLimits(app core.App) {
 func limitBody(e *core.RequestEvent) error {
 	limit, fieldsLimit, what, err := bodyLimit(e)
 	if err != nil {
-		return apiError(fmt.Errorf("body limit: %w", err))
+		return collections.APIError(fmt.Errorf("body limit: %w", err))
 	}
 	if limit <= 0 {
 		return e.Next()
 	}
-	tooLarge := apiError(Errorf(ETOOLARGE, "Request body too large: %s may have at most %d bytes.", what, limit))
+	tooLarge := collections.APIError(collections.Errorf(collections.ETOOLARGE, "Request body too large: %s may have at most %d bytes.", what, limit))
 	if e.Request.ContentLength > limit {
 		return tooLarge
 	}
@@ -104,7 +106,7 @@ func limitBody(e *core.RequestEvent) error {
 		var fieldsOver bool
 		fieldsOver, err = formFieldsOver(e.Request, body, fieldsLimit)
 		if fieldsOver {
-			return apiError(Errorf(ETOOLARGE, "Request body too large: the fields of %s besides its files may have at most %d bytes.", what, fieldsLimit))
+			return collections.APIError(collections.Errorf(collections.ETOOLARGE, "Request body too large: the fields of %s besides its files may have at most %d bytes.", what, fieldsLimit))
 		}
 		if err == nil {
 			err = e.Request.ParseMultipartForm(formMemory)
@@ -117,10 +119,10 @@ func limitBody(e *core.RequestEvent) error {
 		return tooLarge
 	}
 	if errors.Is(err, multipart.ErrMessageTooLarge) {
-		return apiError(Errorf(ETOOLARGE, "Request body too large: %s may have at most 10 MB of fields besides its files, and 1000 parts.", what))
+		return collections.APIError(collections.Errorf(collections.ETOOLARGE, "Request body too large: %s may have at most 10 MB of fields besides its files, and 1000 parts.", what))
 	}
 	if err != nil {
-		return apiError(&Error{Code: EINVALID, Message: "Failed to read the request body.", Err: err})
+		return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Failed to read the request body.", Err: err})
 	}
 	return e.Next()
 }

@@ -1,4 +1,4 @@
-package collections
+package edge
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/crews/hearth/collections"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
@@ -48,7 +50,7 @@ func checkBodyShape(e *core.RequestEvent) error {
 			if errors.As(err, &apiErr) {
 				return apiErr // 413 from a body limit
 			}
-			return apiError(&Error{Code: EINVALID, Message: "Failed to read the form body.", Err: err})
+			return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Failed to read the form body.", Err: err})
 		}
 		for _, payload := range r.Form[router.JSONPayloadKey] {
 			if _, err := decodeJSONPayload(payload); err != nil {
@@ -71,7 +73,7 @@ func checkBodyShape(e *core.RequestEvent) error {
 }
 
 func errNotObject() error {
-	return apiError(Errorf(EINVALID, "The request body must be a JSON object of the record's fields."))
+	return collections.APIError(collections.Errorf(collections.EINVALID, "The request body must be a JSON object of the record's fields."))
 }
 
 // decodeJSONPayload decodes the value of a form's @jsonPayload key, which
@@ -84,7 +86,7 @@ func decodeJSONPayload(payload string) (map[string]any, error) {
 	} else if m, ok := v.(map[string]any); ok {
 		return m, nil
 	}
-	return nil, apiError(&Error{Code: EINVALID, Message: "Invalid " + router.JSONPayloadKey + ".", Fields: map[string]FieldError{
+	return nil, collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Invalid " + router.JSONPayloadKey + ".", Fields: map[string]collections.FieldError{
 		router.JSONPayloadKey: {Code: "validation_invalid_json_payload", Message: message},
 	}})
 }

@@ -1,4 +1,4 @@
-package collections_test
+package edge_test
 
 import (
 	"bufio"
@@ -20,11 +20,11 @@ import (
 // a filter through Bob's memberships asked about Chess's invite code.
 func TestQueryOracleIsRefused(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	if _, err := collections.AddMember(s.app, hearthtest.Chess, hearthtest.Bob, collections.RoleMember); err != nil {
+	s := hearthtest.NewServer(t)
+	if _, err := collections.AddMember(s.App, hearthtest.Chess, hearthtest.Bob, collections.RoleMember); err != nil {
 		t.Fatal(err)
 	}
-	code := record(t, s.app, collections.Invites, hearthtest.ChessInvite).GetString("code")
+	code := hearthtest.Record(t, s.App, collections.Invites, hearthtest.ChessInvite).GetString("code")
 	guess := func(prefix string) string {
 		return "/api/collections/users/records?filter=" + url.QueryEscape(
 			`id="`+hearthtest.Bob+`" && memberships_via_user.group.invites_via_group.code !~ "`+prefix+`%"`)
@@ -36,14 +36,14 @@ func TestQueryOracleIsRefused(t *testing.T) {
 
 	// The question has an answer: a superuser, who may see everything, gets
 	// different lists for a right and a wrong guess.
-	root := hearthtest.SuperuserToken(t, s.app)
-	if a, b := s.do(t, http.MethodGet, right, root, nil), s.do(t, http.MethodGet, wrong, root, nil); a.Raw == b.Raw {
+	root := hearthtest.SuperuserToken(t, s.App)
+	if a, b := s.Do(t, http.MethodGet, right, root, nil), s.Do(t, http.MethodGet, wrong, root, nil); a.Raw == b.Raw {
 		t.Fatalf("superuser: right and wrong guesses answer the same, so this test proves nothing: %s", a.Raw)
 	}
 
-	alice := token(t, s.app, hearthtest.Alice)
-	a, b := s.do(t, http.MethodGet, right, alice, nil), s.do(t, http.MethodGet, wrong, alice, nil)
-	if a.Status != http.StatusBadRequest || a.fieldCode("filter") != "validation_path_not_allowed" {
+	alice := hearthtest.Token(t, s.App, hearthtest.Alice)
+	a, b := s.Do(t, http.MethodGet, right, alice, nil), s.Do(t, http.MethodGet, wrong, alice, nil)
+	if a.Status != http.StatusBadRequest || a.FieldCode("filter") != "validation_path_not_allowed" {
 		t.Fatalf("right guess: want 400 naming the filter path, got %d %s", a.Status, a.Raw)
 	}
 	if a.Raw != b.Raw {
@@ -56,9 +56,9 @@ func TestQueryOracleIsRefused(t *testing.T) {
 
 func TestQueryPaths(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	carol := token(t, s.app, hearthtest.Carol)
-	root := hearthtest.SuperuserToken(t, s.app)
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	root := hearthtest.SuperuserToken(t, s.App)
 	list := func(collection, params string) string {
 		return "/api/collections/" + collection + "/records?" + params
 	}
@@ -100,14 +100,14 @@ func TestQueryPaths(t *testing.T) {
 			case "superuser":
 				tok = root
 			}
-			res := s.do(t, http.MethodGet, c.url, tok, nil)
+			res := s.Do(t, http.MethodGet, c.url, tok, nil)
 			switch {
 			case c.refused != "":
 				param := c.param
 				if param == "" {
 					param = "filter"
 				}
-				if res.Status != http.StatusBadRequest || res.fieldCode(param) != "validation_path_not_allowed" {
+				if res.Status != http.StatusBadRequest || res.FieldCode(param) != "validation_path_not_allowed" {
 					t.Fatalf("want 400 naming %s, got %d %s", param, res.Status, res.Raw)
 				}
 				quoted, _ := json.Marshal(`"` + c.refused + `"`)
@@ -115,7 +115,7 @@ func TestQueryPaths(t *testing.T) {
 					t.Errorf("the answer does not name %q: %s", c.refused, res.Raw)
 				}
 			case c.status != 0:
-				if res.Status != c.status || res.fieldCode("filter") == "validation_path_not_allowed" {
+				if res.Status != c.status || res.FieldCode("filter") == "validation_path_not_allowed" {
 					t.Fatalf("want PocketBase's %d, got %d %s", c.status, res.Status, res.Raw)
 				}
 			default:
@@ -134,13 +134,13 @@ func TestQueryPaths(t *testing.T) {
 // declared path must resolve in PocketBase, in a filter and in a sort.
 func TestDeclaredQueryPathsResolve(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	alice := token(t, s.app, hearthtest.Alice)
+	s := hearthtest.NewServer(t)
+	alice := hearthtest.Token(t, s.App, hearthtest.Alice)
 	n := 0
-	for _, c := range schemaCollections(t, s.app) {
+	for _, c := range hearthtest.Collections(t, s.App) {
 		for _, path := range collections.SpecOf(c.Name).Query {
 			for _, params := range []string{"filter=" + url.QueryEscape(path+" != null || "+path+" = null"), "sort=-" + path} {
-				res := s.do(t, http.MethodGet, "/api/collections/"+c.Name+"/records?"+params, alice, nil)
+				res := s.Do(t, http.MethodGet, "/api/collections/"+c.Name+"/records?"+params, alice, nil)
 				if res.Status != http.StatusOK {
 					t.Errorf("%s?%s: %d %s", c.Name, params, res.Status, res.Raw)
 				}
@@ -153,57 +153,27 @@ func TestDeclaredQueryPathsResolve(t *testing.T) {
 	}
 }
 
-// Every collection of the schema that is not PocketBase's own has a spec,
-// so none falls back to the default policy by omission.
-func TestEveryCollectionHasASpec(t *testing.T) {
-	t.Parallel()
-	app := hearthtest.NewApp(t)
-	if got, want := len(schemaCollections(t, app)), len(crewsCollections)+len(pushViews); got != want {
-		t.Fatalf("%d Crews collections, want %d", got, want)
-	}
-}
-
-func schemaCollections(t *testing.T, app core.App) []*core.Collection {
-	t.Helper()
-	all, err := app.FindAllCollections()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []*core.Collection
-	for _, c := range all {
-		if c.System {
-			continue
-		}
-		if collections.SpecOf(c.Name) == nil {
-			t.Errorf("collection %s has no spec (declare one in collections/%s.go)", c.Name, c.Name)
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
 // A collection an admin adds in the dashboard has no spec: its own fields
 // are filterable, paths into other collections are not.
 func TestUndeclaredCollectionAllowsOwnFields(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	groups, err := s.app.FindCollectionByNameOrId(collections.Groups)
+	s := hearthtest.NewServer(t)
+	groups, err := s.App.FindCollectionByNameOrId(collections.Groups)
 	if err != nil {
 		t.Fatal(err)
 	}
 	notes := core.NewBaseCollection("notes")
 	notes.ListRule = types.Pointer(`@request.auth.id != ""`)
 	notes.Fields.Add(&core.TextField{Name: "title"}, &core.RelationField{Name: "group", CollectionId: groups.Id, MaxSelect: 1})
-	if err := s.app.Save(notes); err != nil {
+	if err := s.App.Save(notes); err != nil {
 		t.Fatal(err)
 	}
-	carol := token(t, s.app, hearthtest.Carol)
-	if res := s.do(t, http.MethodGet, "/api/collections/notes/records?sort=-title&filter="+url.QueryEscape(`title = "x" || group = "y"`), carol, nil); res.Status != http.StatusOK {
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	if res := s.Do(t, http.MethodGet, "/api/collections/notes/records?sort=-title&filter="+url.QueryEscape(`title = "x" || group = "y"`), carol, nil); res.Status != http.StatusOK {
 		t.Errorf("own fields: %d %s", res.Status, res.Raw)
 	}
 	for _, params := range []string{"filter=" + url.QueryEscape(`group.name = "Chess"`), "sort=group.name"} {
-		res := s.do(t, http.MethodGet, "/api/collections/notes/records?"+params, carol, nil)
+		res := s.Do(t, http.MethodGet, "/api/collections/notes/records?"+params, carol, nil)
 		if res.Status != http.StatusBadRequest || !strings.Contains(res.Raw, "validation_path_not_allowed") {
 			t.Errorf("%s: want 400 naming the path, got %d %s", params, res.Status, res.Raw)
 		}
@@ -214,9 +184,9 @@ func TestUndeclaredCollectionAllowsOwnFields(t *testing.T) {
 // of every change: the same paths are refused when subscribing.
 func TestRealtimeFilterPaths(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	carol := token(t, s.app, hearthtest.Carol)
-	clientID := realtimeClient(t, s.url)
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	clientID := realtimeClient(t, s.URL)
 	topic := func(collection string, options any) string {
 		raw, err := json.Marshal(options)
 		if err != nil {
@@ -233,18 +203,18 @@ func TestRealtimeFilterPaths(t *testing.T) {
 		{"allowed path", topic("messages", filter(`group = "`+hearthtest.Climbers+`"`)), ""},
 		{"no filter", "events/*", ""},
 		{"back-relation", topic("users", filter(`memberships_via_user.group.invites_via_group.code ~ "A%"`)), "filter"},
-		{"by collection id", topic(collectionID(t, s.app, collections.Users), filter(`memberships_via_user.role = "owner"`)), "filter"},
+		{"by collection id", topic(collectionID(t, s.App, collections.Users), filter(`memberships_via_user.role = "owner"`)), "filter"},
 		{"options that do not decode", "users/*?options=" + url.QueryEscape(`{"query":{"filter":"id != ''"}`), "subscriptions"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res := s.do(t, http.MethodPost, "/api/realtime", carol, map[string]any{"clientId": clientID, "subscriptions": []string{c.sub}})
+			res := s.Do(t, http.MethodPost, "/api/realtime", carol, map[string]any{"clientId": clientID, "subscriptions": []string{c.sub}})
 			if c.field == "" {
 				if res.Status != http.StatusNoContent {
 					t.Fatalf("want 204, got %d %s", res.Status, res.Raw)
 				}
 				return
 			}
-			if res.Status != http.StatusBadRequest || res.fieldCode(c.field) == "" {
+			if res.Status != http.StatusBadRequest || res.FieldCode(c.field) == "" {
 				t.Fatalf("want 400 naming %s, got %d %s", c.field, res.Status, res.Raw)
 			}
 		})
@@ -296,7 +266,7 @@ func TestAccessRulesDocListsQueryPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(raw)
-	for _, name := range crewsCollections {
+	for _, name := range hearthtest.Tables(t, hearthtest.NewApp(t)) {
 		var paths []string
 		for _, p := range collections.SpecOf(name).Query {
 			paths = append(paths, "`"+p+"`")

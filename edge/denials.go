@@ -1,4 +1,4 @@
-package collections
+package edge
 
 import (
 	"database/sql"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/crews/hearth/collections"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
@@ -26,7 +28,7 @@ func registerCreateDenials(app core.App) {
 			if err == nil || e.Request.Method != http.MethodPost || !strings.HasSuffix(e.Request.URL.Path, "/records") {
 				return err
 			}
-			spec := SpecOf(e.Request.PathValue("collection"))
+			spec := collections.SpecOf(e.Request.PathValue("collection"))
 			if spec == nil || !isCreateRuleFailure(err) {
 				return err
 			}
@@ -34,7 +36,7 @@ func registerCreateDenials(app core.App) {
 			if field == "" {
 				return err
 			}
-			return apiError(&Error{Code: EINVALID, Message: "Failed to create record: not allowed.", Fields: map[string]FieldError{
+			return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Failed to create record: not allowed.", Fields: map[string]collections.FieldError{
 				field: {Code: "validation_not_allowed", Message: fmt.Sprintf("No %s with this id that you may add to.", field)},
 			}})
 		})
@@ -45,7 +47,7 @@ func registerCreateDenials(app core.App) {
 // deniedField is the field a refused create of spec's collection is
 // reported on: the scope field, or for a record private to its owner
 // without one (a device), the owner field its rule checks.
-func deniedField(spec *Spec) string {
+func deniedField(spec *collections.Spec) string {
 	if spec.Scope.Field == "" && spec.Scope.Private {
 		return spec.Owner
 	}

@@ -1,4 +1,4 @@
-package collections_test
+package edge_test
 
 import (
 	"bytes"
@@ -34,9 +34,9 @@ type badBody struct {
 }
 
 func TestBodyChecksOnEveryWritePath(t *testing.T) {
-	s := newServer(t)
-	enableBatch(t, s.app, 10)
-	mCarol := "/api/collections/memberships/records/" + hearthtest.MembershipID(t, s.app, hearthtest.Climbers, hearthtest.Carol)
+	s := hearthtest.NewServer(t)
+	hearthtest.EnableBatch(t, s.App, 10)
+	mCarol := "/api/collections/memberships/records/" + hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Carol)
 	const (
 		events   = "/api/collections/events/records"
 		groups   = "/api/collections/groups/records"
@@ -93,29 +93,29 @@ func TestBodyChecksOnEveryWritePath(t *testing.T) {
 
 	tk := map[string]string{}
 	for _, u := range []string{alice, bob, carol} {
-		tk[u] = token(t, s.app, u)
+		tk[u] = hearthtest.Token(t, s.App, u)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before := fingerprint(t, s.app)
-			var direct response
+			before := hearthtest.Fingerprint(t, s.App)
+			var direct hearthtest.Response
 			if c.form != nil {
 				body, contentType := formFields(t, c.form)
-				direct = s.send(t, c.method, c.url, tk[c.as], contentType, body, int64(body.Len()))
+				direct = s.Send(t, c.method, c.url, tk[c.as], contentType, body, int64(body.Len()))
 			} else {
-				direct = s.do(t, c.method, c.url, tk[c.as], c.body)
+				direct = s.Do(t, c.method, c.url, tk[c.as], c.body)
 			}
 			data, _ := direct.Body["data"].(map[string]any)
-			if direct.Status != http.StatusBadRequest || len(data) != 1 || direct.fieldCode(c.field) != c.code {
+			if direct.Status != http.StatusBadRequest || len(data) != 1 || direct.FieldCode(c.field) != c.code {
 				t.Fatalf("records API: want a 400 naming only %s with %s, got %d %s", c.field, c.code, direct.Status, direct.Raw)
 			}
 
-			batch := s.do(t, http.MethodPost, "/api/batch", tk[c.as],
+			batch := s.Do(t, http.MethodPost, "/api/batch", tk[c.as],
 				`{"requests":[{"method":"`+c.method+`","url":"`+c.url+`","body":`+c.body+`}]}`)
 			if got := batchFailure(batch); batch.Status != http.StatusBadRequest || !reflect.DeepEqual(got, direct.Body) {
 				t.Errorf("batch: want request 0 to fail with the records API's answer\n%s\ngot %d %s", direct.Raw, batch.Status, batch.Raw)
 			}
-			if after := fingerprint(t, s.app); after != before {
+			if after := hearthtest.Fingerprint(t, s.App); after != before {
 				t.Errorf("a refused body changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
 			}
 		})
@@ -126,16 +126,16 @@ func TestBodyChecksOnEveryWritePath(t *testing.T) {
 // TestBodyChecksAcceptEchoes: sending a server-managed value back as
 // stored, as SDK round trips do, passes on both paths.
 func TestBodyChecksAcceptEchoes(t *testing.T) {
-	s := newServer(t)
-	enableBatch(t, s.app, 10)
-	alice := token(t, s.app, hearthtest.Alice)
+	s := hearthtest.NewServer(t)
+	hearthtest.EnableBatch(t, s.App, 10)
+	alice := hearthtest.Token(t, s.App, hearthtest.Alice)
 	url := "/api/collections/groups/records/" + hearthtest.Climbers
 	body := `{"created_by":"` + hearthtest.Alice + `","description":"echo"}`
-	if res := s.do(t, http.MethodPatch, url, alice, body); res.Status != http.StatusOK {
+	if res := s.Do(t, http.MethodPatch, url, alice, body); res.Status != http.StatusOK {
 		t.Errorf("records API: %d %s", res.Status, res.Raw)
 	}
 	// A batch answers a JSON array, which server.do does not decode.
-	req, err := http.NewRequest(http.MethodPost, s.url+"/api/batch",
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/api/batch",
 		strings.NewReader(`{"requests":[{"method":"PATCH","url":"`+url+`","body":`+body+`}]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -155,9 +155,9 @@ func TestBodyChecksAcceptEchoes(t *testing.T) {
 // TestTextLengthAnswerIsPocketBases: the length check answers exactly as
 // PocketBase's own validation of the field would.
 func TestTextLengthAnswerIsPocketBases(t *testing.T) {
-	s := newServer(t)
-	carol := token(t, s.app, hearthtest.Carol)
-	messages, err := s.app.FindCollectionByNameOrId(collections.Messages)
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	messages, err := s.App.FindCollectionByNameOrId(collections.Messages)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestTextLengthAnswerIsPocketBases(t *testing.T) {
 	if err := json.Unmarshal(wantJSON, &wantBody); err != nil {
 		t.Fatal(err)
 	}
-	res := s.do(t, http.MethodPost, "/api/collections/messages/records", carol, map[string]any{"group": hearthtest.Climbers, "body": long})
+	res := s.Do(t, http.MethodPost, "/api/collections/messages/records", carol, map[string]any{"group": hearthtest.Climbers, "body": long})
 	if !reflect.DeepEqual(res.Body, wantBody) {
 		t.Errorf("got %s\nwant %s", res.Raw, wantJSON)
 	}
@@ -198,7 +198,7 @@ func formFields(t *testing.T, fields [][2]string) (*bytes.Buffer, string) {
 // batchFailure returns the answer PocketBase wraps in a failed batch for
 // its first request: data.requests.0.response, when data.requests.0 is a
 // batch_request_failed.
-func batchFailure(res response) map[string]any {
+func batchFailure(res hearthtest.Response) map[string]any {
 	data, _ := res.Body["data"].(map[string]any)
 	requests, _ := data["requests"].(map[string]any)
 	first, _ := requests["0"].(map[string]any)

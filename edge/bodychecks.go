@@ -1,9 +1,11 @@
-package collections
+package edge
 
 import (
 	"maps"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/crews/hearth/collections"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
@@ -59,7 +61,7 @@ func checkBody(e *core.RecordRequestEvent) error {
 	if e.Record.IsNew() {
 		message = "Failed to create record."
 	}
-	return apiError(invalidFields(message, errs))
+	return collections.APIError(collections.InvalidFields(message, errs))
 }
 
 // valueError returns the first check that the value sent under key fails.
@@ -73,7 +75,7 @@ func valueError(e *core.RecordRequestEvent, key string, field core.Field, value 
 	if err := checkType(field, value); err != nil {
 		return err
 	}
-	if err := privateEmailError(e, key, value); err != nil {
+	if err := collections.PrivateEmailError(e, key, value); err != nil {
 		return err
 	}
 	return textLengthError(field, value)

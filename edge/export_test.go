@@ -1,4 +1,4 @@
-package collections
+package edge
 
 // BodyLimits and BatchBodyLimit are the limits the body limit tests cross.
 var (

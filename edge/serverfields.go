@@ -1,9 +1,11 @@
-package collections
+package edge
 
 import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/crews/hearth/collections"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
@@ -13,8 +15,8 @@ import (
 // a client creates a record without it. Refusing client-set server fields
 // is serverFieldError's, a check of bodychecks.go.
 func registerServerFields(app core.App) {
-	for _, name := range Names {
-		spec := SpecOf(name)
+	for _, name := range collections.Names {
+		spec := collections.SpecOf(name)
 		if spec == nil || spec.Owner == "" {
 			continue
 		}
@@ -37,7 +39,7 @@ func serverFieldError(e *core.RecordRequestEvent, key string, field core.Field, 
 	if e.HasSuperuserAuth() {
 		return nil
 	}
-	spec := SpecOf(e.Collection.Name)
+	spec := collections.SpecOf(e.Collection.Name)
 	if spec == nil {
 		return nil
 	}

@@ -1,0 +1,31 @@
+// Package edge is the request edge of the Crews records: every check that
+// decides, from a request alone, whether it may reach the data, before the
+// domain (package collections) sees it. It stands beside the domain as
+// PocketBase's apis stands beside its core: collections keeps the specs,
+// rules, hooks and errors; edge reads the specs and guards the doors.
+//
+// What it checks, on every route and method the router maps to a handler
+// (HEAD is served by the GET handler, so it is checked as GET):
+//   - bodies: a record body is bounded by its collection's schema (413 past
+//     it, bodylimit.go); a form's @jsonPayload must be a JSON object
+//     (bodyshape.go);
+//   - writes: every record create or update, through the records API or a
+//     batch, has its raw body checked by one request hook (bodychecks.go):
+//     value types (bodytypes.go), text lengths, server-managed and fixed
+//     fields in any modifier form (serverfields.go), owner fields filled with
+//     the caller;
+//   - reads: a filter or sort may name only the paths its collection's
+//     Spec.Query lists (queries.go); realtime subscriptions are checked with
+//     the same function by package realtime, which parses their topics;
+//   - refusals: a create refused by its rule names the field it was checked
+//     against (denials.go).
+//
+// docs/access-rules.md lists every entrance and what guards it.
+//
+// Usage:
+//
+//	app := pocketbase.New()
+//	edge.Register(app)
+//	collections.Register(app, collections.Config{})
+//	app.Start()
+package edge
