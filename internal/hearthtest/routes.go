@@ -43,7 +43,6 @@ func Routes(t testing.TB, app core.App) []Route {
 	return out
 }
 
-
 func walkRoutes(t testing.TB, group reflect.Value, prefix string, out *[]Route) {
 	t.Helper()
 	prefix += group.FieldByName("Prefix").String()
