@@ -22,6 +22,11 @@ import (
 
 var bin string
 
+const (
+	superuserEmail    = "ops.marker75@example.com"
+	superuserPassword = "PwMarker-ops-1732"
+)
+
 func TestMain(m *testing.M) { hearthbin.Main(m, &bin) }
 
 // TestNoSecretInAnyLog drives the real binary, in each format and level
@@ -48,6 +53,9 @@ func TestNoSecretInAnyLog(t *testing.T) {
 				"HEARTH_LOG_REQUEST_SAMPLE": "1",
 				// The sign-ins come faster than PocketBase's auth limit.
 				"HEARTH_RATE_LIMITS": "false",
+				// The superuser from the environment is logged at start.
+				"HEARTH_SUPERUSER_EMAIL":    superuserEmail,
+				"HEARTH_SUPERUSER_PASSWORD": superuserPassword,
 			}
 			for k, v := range run.env {
 				env[k] = v
@@ -55,6 +63,7 @@ func TestNoSecretInAnyLog(t *testing.T) {
 			srv := hearthbin.Serve(t, bin, addr, env)
 			c := &client{t: t, base: srv.URL}
 			secrets := drive(c)
+			secrets["superuser's email"], secrets["superuser's password"] = superuserEmail, superuserPassword
 			// Stopping flushes PocketBase's log batch: every entry is
 			// stored, and written to stdout, before the process exits.
 			srv.Stop()
@@ -102,6 +111,9 @@ func TestNoSecretInAnyLog(t *testing.T) {
 				if !strings.Contains(out, "Realtime subscriptions updated") {
 					t.Error("the realtime debug line is missing")
 				}
+			}
+			if !strings.Contains(out, "superuser configured from environment") {
+				t.Error("the superuser's line is missing")
 			}
 			if run.env["HEARTH_DEV"] == "true" && !strings.Contains(out, "SELECT") {
 				t.Error("dev mode printed no SQL statement")
