@@ -30,8 +30,10 @@ var requestKeys = map[string]bool{
 }
 
 // appKeys are the attributes of other entries (Hearth's and PocketBase's
-// application and debug lines) whose values are logged: names,
-// identifiers, counts, error texts. A string or structured value under any
+// application and debug lines) whose values are logged: collection names,
+// ids (of records, OTPs, MFAs, realtime clients: none grants anything
+// alone), counts, setting names (vars), SQLite driver versions
+// (expected, current), and error texts. A string or structured value under any
 // other key is logged as Redacted (a realtime subscription's filter, a
 // superuser's email, a device's push token in the dev push log), a number,
 // boolean, duration or time as it is: none of the secrets is one.
