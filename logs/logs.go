@@ -12,6 +12,15 @@
 // 400 or more, or an error), was slow (SlowRequest or more), or is in the
 // sample (SampleRate of the others).
 //
+// What a log line may say is decided by allow-lists (redact.go, route.go),
+// in front of PocketBase's own log handler, so that the console (dev
+// mode), auxiliary.db (the dashboard) and the output all get the same
+// redacted entry: of a request, its route pattern with the safe path
+// values, its query parameters by name with the values of a safe set only
+// (never a filter or a token), the answer's error message and field codes,
+// the referer's origin; of any other entry, the attributes named safe, and
+// numbers. Dev mode's SQL statement log is printed without the values.
+//
 // Usage:
 //
 //	logs.Register(app, logs.Config{Format: logs.FormatJSON, SlowRequest: 500 * time.Millisecond, SampleRate: 0.01})
@@ -19,11 +28,14 @@ package logs
 
 import (
 	"io"
+	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
 )
 
 // Formats of the lines written to Output.
@@ -59,10 +71,48 @@ func Register(app core.App, cfg Config) {
 		rate := cfg.SampleRate
 		cfg.Sample = func() bool { return rand.Float64() < rate }
 	}
+	if app.IsBootstrapped() {
+		// A test app is bootstrapped before its capabilities register.
+		redact(app)
+	}
+	app.OnBootstrap().Bind(&hook.Handler[*core.BootstrapEvent]{
+		Id: "hearthLogsRedact",
+		// Last before PocketBase's own bootstrap, so that its new logger
+		// is wrapped before any other bootstrap hook logs after it.
+		Priority: math.MaxInt32,
+		Func: func(e *core.BootstrapEvent) error {
+			if err := e.Next(); err != nil {
+				return err
+			}
+			redact(e.App)
+			return nil
+		},
+	})
 	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
 		e.Router.Bind(requestIDs())
+		e.Router.Bind(requestErrors())
 		return e.Next()
 	})
 	s := newSink(cfg)
 	app.OnModelCreate(core.LogsTableName).BindFunc(s.onCreate)
+}
+
+// redact puts the allow-lists in front of what app logs: its logger and,
+// in dev mode, its SQL statement log.
+func redact(app core.App) {
+	redactLogger(app)
+	redactSQLLog(app.ConcurrentDB(), os.Stdout)
+	redactSQLLog(app.NonconcurrentDB(), os.Stdout)
+}
+
+// redactLogger puts the redactor in front of the handler of app's logger.
+// PocketBase makes a new logger at each bootstrap and offers no setter:
+// the logger is replaced in place, so that every holder of
+// app.Logger() (PocketBase's code, the replica) logs through the redactor.
+func redactLogger(app core.App) {
+	logger := app.Logger()
+	if _, done := logger.Handler().(*redactor); done {
+		return
+	}
+	*logger = *slog.New(&redactor{next: logger.Handler()})
 }

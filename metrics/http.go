@@ -3,8 +3,9 @@ package metrics
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/crews/hearth/logs"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -51,7 +52,7 @@ func (m *httpMetrics) middleware(sync *syncMetrics) *hook.Handler[*core.RequestE
 		Func: func(e *core.RequestEvent) error {
 			started := time.Now()
 			err := e.Next()
-			route, method := routeOf(e.Request), methodLabel(e.Request.Method)
+			route, method := logs.Route(e.Request), methodLabel(e.Request.Method)
 			status := statusOf(e, err)
 			m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 			if route != realtimeRoute || method != http.MethodGet {
@@ -63,20 +64,6 @@ func (m *httpMetrics) middleware(sync *syncMetrics) *hook.Handler[*core.RequestE
 			return err
 		},
 	}
-}
-
-// routeOf is the pattern of the route that served r, without its method
-// ("/api/collections/{collection}/records"): bounded, unlike the path.
-// Requests no route matched have PocketBase's catch-all, "/".
-func routeOf(r *http.Request) string {
-	_, path, found := strings.Cut(r.Pattern, " ")
-	if !found {
-		path = r.Pattern
-	}
-	if path == "" {
-		return "/"
-	}
-	return path
 }
 
 // statusOf is the status a request is answered with: the one written, or,
