@@ -26,6 +26,8 @@ func (g *Group) Name() string { return g.GetString("name") }
 // CreatedBy is the id of the user who created the group.
 func (g *Group) CreatedBy() string { return g.GetString("created_by") }
 
+func (*Group) collection() string { return Groups }
+
 // groupExists reports whether group is still stored. Inside the transaction
 // that deletes a group it is false by the time the cascade reaches the
 // group's memberships: PocketBase deletes the row before its references.

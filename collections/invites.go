@@ -24,6 +24,8 @@ type Invite struct {
 	core.BaseRecordProxy
 }
 
+func (*Invite) collection() string { return Invites }
+
 // Group is the id of the group the invite lets people join.
 func (i *Invite) Group() string { return i.GetString("group") }
 

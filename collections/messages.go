@@ -25,6 +25,11 @@ type Message struct {
 	core.BaseRecordProxy
 }
 
+func (*Message) collection() string { return Messages }
+
+// Group is the id of the message's group.
+func (m *Message) Group() string { return m.GetString("group") }
+
 // Author is the id of the user who posted the message.
 func (m *Message) Author() string { return m.GetString("author") }
 
@@ -53,9 +58,7 @@ func validateMessageContent(m *Message) *Error {
 
 func registerMessages(app core.App, now func() time.Time) {
 	app.OnRecordValidate(Messages).BindFunc(func(e *core.RecordEvent) error {
-		m := &Message{}
-		m.SetProxyRecord(e.Record)
-		return mergeValidation(e.Next(), validateMessageContent(m))
+		return mergeValidation(e.Next(), validateMessageContent(As[Message](e.Record)))
 	})
 
 	// The window binds clients; superusers moderate from the dashboard and

@@ -37,11 +37,7 @@ func (r *RSVP) Status() string { return r.GetString("status") }
 // WaitlistedAt is when the RSVP joined the waitlist; zero when it is not on it.
 func (r *RSVP) WaitlistedAt() types.DateTime { return r.GetDateTime("waitlisted_at") }
 
-func wrapRSVP(r *core.Record) *RSVP {
-	w := &RSVP{}
-	w.SetProxyRecord(r)
-	return w
-}
+func (*RSVP) collection() string { return RSVPs }
 
 // AdmitStatus decides the status an RSVP is stored with when requested is
 // asked of an RSVP stored as stored ("" for a new one) on an event with
@@ -127,8 +123,8 @@ func registerRSVPs(app core.App, now func() time.Time) {
 
 	app.OnRecordCreate(RSVPs).BindFunc(func(e *core.RecordEvent) error {
 		return InTx(e, func(txApp core.App) error {
-			r := wrapRSVP(e.Record)
-			ev, err := findEvent(txApp, r.Event())
+			r := As[RSVP](e.Record)
+			ev, err := Find[Event](txApp, r.Event())
 			if IsNotFound(err) || r.User() == "" {
 				return e.Next() // validation names the missing event or user
 			}
@@ -153,18 +149,18 @@ func registerRSVPs(app core.App, now func() time.Time) {
 			return e.Next()
 		}
 		return InTx(e, func(txApp core.App) error {
-			r := wrapRSVP(e.Record)
+			r := As[RSVP](e.Record)
 			// The stored row, not the one the request loaded: a promotion
 			// may have changed it since.
 			stored, err := txApp.FindRecordById(RSVPs, r.Id)
 			if err != nil {
 				return fmt.Errorf("rsvp %s: %w", r.Id, err)
 			}
-			ev, err := findEvent(txApp, r.Event())
+			ev, err := Find[Event](txApp, r.Event())
 			if err != nil {
 				return err
 			}
-			s := wrapRSVP(stored)
+			s := As[RSVP](stored)
 			if err := admit(txApp, r, s.Status(), s.WaitlistedAt(), ev, now()); err != nil {
 				return err
 			}
@@ -180,7 +176,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(e.Context, txApp, wrapRSVP(e.Record).Event())
+			return refreshEvent(e.Context, txApp, As[RSVP](e.Record).Event())
 		})
 	})
 }

@@ -13,6 +13,16 @@ var usersSpec = declare(Spec{
 	Query:  []string{"id", "name", "created", "updated"},
 })
 
+// User wraps a users record.
+type User struct {
+	core.BaseRecordProxy
+}
+
+func (*User) collection() string { return Users }
+
+// Name is the user's display name.
+func (u *User) Name() string { return u.GetString("name") }
+
 func registerUsers(app core.App) {
 	// A user's email is theirs alone: the emailVisibility flag that
 	// PocketBase lets a user turn on is overridden for everyone else.
