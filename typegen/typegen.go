@@ -101,6 +101,9 @@ func (g *generator) header(cols []*core.Collection) {
 	}
 	g.p("} as const;")
 	g.p("")
+	g.p("/** The collections the offline sync covers (GET /api/sync), in the order the server reports them. */")
+	g.p("export const SYNCED_COLLECTIONS = [%s] as const;", quoteAll(collections.Synced()))
+	g.p("")
 }
 
 func (g *generator) collection(c *core.Collection) {
