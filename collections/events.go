@@ -9,8 +9,13 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
+// Events is the collection's name in the schema; clients rely on it.
+const Events = "events"
+
 var eventsSpec = declare(Spec{
 	Name:          Events,
+	Rank:          5,
+	Hooks:         registerEvents,
 	Scope:         Scope{Field: "group"},
 	Synced:        true,
 	Owner:         "created_by",
@@ -117,7 +122,7 @@ func validateEventDates(ev *Event) *Error {
 	return nil
 }
 
-func registerEvents(app core.App) {
+func registerEvents(app core.App, cfg Config) {
 	app.OnRecordValidate(Events).BindFunc(func(e *core.RecordEvent) error {
 		ev := As[Event](e.Record)
 		return mergeValidation(e.Next(), validateEventDates(ev))

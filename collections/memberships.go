@@ -10,8 +10,13 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
+// Memberships is the collection's name in the schema; clients rely on it.
+const Memberships = "memberships"
+
 var membershipsSpec = declare(Spec{
 	Name:   Memberships,
+	Rank:   3,
+	Hooks:  registerMemberships,
 	Scope:  Scope{Field: "group"},
 	Synced: true,
 	Fixed:  []string{"group", "user"},
@@ -115,7 +120,8 @@ func removeFutureRSVPs(app core.App, group, user string, at time.Time) error {
 	return nil
 }
 
-func registerMemberships(app core.App, now func() time.Time) {
+func registerMemberships(app core.App, cfg Config) {
+	now := cfg.Now
 	app.OnRecordUpdate(Memberships).BindFunc(func(e *core.RecordEvent) error {
 		return InTx(e, func(txApp core.App) error {
 			stored, err := Find[Membership](txApp, e.Record.Id)

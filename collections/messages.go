@@ -7,8 +7,13 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
+// Messages is the collection's name in the schema; clients rely on it.
+const Messages = "messages"
+
 var messagesSpec = declare(Spec{
 	Name:          Messages,
+	Rank:          7,
+	Hooks:         registerMessages,
 	Scope:         Scope{Field: "group"},
 	Synced:        true,
 	Owner:         "author",
@@ -56,7 +61,8 @@ func validateMessageContent(m *Message) *Error {
 	return nil
 }
 
-func registerMessages(app core.App, now func() time.Time) {
+func registerMessages(app core.App, cfg Config) {
+	now := cfg.Now
 	app.OnRecordValidate(Messages).BindFunc(func(e *core.RecordEvent) error {
 		return mergeValidation(e.Next(), validateMessageContent(As[Message](e.Record)))
 	})

@@ -10,8 +10,13 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
+// RSVPs is the collection's name in the schema; clients rely on it.
+const RSVPs = "rsvps"
+
 var rsvpsSpec = declare(Spec{
 	Name:          RSVPs,
+	Rank:          6,
+	Hooks:         registerRSVPs,
 	Scope:         Scope{Field: "event", Parent: Events},
 	Synced:        true,
 	Owner:         "user",
@@ -117,7 +122,8 @@ func refuseWaitlisted(e *core.RecordRequestEvent) error {
 	}})
 }
 
-func registerRSVPs(app core.App, now func() time.Time) {
+func registerRSVPs(app core.App, cfg Config) {
+	now := cfg.Now
 	app.OnRecordCreateRequest(RSVPs).BindFunc(refuseWaitlisted)
 	app.OnRecordUpdateRequest(RSVPs).BindFunc(refuseWaitlisted)
 

@@ -34,8 +34,8 @@ func FromMigrations() ([]byte, error) {
 // Generate returns the TypeScript module for the Crews collections of app's
 // schema, in collections.Names order.
 func Generate(app core.App) ([]byte, error) {
-	cols := make([]*core.Collection, 0, len(collections.Names))
-	for _, name := range collections.Names {
+	cols := make([]*core.Collection, 0, len(collections.Names()))
+	for _, name := range collections.Names() {
 		c, err := app.FindCollectionByNameOrId(name)
 		if err != nil {
 			return nil, fmt.Errorf("typegen: collection %s: %w", name, err)
