@@ -2,14 +2,18 @@ package collections
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
 
+// Devices is the collection's name in the schema; clients rely on it.
+const Devices = "devices"
+
 var devicesSpec = declare(Spec{
 	Name:          Devices,
+	Rank:          8,
+	Hooks:         registerDevices,
 	Scope:         Scope{Private: true},
 	Owner:         "user",
 	ServerManaged: []string{"last_seen"},
@@ -34,7 +38,8 @@ func releaseToken(app core.App, token string) error {
 	return nil
 }
 
-func registerDevices(app core.App, now func() time.Time) {
+func registerDevices(app core.App, cfg Config) {
+	now := cfg.Now
 	// Registering is creating: the app registers its token at every start,
 	// and a token already registered, by the caller or by someone who used
 	// the phone before, is released first. The answer is the same in both

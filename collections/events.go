@@ -2,8 +2,6 @@ package collections
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/pocketbase/dbx"
@@ -11,8 +9,13 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
+// Events is the collection's name in the schema; clients rely on it.
+const Events = "events"
+
 var eventsSpec = declare(Spec{
 	Name:          Events,
+	Rank:          5,
+	Hooks:         registerEvents,
 	Scope:         Scope{Field: "group"},
 	Synced:        true,
 	Owner:         "created_by",
@@ -26,8 +29,16 @@ type Event struct {
 	core.BaseRecordProxy
 }
 
+func (*Event) collection() string { return Events }
+
 // Group is the id of the event's group.
 func (ev *Event) Group() string { return ev.GetString("group") }
+
+// Title is the event's name.
+func (ev *Event) Title() string { return ev.GetString("title") }
+
+// CreatedBy is the id of the user who created the event.
+func (ev *Event) CreatedBy() string { return ev.GetString("created_by") }
 
 // Capacity is the number of people who can go; 0 means unlimited.
 func (ev *Event) Capacity() int { return ev.GetInt("capacity") }
@@ -48,27 +59,10 @@ func IsFull(capacity, going int) bool {
 	return capacity > 0 && going >= capacity
 }
 
-func findEvent(app core.App, id string) (*Event, error) {
-	r, err := app.FindRecordById(Events, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound(err, "No event %s.", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("event %s: %w", id, err)
-	}
-	ev := &Event{}
-	ev.SetProxyRecord(r)
-	return ev, nil
-}
-
 // countGoing counts the going RSVPs of event: going_count is always this
 // count taken inside the write's transaction, never an increment.
 func countGoing(app core.App, event string) (int, error) {
-	n, err := app.CountRecords(RSVPs, dbx.HashExp{"event": event, "status": StatusGoing})
-	if err != nil {
-		return 0, fmt.Errorf("count going rsvps of %s: %w", event, err)
-	}
-	return int(n), nil
+	return count(app, RSVPs, dbx.HashExp{"event": event, "status": StatusGoing}, "going rsvps of "+event)
 }
 
 // refreshEvent brings event up to date after a write to its RSVPs (see
@@ -76,7 +70,7 @@ func countGoing(app core.App, event string) (int, error) {
 // transaction, with the write's context. An event that no longer exists
 // (its RSVPs are being deleted with it) needs nothing.
 func refreshEvent(ctx context.Context, app core.App, event string) error {
-	ev, err := findEvent(app, event)
+	ev, err := Find[Event](app, event)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -128,10 +122,9 @@ func validateEventDates(ev *Event) *Error {
 	return nil
 }
 
-func registerEvents(app core.App) {
+func registerEvents(app core.App, cfg Config) {
 	app.OnRecordValidate(Events).BindFunc(func(e *core.RecordEvent) error {
-		ev := &Event{}
-		ev.SetProxyRecord(e.Record)
+		ev := As[Event](e.Record)
 		return mergeValidation(e.Next(), validateEventDates(ev))
 	})
 
@@ -149,8 +142,7 @@ func registerEvents(app core.App) {
 			return e.Next()
 		}
 		return InTx(e, func(txApp core.App) error {
-			ev := &Event{}
-			ev.SetProxyRecord(e.Record)
+			ev := As[Event](e.Record)
 			if err := recount(e.Context, txApp, ev); err != nil {
 				return err
 			}

@@ -6,8 +6,13 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
+// Groups is the collection's name in the schema; clients rely on it.
+const Groups = "groups"
+
 var groupsSpec = declare(Spec{
 	Name:          Groups,
+	Rank:          1,
+	Hooks:         registerGroups,
 	Scope:         Scope{Self: true},
 	Synced:        true,
 	Owner:         "created_by",
@@ -26,6 +31,8 @@ func (g *Group) Name() string { return g.GetString("name") }
 // CreatedBy is the id of the user who created the group.
 func (g *Group) CreatedBy() string { return g.GetString("created_by") }
 
+func (*Group) collection() string { return Groups }
+
 // groupExists reports whether group is still stored. Inside the transaction
 // that deletes a group it is false by the time the cascade reaches the
 // group's memberships: PocketBase deletes the row before its references.
@@ -40,7 +47,7 @@ func groupExists(app core.App, group string) (bool, error) {
 	return true, nil
 }
 
-func registerGroups(app core.App) {
+func registerGroups(app core.App, cfg Config) {
 	// No group exists without an owner: the group and its creator's owner
 	// membership are written in one transaction, whoever creates it (API,
 	// dashboard, seed).

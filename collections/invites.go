@@ -10,8 +10,13 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
+// Invites is the collection's name in the schema; clients rely on it.
+const Invites = "invites"
+
 var invitesSpec = declare(Spec{
 	Name:          Invites,
+	Rank:          4,
+	Hooks:         registerInvites,
 	Scope:         Scope{Field: "group"},
 	Owner:         "created_by",
 	ServerManaged: []string{"code", "uses", "created_by"},
@@ -23,6 +28,8 @@ var invitesSpec = declare(Spec{
 type Invite struct {
 	core.BaseRecordProxy
 }
+
+func (*Invite) collection() string { return Invites }
 
 // Group is the id of the group the invite lets people join.
 func (i *Invite) Group() string { return i.GetString("group") }
@@ -70,7 +77,7 @@ func CheckInviteUsable(inv *Invite, at time.Time) error {
 	return nil
 }
 
-func registerInvites(app core.App) {
+func registerInvites(app core.App, cfg Config) {
 	// A code is an invite's identity once shared: no write changes it, not
 	// even a superuser's, so a printed or sent code never silently dies.
 	app.OnRecordUpdate(Invites).BindFunc(func(e *core.RecordEvent) error {

@@ -10,8 +10,13 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
+// Memberships is the collection's name in the schema; clients rely on it.
+const Memberships = "memberships"
+
 var membershipsSpec = declare(Spec{
 	Name:   Memberships,
+	Rank:   3,
+	Hooks:  registerMemberships,
 	Scope:  Scope{Field: "group"},
 	Synced: true,
 	Fixed:  []string{"group", "user"},
@@ -22,6 +27,8 @@ var membershipsSpec = declare(Spec{
 type Membership struct {
 	core.BaseRecordProxy
 }
+
+func (*Membership) collection() string { return Memberships }
 
 // Group is the id of the membership's group.
 func (m *Membership) Group() string { return m.GetString("group") }
@@ -39,8 +46,7 @@ func AddMember(app core.App, group, user, role string) (*Membership, error) {
 	if err != nil {
 		return nil, fmt.Errorf("add member: %w", err)
 	}
-	m := &Membership{}
-	m.SetProxyRecord(core.NewRecord(col))
+	m := As[Membership](core.NewRecord(col))
 	m.Set("group", group)
 	m.Set("user", user)
 	m.Set("role", role)
@@ -67,28 +73,9 @@ func FindMembership(app core.App, group, user string) (*Membership, error) {
 	return m, nil
 }
 
-// findMembershipByID reads a membership as stored now, not as the request
-// that is changing it loaded it before its transaction began.
-func findMembershipByID(app core.App, id string) (*Membership, error) {
-	r, err := app.FindRecordById(Memberships, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound(err, "No membership %s.", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("membership %s: %w", id, err)
-	}
-	m := &Membership{}
-	m.SetProxyRecord(r)
-	return m, nil
-}
-
 // countOwners counts the owners of group.
 func countOwners(app core.App, group string) (int, error) {
-	n, err := app.CountRecords(Memberships, dbx.HashExp{"group": group, "role": RoleOwner})
-	if err != nil {
-		return 0, fmt.Errorf("count owners of %s: %w", group, err)
-	}
-	return int(n), nil
+	return count(app, Memberships, dbx.HashExp{"group": group, "role": RoleOwner}, "owners of "+group)
 }
 
 // CheckOwnerRemains refuses to take m's owner role away (by demotion,
@@ -133,10 +120,11 @@ func removeFutureRSVPs(app core.App, group, user string, at time.Time) error {
 	return nil
 }
 
-func registerMemberships(app core.App, now func() time.Time) {
+func registerMemberships(app core.App, cfg Config) {
+	now := cfg.Now
 	app.OnRecordUpdate(Memberships).BindFunc(func(e *core.RecordEvent) error {
 		return InTx(e, func(txApp core.App) error {
-			stored, err := findMembershipByID(txApp, e.Record.Id)
+			stored, err := Find[Membership](txApp, e.Record.Id)
 			if err != nil {
 				return err
 			}
@@ -151,7 +139,7 @@ func registerMemberships(app core.App, now func() time.Time) {
 
 	app.OnRecordDelete(Memberships).BindFunc(func(e *core.RecordEvent) error {
 		return InTx(e, func(txApp core.App) error {
-			stored, err := findMembershipByID(txApp, e.Record.Id)
+			stored, err := Find[Membership](txApp, e.Record.Id)
 			if IsNotFound(err) {
 				return e.Next()
 			}

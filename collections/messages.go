@@ -7,8 +7,13 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
+// Messages is the collection's name in the schema; clients rely on it.
+const Messages = "messages"
+
 var messagesSpec = declare(Spec{
 	Name:          Messages,
+	Rank:          7,
+	Hooks:         registerMessages,
 	Scope:         Scope{Field: "group"},
 	Synced:        true,
 	Owner:         "author",
@@ -24,6 +29,11 @@ const EditWindow = 15 * time.Minute
 type Message struct {
 	core.BaseRecordProxy
 }
+
+func (*Message) collection() string { return Messages }
+
+// Group is the id of the message's group.
+func (m *Message) Group() string { return m.GetString("group") }
 
 // Author is the id of the user who posted the message.
 func (m *Message) Author() string { return m.GetString("author") }
@@ -51,11 +61,10 @@ func validateMessageContent(m *Message) *Error {
 	return nil
 }
 
-func registerMessages(app core.App, now func() time.Time) {
+func registerMessages(app core.App, cfg Config) {
+	now := cfg.Now
 	app.OnRecordValidate(Messages).BindFunc(func(e *core.RecordEvent) error {
-		m := &Message{}
-		m.SetProxyRecord(e.Record)
-		return mergeValidation(e.Next(), validateMessageContent(m))
+		return mergeValidation(e.Next(), validateMessageContent(As[Message](e.Record)))
 	})
 
 	// The window binds clients; superusers moderate from the dashboard and

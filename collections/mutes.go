@@ -10,15 +10,20 @@ import (
 // A mute is a member's wish for no pushes from one group. It is theirs
 // alone: the group does not see who muted it, which a field on memberships
 // (visible to every member) would have shown.
+// Mutes is the collection's name in the schema; clients rely on it.
+const Mutes = "mutes"
+
 var mutesSpec = declare(Spec{
 	Name:  Mutes,
+	Rank:  9,
+	Hooks: registerMutes,
 	Scope: Scope{Field: "group", Private: true},
 	Owner: "user",
 	Fixed: []string{"user", "group"},
 	Query: []string{"id", "user", "group", "created", "updated"},
 })
 
-func registerMutes(app core.App) {
+func registerMutes(app core.App, cfg Config) {
 	// A mute ends with the membership: whoever joins the group again
 	// starts with its pushes on, as a new member does.
 	app.OnRecordDelete(Memberships).BindFunc(func(e *core.RecordEvent) error {

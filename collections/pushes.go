@@ -4,4 +4,7 @@ package collections
 // collection over the push table of package push (one row per phone and
 // notification), read-only because PocketBase writes no view, and closed
 // to everyone else by its nil rules: it holds push tokens and message text.
-var pushesSpec = declare(Spec{Name: Pushes})
+// Pushes is the collection's name in the schema; clients rely on it.
+const Pushes = "pushes"
+
+var pushesSpec = declare(Spec{Name: Pushes, Rank: 11})

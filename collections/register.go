@@ -19,14 +19,10 @@ func Register(app core.App, cfg Config) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	registerUsers(app)
-	registerGroups(app)
-	registerMemberships(app, cfg.Now)
-	registerInvites(app)
-	registerEvents(app)
-	registerRSVPs(app, cfg.Now)
-	registerMessages(app, cfg.Now)
+	for _, name := range names {
+		if hooks := specs[name].Hooks; hooks != nil {
+			hooks(app, cfg)
+		}
+	}
 	registerJoin(app, cfg.Now)
-	registerDevices(app, cfg.Now)
-	registerMutes(app)
 }

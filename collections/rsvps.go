@@ -10,8 +10,13 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
+// RSVPs is the collection's name in the schema; clients rely on it.
+const RSVPs = "rsvps"
+
 var rsvpsSpec = declare(Spec{
 	Name:          RSVPs,
+	Rank:          6,
+	Hooks:         registerRSVPs,
 	Scope:         Scope{Field: "event", Parent: Events},
 	Synced:        true,
 	Owner:         "user",
@@ -37,11 +42,7 @@ func (r *RSVP) Status() string { return r.GetString("status") }
 // WaitlistedAt is when the RSVP joined the waitlist; zero when it is not on it.
 func (r *RSVP) WaitlistedAt() types.DateTime { return r.GetDateTime("waitlisted_at") }
 
-func wrapRSVP(r *core.Record) *RSVP {
-	w := &RSVP{}
-	w.SetProxyRecord(r)
-	return w
-}
+func (*RSVP) collection() string { return RSVPs }
 
 // AdmitStatus decides the status an RSVP is stored with when requested is
 // asked of an RSVP stored as stored ("" for a new one) on an event with
@@ -121,14 +122,15 @@ func refuseWaitlisted(e *core.RecordRequestEvent) error {
 	}})
 }
 
-func registerRSVPs(app core.App, now func() time.Time) {
+func registerRSVPs(app core.App, cfg Config) {
+	now := cfg.Now
 	app.OnRecordCreateRequest(RSVPs).BindFunc(refuseWaitlisted)
 	app.OnRecordUpdateRequest(RSVPs).BindFunc(refuseWaitlisted)
 
 	app.OnRecordCreate(RSVPs).BindFunc(func(e *core.RecordEvent) error {
 		return InTx(e, func(txApp core.App) error {
-			r := wrapRSVP(e.Record)
-			ev, err := findEvent(txApp, r.Event())
+			r := As[RSVP](e.Record)
+			ev, err := Find[Event](txApp, r.Event())
 			if IsNotFound(err) || r.User() == "" {
 				return e.Next() // validation names the missing event or user
 			}
@@ -153,18 +155,18 @@ func registerRSVPs(app core.App, now func() time.Time) {
 			return e.Next()
 		}
 		return InTx(e, func(txApp core.App) error {
-			r := wrapRSVP(e.Record)
+			r := As[RSVP](e.Record)
 			// The stored row, not the one the request loaded: a promotion
 			// may have changed it since.
 			stored, err := txApp.FindRecordById(RSVPs, r.Id)
 			if err != nil {
 				return fmt.Errorf("rsvp %s: %w", r.Id, err)
 			}
-			ev, err := findEvent(txApp, r.Event())
+			ev, err := Find[Event](txApp, r.Event())
 			if err != nil {
 				return err
 			}
-			s := wrapRSVP(stored)
+			s := As[RSVP](stored)
 			if err := admit(txApp, r, s.Status(), s.WaitlistedAt(), ev, now()); err != nil {
 				return err
 			}
@@ -180,7 +182,7 @@ func registerRSVPs(app core.App, now func() time.Time) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(e.Context, txApp, wrapRSVP(e.Record).Event())
+			return refreshEvent(e.Context, txApp, As[RSVP](e.Record).Event())
 		})
 	})
 }

@@ -38,15 +38,6 @@ var actorUser = map[actor]string{
 	owner:    hearthtest.Alice,
 }
 
-var crewsCollections = []string{
-	collections.Users, collections.Groups, collections.Memberships, collections.Invites,
-	collections.Events, collections.RSVPs, collections.Messages, collections.Devices, collections.Mutes,
-}
-
-// pushViews are the read-only views of the push outbox, for superusers
-// only (TestPushViewsAreSuperuserOnly).
-var pushViews = []string{collections.PushOutbox, collections.Pushes}
-
 // tokens holds an Authorization header per actor (none for anonymous),
 // signed once per test: every clone of the fixture world shares the secrets.
 type tokens map[actor]string

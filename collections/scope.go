@@ -241,7 +241,7 @@ func groupsOfIDsQuery(app core.App, collection string, s Scope, ids []any) (*dbx
 // to another group can account for them.
 func Children(parent string) []*Spec {
 	var out []*Spec
-	for _, name := range Names {
+	for _, name := range names {
 		if s := specs[name]; s != nil && s.Scope.Parent == parent {
 			out = append(out, s)
 		}

@@ -40,7 +40,7 @@ func TestGroupsOfAndGroupRecords(t *testing.T) {
 		collections.Messages:    {hearthtest.ClimbMessage},
 		collections.Memberships: nil, // three, checked by count
 	}
-	for _, name := range collections.Names {
+	for _, name := range collections.Names() {
 		ids, err := collections.GroupRecordIDs(app, name, hearthtest.Climbers)
 		if err != nil {
 			t.Fatalf("GroupRecordIDs(%s): %v", name, err)
@@ -85,7 +85,7 @@ func TestGroupsOfMovedAndOrphaned(t *testing.T) {
 func TestGroupRecordPagesAndGroupsOfIDs(t *testing.T) {
 	t.Parallel()
 	app := hearthtest.NewApp(t)
-	for _, name := range collections.Names {
+	for _, name := range collections.Names() {
 		all, err := collections.GroupRecordIDs(app, name, hearthtest.Climbers)
 		if err != nil {
 			t.Fatal(err)

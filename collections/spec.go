@@ -1,11 +1,30 @@
 package collections
 
+import (
+	"cmp"
+	"slices"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
 // Spec is what Hearth declares about one Crews collection, next to that
 // collection's hooks (collections/events.go declares the events spec), so
 // that every capability reading it agrees on the same facts.
 type Spec struct {
 	// Name is the collection's name in the schema.
 	Name string
+
+	// Rank is the collection's place in Names: the order in which records
+	// of several collections are reported together (the items of a join in
+	// sync, whose cursors name a place among them; typegen's output).
+	// Parents come before children (an event before its RSVPs). Ranks are
+	// unique and start at 1 (TestSpecRanks), and a rank never changes once
+	// released: a sync cursor held by a phone names a place in that order.
+	Rank int
+
+	// Hooks binds the collection's hooks (nil for none); Register calls it
+	// in Names order.
+	Hooks func(app core.App, cfg Config)
 
 	// Scope is how a record belongs to groups (scope.go).
 	Scope Scope
@@ -38,8 +57,19 @@ type Spec struct {
 	Query []string
 }
 
-// specs holds every declared spec by collection name.
-var specs = map[string]*Spec{}
+// specs holds every declared spec by collection name; names, their names
+// by Rank, once every file's declaration has run.
+var (
+	specs = map[string]*Spec{}
+	names []string
+)
+
+func init() {
+	for name := range specs {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(specs[a].Rank, specs[b].Rank) })
+}
 
 // declare registers s and returns it, for the package-level declaration
 // in each collection's file.
@@ -51,11 +81,19 @@ func declare(s Spec) *Spec {
 	return &s
 }
 
+// Names lists the Crews collections, one per declared spec, by Rank: a
+// group, its people, their memberships, then the group's content (parents
+// before children), followed by the collections no group reports: those
+// private to one user, then the push views.
+func Names() []string {
+	return slices.Clone(names)
+}
+
 // Synced returns the names of the synced collections, in Names order.
 func Synced() []string {
 	var out []string
-	for _, name := range Names {
-		if s := specs[name]; s != nil && s.Synced {
+	for _, name := range names {
+		if specs[name].Synced {
 			out = append(out, name)
 		}
 	}

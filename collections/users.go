@@ -6,14 +6,29 @@ import (
 	"github.com/spf13/cast"
 )
 
+// Users is the collection's name in the schema; clients rely on it.
+const Users = "users"
+
 var usersSpec = declare(Spec{
 	Name:   Users,
+	Rank:   2,
+	Hooks:  registerUsers,
 	Scope:  Scope{Members: true},
 	Synced: true,
 	Query:  []string{"id", "name", "created", "updated"},
 })
 
-func registerUsers(app core.App) {
+// User wraps a users record.
+type User struct {
+	core.BaseRecordProxy
+}
+
+func (*User) collection() string { return Users }
+
+// Name is the user's display name.
+func (u *User) Name() string { return u.GetString("name") }
+
+func registerUsers(app core.App, cfg Config) {
 	// A user's email is theirs alone: the emailVisibility flag that
 	// PocketBase lets a user turn on is overridden for everyone else.
 	app.OnRecordEnrich(Users).BindFunc(func(e *core.RecordEnrichEvent) error {

@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
 import { startHearth } from './harness.mjs';
-import { MemoryStore, SyncClient, SYNCED_COLLECTIONS } from '../clients/js/dist/sync.js';
+import { assertMatchesListAPI } from './sync-helpers.mjs';
+import { MemoryStore, SyncClient } from '../clients/js/dist/sync.js';
 
 globalThis.EventSource ??= EventSource;
 
@@ -15,15 +16,6 @@ after(() => hearth?.stop());
 
 const soon = '2030-01-01 10:00:00.000Z';
 const idOf = (pb) => pb.authStore.record.id;
-
-/** assertMatchesListAPI compares the store with the list API, collection by collection. */
-async function assertMatchesListAPI(pb, store) {
-  for (const name of SYNCED_COLLECTIONS) {
-    const listed = await pb.collection(name).getFullList({ batch: 500, requestKey: null });
-    const byId = (records) => Object.fromEntries([...records].sort((x, y) => x.id.localeCompare(y.id)).map((r) => [r.id, r]));
-    assert.deepEqual(byId(store.list(name)), byId(listed), `${name}: local store differs from the list API`);
-  }
-}
 
 async function addMember(su, group, user) {
   return su.collection('memberships').create({ group, user, role: 'member' });

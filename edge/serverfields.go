@@ -15,7 +15,7 @@ import (
 // a client creates a record without it. Refusing client-set server fields
 // is serverFieldError's, a check of bodychecks.go.
 func registerServerFields(app core.App) {
-	for _, name := range collections.Names {
+	for _, name := range collections.Names() {
 		spec := collections.SpecOf(name)
 		if spec == nil || spec.Owner == "" {
 			continue

@@ -1,7 +1,6 @@
 package push
 
 import (
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -119,60 +118,61 @@ func kindNotice(app core.App, o entry, now time.Time) (*notice, error) {
 }
 
 func messageNotice(app core.App, o entry) (*notice, error) {
-	msg, err := find(app, collections.Messages, o.Record)
+	msg, err := find[collections.Message](app, o.Record)
 	if msg == nil || err != nil {
 		return nil, err
 	}
-	group, err := find(app, collections.Groups, msg.GetString("group"))
-	if group == nil || err != nil {
-		return nil, err
-	}
-	author := msg.GetString("author")
-	return &notice{
-		kind: kindMessage, record: msg.Id, group: group.Id, title: group.GetString("name"),
-		body: messageBody(userName(app, author), msg.GetString("body"), len(msg.GetStringSlice("attachments"))),
-		data: map[string]any{"type": kindMessage, "group": group.Id, "message": msg.Id},
-		who:  "m.[[user]] != {:actor}", params: dbx.Params{"actor": author},
-	}, nil
+	return postNotice(app, kindMessage, msg.Id, msg.Group(), msg.Author(), func(author string) string {
+		return messageBody(author, msg.Body(), len(msg.Attachments()))
+	})
 }
 
 func eventNotice(app core.App, o entry) (*notice, error) {
-	ev, err := find(app, collections.Events, o.Record)
+	ev, err := find[collections.Event](app, o.Record)
 	if ev == nil || err != nil {
 		return nil, err
 	}
-	group, err := find(app, collections.Groups, ev.GetString("group"))
-	if group == nil || err != nil {
+	return postNotice(app, kindEvent, ev.Id, ev.Group(), ev.CreatedBy(), func(creator string) string {
+		return eventBody(creator, ev.Title())
+	})
+}
+
+// postNotice is the notice of something a member posted to group (a
+// message, an event), for every member but the one who posted it; body
+// writes its text from the poster's name.
+func postNotice(app core.App, kind, record, group, actor string, body func(actorName string) string) (*notice, error) {
+	g, err := find[collections.Group](app, group)
+	if g == nil || err != nil {
 		return nil, err
 	}
-	creator := ev.GetString("created_by")
 	return &notice{
-		kind: kindEvent, record: ev.Id, group: group.Id, title: group.GetString("name"),
-		body: eventBody(userName(app, creator), ev.GetString("title")),
-		data: map[string]any{"type": kindEvent, "group": group.Id, "event": ev.Id},
-		who:  "m.[[user]] != {:actor}", params: dbx.Params{"actor": creator},
+		kind: kind, record: record, group: g.Id, title: g.Name(),
+		body: body(userName(app, actor)),
+		// The kind names the record too: {"message": id} or {"event": id}.
+		data: map[string]any{"type": kind, "group": g.Id, kind: record},
+		who:  "m.[[user]] != {:actor}", params: dbx.Params{"actor": actor},
 	}, nil
 }
 
 // promotionNotice: the promoted person only, if they are still going.
 func promotionNotice(app core.App, o entry) (*notice, error) {
-	rsvp, err := find(app, collections.RSVPs, o.Record)
-	if rsvp == nil || err != nil || rsvp.GetString("status") != collections.StatusGoing {
+	rsvp, err := find[collections.RSVP](app, o.Record)
+	if rsvp == nil || err != nil || rsvp.Status() != collections.StatusGoing {
 		return nil, err
 	}
-	ev, err := find(app, collections.Events, rsvp.GetString("event"))
+	ev, err := find[collections.Event](app, rsvp.Event())
 	if ev == nil || err != nil {
 		return nil, err
 	}
-	group, err := find(app, collections.Groups, ev.GetString("group"))
+	group, err := find[collections.Group](app, ev.Group())
 	if group == nil || err != nil {
 		return nil, err
 	}
 	return &notice{
-		kind: kindPromotion, record: rsvp.Id, group: group.Id, title: group.GetString("name"),
-		body: promotionBody(ev.GetString("title")),
+		kind: kindPromotion, record: rsvp.Id, group: group.Id, title: group.Name(),
+		body: promotionBody(ev.Title()),
 		data: map[string]any{"type": kindPromotion, "group": group.Id, "event": ev.Id, "rsvp": rsvp.Id},
-		who:  "m.[[user]] = {:target}", params: dbx.Params{"target": rsvp.GetString("user")},
+		who:  "m.[[user]] = {:target}", params: dbx.Params{"target": rsvp.User()},
 	}, nil
 }
 
@@ -180,21 +180,21 @@ func promotionNotice(app core.App, o entry) (*notice, error) {
 // reminder was scheduled for (one moved since has its own reminder at the
 // new time) and has not started yet.
 func reminderNotice(app core.App, o entry, now time.Time) (*notice, error) {
-	ev, err := find(app, collections.Events, o.Record)
+	ev, err := find[collections.Event](app, o.Record)
 	if ev == nil || err != nil {
 		return nil, err
 	}
-	starts := ev.GetDateTime("starts_at")
+	starts := ev.StartsAt()
 	if o.Key != reminderKey(ev.Id, starts) || !starts.Time().After(now) {
 		return nil, nil
 	}
-	group, err := find(app, collections.Groups, ev.GetString("group"))
+	group, err := find[collections.Group](app, ev.Group())
 	if group == nil || err != nil {
 		return nil, err
 	}
 	return &notice{
-		kind: kindReminder, record: ev.Id, group: group.Id, title: group.GetString("name"),
-		body:   reminderBody(ev.GetString("title"), starts.Time().Sub(now)),
+		kind: kindReminder, record: ev.Id, group: group.Id, title: group.Name(),
+		body:   reminderBody(ev.Title(), starts.Time().Sub(now)),
 		data:   map[string]any{"type": kindReminder, "group": group.Id, "event": ev.Id},
 		who:    "EXISTS (SELECT 1 FROM {{rsvps}} r WHERE r.[[event]] = {:event} AND r.[[user]] = m.[[user]] AND r.[[status]] = 'going')",
 		params: dbx.Params{"event": ev.Id},
@@ -272,25 +272,23 @@ func (w *worker) place(tx core.App, o entry, n *notice, now time.Time) (int64, e
 	return joined + inserted, nil
 }
 
-// find returns the record, or nil when it is gone.
-func find(app core.App, collection, id string) (*core.Record, error) {
+// find returns the record id through its wrapper T, or nil when it is gone
+// (a notice of a deleted record is dropped).
+func find[T any, W collections.Wrapper[T]](app core.App, id string) (W, error) {
 	if id == "" {
 		return nil, nil
 	}
-	r, err := app.FindRecordById(collection, id)
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := collections.Find[T, W](app, id)
+	if collections.IsNotFound(err) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", collection, id, err)
-	}
-	return r, nil
+	return r, err
 }
 
 // userName is the display name of a user, "" when there is none.
 func userName(app core.App, id string) string {
-	if u, err := find(app, collections.Users, id); u != nil && err == nil {
-		return u.GetString("name")
+	if u, err := find[collections.User](app, id); u != nil && err == nil {
+		return u.Name()
 	}
 	return ""
 }

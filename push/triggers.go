@@ -18,13 +18,15 @@ import (
 // once validation has passed; a write that rolls back takes its row along.
 func registerTriggers(app core.App, w *worker) {
 	app.OnRecordCreateExecute(collections.Messages).BindFunc(func(e *core.RecordEvent) error {
-		return enqueue(e, w, entry{Kind: kindMessage, Record: e.Record.Id, Group: e.Record.GetString("group"), Actor: e.Record.GetString("author")})
+		msg := collections.As[collections.Message](e.Record)
+		return enqueue(e, w, entry{Kind: kindMessage, Record: msg.Id, Group: msg.Group(), Actor: msg.Author()})
 	})
 	app.OnRecordCreateExecute(collections.Events).BindFunc(func(e *core.RecordEvent) error {
-		return enqueue(e, w, entry{Kind: kindEvent, Record: e.Record.Id, Group: e.Record.GetString("group"), Actor: e.Record.GetString("created_by")})
+		ev := collections.As[collections.Event](e.Record)
+		return enqueue(e, w, entry{Kind: kindEvent, Record: ev.Id, Group: ev.Group(), Actor: ev.CreatedBy()})
 	})
 	app.OnRecordUpdateExecute(collections.RSVPs).BindFunc(func(e *core.RecordEvent) error {
-		if e.Record.GetString("status") != collections.StatusGoing {
+		if collections.As[collections.RSVP](e.Record).Status() != collections.StatusGoing {
 			return e.Next()
 		}
 		return enqueueIf(e, w, entry{Kind: kindPromotion, Record: e.Record.Id}, wasWaitlisted)

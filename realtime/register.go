@@ -84,7 +84,7 @@ func hubOf(app core.App) *hub {
 // whose spec places their records in groups.
 func scoped() []string {
 	var out []string
-	for _, name := range collections.Names {
+	for _, name := range collections.Names() {
 		if isScoped(collections.SpecOf(name)) {
 			out = append(out, name)
 		}

@@ -96,15 +96,15 @@ func Run(app core.App, opts Options) (*Report, error) {
 				}
 			}
 		}
-		invite, err := tx.FindRecordById(collections.Invites, climbersInvite)
+		invite, err := collections.Find[collections.Invite](tx, climbersInvite)
 		if err != nil {
 			return fmt.Errorf("seed: demo invite: %w", err)
 		}
-		group, err := tx.FindRecordById(collections.Groups, climbers)
+		group, err := collections.Find[collections.Group](tx, climbers)
 		if err != nil {
 			return fmt.Errorf("seed: demo group: %w", err)
 		}
-		report.InviteCode, report.InviteGroup = invite.GetString("code"), group.GetString("name")
+		report.InviteCode, report.InviteGroup = invite.Code(), group.Name()
 
 		after, err := countRecords(tx)
 		report.Created = after - before

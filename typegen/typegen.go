@@ -34,8 +34,8 @@ func FromMigrations() ([]byte, error) {
 // Generate returns the TypeScript module for the Crews collections of app's
 // schema, in collections.Names order.
 func Generate(app core.App) ([]byte, error) {
-	cols := make([]*core.Collection, 0, len(collections.Names))
-	for _, name := range collections.Names {
+	cols := make([]*core.Collection, 0, len(collections.Names()))
+	for _, name := range collections.Names() {
 		c, err := app.FindCollectionByNameOrId(name)
 		if err != nil {
 			return nil, fmt.Errorf("typegen: collection %s: %w", name, err)
@@ -100,6 +100,9 @@ func (g *generator) header(cols []*core.Collection) {
 		g.p("  %s: '%s',", typeName(c.Name), c.Name)
 	}
 	g.p("} as const;")
+	g.p("")
+	g.p("/** The collections the offline sync covers (GET /api/sync), in the order the server reports them. */")
+	g.p("export const SYNCED_COLLECTIONS = [%s] as const;", quoteAll(collections.Synced()))
 	g.p("")
 }
 

@@ -14,6 +14,7 @@
 //   await sync.stop();
 import type PocketBase from 'pocketbase';
 import type { RecordModel, RecordSubscription } from 'pocketbase';
+import { SYNCED_COLLECTIONS } from './types.gen.js';
 
 // Timers exist in every JavaScript runtime the app targets (React Native,
 // browsers, Node) but in none of the ES2020 lib this module compiles
@@ -21,8 +22,8 @@ import type { RecordModel, RecordSubscription } from 'pocketbase';
 declare function setTimeout(handler: () => void, ms: number): unknown;
 declare function clearTimeout(id: unknown): void;
 
-/** Every collection the feed covers. */
-export const SYNCED_COLLECTIONS = ['groups', 'users', 'memberships', 'events', 'rsvps', 'messages'] as const;
+// Every collection the feed covers, generated from the server's specs.
+export { SYNCED_COLLECTIONS };
 
 /** One item of a sync page (see docs/sync.md). */
 export interface Change {

@@ -32,6 +32,9 @@ export const Collections = {
   Pushes: 'pushes',
 } as const;
 
+/** The collections the offline sync covers (GET /api/sync), in the order the server reports them. */
+export const SYNCED_COLLECTIONS = ['groups', 'users', 'memberships', 'events', 'rsvps', 'messages'] as const;
+
 // ---- groups ----
 
 /** A record of groups, as the records API returns it. */
