@@ -46,7 +46,12 @@ func findPocketBase(t *testing.T) pocketbaseModule {
 		t.Fatalf("go list -m -json output: %v", err)
 	}
 	if m.Replace != nil {
-		m.pocketbaseModule = *m.Replace
+		// A replacement by a local directory has no version: its source
+		// stands in for the required one.
+		m.Dir = m.Replace.Dir
+		if m.Replace.Version != "" {
+			m.Version = m.Replace.Version
+		}
 	}
 	if m.Dir == "" {
 		t.Fatalf("PocketBase %s is not in the module cache: run go mod download github.com/pocketbase/pocketbase", m.Version)
