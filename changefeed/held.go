@@ -2,6 +2,7 @@ package changefeed
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/dbx"
@@ -37,6 +38,29 @@ func presentAt(events []event, at Cursor, fallback bool) bool {
 		return last.op != opDelete
 	}
 	return events[0].op != opCreate
+}
+
+// leftBetween reports whether user's membership of g ended after cursor
+// at and up to cursor to: at a leaving inside whose items to is, the
+// items not yet delivered are still to come, so it does not count.
+func (m *memberships) leftBetween(user, g string, at, to Cursor) bool {
+	for _, e := range m.events[user][g] {
+		if e.op == opDelete && e.seq > at.Seq && (e.seq < to.Seq || (e.seq == to.Seq && to.Item == nil)) {
+			return true
+		}
+	}
+	return false
+}
+
+// seqs returns the entries of user's membership changes, in any group.
+func (m *memberships) seqs(user string) []int64 {
+	var out []int64
+	for _, events := range m.events[user] {
+		for _, e := range events {
+			out = append(out, e.seq)
+		}
+	}
+	return out
 }
 
 // memberships is the membership history of some users: per user and
@@ -104,12 +128,13 @@ func (f *feed) loadMemberships(users []string) (*memberships, error) {
 }
 
 // held returns those of ids (records of collection the caller may not see
-// now) that the client could hold at
-// cursor from: records that existed at from in a group the caller was a
-// member of then; users who shared a group with the caller then. Only
-// these are dropped, so a sync never names a record the caller could not
-// have seen, and tells nothing of a group after the page that told the
-// client it left it.
+// now) that the client could hold at cursor from: records that existed in
+// a group the caller was a member of at from, or just before one of the
+// record's positions up to from, when the caller has not left that group
+// since (see holdPoints); users who shared a group with the caller at one
+// of those points. Only these are dropped, so a sync never names a record
+// the caller could not have seen, and tells nothing of a group after the
+// page that told the client it left it.
 func (f *feed) held(from Cursor, collection string, ids []string) ([]string, error) {
 	if len(ids) == 0 || from.IsStart() {
 		return nil, nil // a full sync starts from an empty store
@@ -121,9 +146,17 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 		}
 		f.history = h
 	}
-	mine := f.history.groupsAt(f.caller, from)
-	if len(mine) == 0 {
-		return nil, nil
+	// shared reports whether the client may hold a record that was in
+	// groups at cursor at: the caller was in one of them then and has not
+	// left it since, up to from.
+	shared := func(at Cursor, groups func(Cursor) []string) bool {
+		mine := f.history.groupsAt(f.caller, at)
+		for _, g := range groups(at) {
+			if mine[g] && !f.history.leftBetween(f.caller, g, at, from) {
+				return true
+			}
+		}
+		return false
 	}
 
 	var out []string
@@ -133,15 +166,9 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 			return nil, err
 		}
 		for _, id := range ids {
-			if id == f.caller {
+			groups := func(at Cursor) []string { return keys(theirs.groupsAt(id, at)) }
+			if id == f.caller || slices.ContainsFunc(holdPoints(from, theirs.seqs(id)), func(at Cursor) bool { return shared(at, groups) }) {
 				out = append(out, id)
-				continue
-			}
-			for g := range theirs.groupsAt(id, from) {
-				if mine[g] {
-					out = append(out, id)
-					break
-				}
 			}
 		}
 		return out, nil
@@ -153,19 +180,41 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 	}
 	for _, id := range ids {
 		life := entries[id]
-		if !presentAt(lifeEvents(life), from, true) {
-			continue
-		}
 		// A record the log has no entry of (written around PocketBase)
 		// has no groups here: nothing shows the caller could see it.
-		for _, g := range groupsAt(life, from) {
-			if mine[g] {
-				out = append(out, id)
-				break
+		groups := func(at Cursor) []string {
+			if !presentAt(lifeEvents(life), at, true) {
+				return nil
 			}
+			return groupsAt(life, at)
+		}
+		seqs := make([]int64, len(life))
+		for i, r := range life {
+			seqs[i] = r.Seq
+		}
+		if slices.ContainsFunc(holdPoints(from, seqs), func(at Cursor) bool { return shared(at, groups) }) {
+			out = append(out, id)
 		}
 	}
 	return out, nil
+}
+
+// holdPoints returns the cursors at which the client may hold a record
+// as it last heard of it: from, and just before each of the record's own
+// entries or membership changes (seqs) up to from. The feed reports a
+// record only at its last position, so at a cursor before that position
+// the client still holds the record as it was before the first of the
+// positions it skipped, which the log at from need not show: another user
+// who left the caller's group and joined it again, a record moved out of
+// it and edited, both reported where they last changed.
+func holdPoints(from Cursor, seqs []int64) []Cursor {
+	points := []Cursor{from}
+	for _, seq := range seqs {
+		if seq <= from.Seq {
+			points = append(points, Cursor{Seq: seq - 1})
+		}
+	}
+	return points
 }
 
 // lifeEvents returns the creates and deletes among a record's entries.
