@@ -41,7 +41,7 @@ type Config struct {
 // the push triggers join that transaction too.
 func Register(app core.App, cfg Config) {
 	collections.Register(app, collections.Config{Now: cfg.Now})
-	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
+	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention, Now: cfg.Now})
 	realtime.Register(app, cfg.Realtime)
 	cfg.Push.Now = cfg.Now
 	push.Register(app, cfg.Push)
