@@ -50,3 +50,29 @@ func TestOtherMembersChurnBetweenPages(t *testing.T) {
 	alice.mustSync(t, srv.Server, 2)
 	alice.matchesListAPI(t, srv.Server)
 }
+
+// TestRejoinInsideTheLeavingsItems: Erin is removed from Chess and her
+// sync stops inside the revocations of that leaving; a message of Chess
+// is deleted, and she is added back. Her joining brings what is in Chess
+// then, so the deleted message, which she still holds, must come from
+// the rest of the leaving's items.
+func TestRejoinInsideTheLeavingsItems(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	srv := &testServer{serve(t, app), app}
+	erin := newClient(hearthtest.Token(t, app, hearthtest.Erin))
+	erin.mustSync(t, srv.Server, 1000)
+	remove(t, app, collections.Memberships, hearthtest.MembershipID(t, app, hearthtest.Chess, hearthtest.Erin))
+	if _, err := erin.syncOnce(srv.Server, 1); err != nil {
+		t.Fatal(err)
+	}
+	if erin.store[collections.Messages][hearthtest.ChessMessage] == nil {
+		t.Fatal("the first page of the leaving dropped the message already; the test needs it later")
+	}
+	remove(t, app, collections.Messages, hearthtest.ChessMessage)
+	if _, err := collections.AddMember(app, hearthtest.Chess, hearthtest.Erin, collections.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	erin.mustSync(t, srv.Server, 1)
+	erin.matchesListAPI(t, srv.Server)
+}

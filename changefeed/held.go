@@ -2,7 +2,6 @@ package changefeed
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/dbx"
@@ -41,8 +40,9 @@ func presentAt(events []event, at Cursor, fallback bool) bool {
 }
 
 // leftBetween reports whether user's membership of g ended after cursor
-// at and up to cursor to: at a leaving inside whose items to is, the
-// items not yet delivered are still to come, so it does not count.
+// at and up to cursor to (never when at is after to): at a leaving
+// inside whose items to is, the items not yet delivered are still to
+// come, so it does not count.
 func (m *memberships) leftBetween(user, g string, at, to Cursor) bool {
 	for _, e := range m.events[user][g] {
 		if e.op == opDelete && e.seq > at.Seq && (e.seq < to.Seq || (e.seq == to.Seq && to.Item == nil)) {
@@ -128,13 +128,13 @@ func (f *feed) loadMemberships(users []string) (*memberships, error) {
 }
 
 // held returns those of ids (records of collection the caller may not see
-// now) that the client could hold at cursor from: records that existed in
-// a group the caller was a member of at from, or just before one of the
-// record's positions up to from, when the caller has not left that group
-// since (see holdPoints); users who shared a group with the caller at one
-// of those points. Only these are dropped, so a sync never names a record
-// the caller could not have seen, and tells nothing of a group after the
-// page that told the client it left it.
+// now) that the client could hold at cursor from (see holdPoints):
+// records that existed in a group the caller was a member of at one of
+// those points, when the caller has not left that group between the
+// point and from; users who shared such a group with the caller then.
+// Only these are dropped, so a sync never names a record the caller
+// could not have seen, and tells nothing of a group after the page that
+// told the client it left it.
 func (f *feed) held(from Cursor, collection string, ids []string) ([]string, error) {
 	if len(ids) == 0 || from.IsStart() {
 		return nil, nil // a full sync starts from an empty store
@@ -146,14 +146,22 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 		}
 		f.history = h
 	}
-	// shared reports whether the client may hold a record that was in
-	// groups at cursor at: the caller was in one of them then and has not
-	// left it since, up to from.
-	shared := func(at Cursor, groups func(Cursor) []string) bool {
-		mine := f.history.groupsAt(f.caller, at)
-		for _, g := range groups(at) {
-			if mine[g] && !f.history.leftBetween(f.caller, g, at, from) {
-				return true
+	var mineLater []int64
+	for _, seq := range f.history.seqs(f.caller) {
+		if seq > from.Seq {
+			mineLater = append(mineLater, seq)
+		}
+	}
+	// holds reports whether the client may hold a record whose groups at
+	// a cursor are groups(cursor), and whose entries (for a user, their
+	// membership changes) are at seqs.
+	holds := func(seqs []int64, groups func(Cursor) []string) bool {
+		for _, at := range holdPoints(from, append(seqs, mineLater...)) {
+			mine := f.history.groupsAt(f.caller, at)
+			for _, g := range groups(at) {
+				if mine[g] && !f.history.leftBetween(f.caller, g, at, from) {
+					return true
+				}
 			}
 		}
 		return false
@@ -167,7 +175,7 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 		}
 		for _, id := range ids {
 			groups := func(at Cursor) []string { return keys(theirs.groupsAt(id, at)) }
-			if id == f.caller || slices.ContainsFunc(holdPoints(from, theirs.seqs(id)), func(at Cursor) bool { return shared(at, groups) }) {
+			if id == f.caller || holds(theirs.seqs(id), groups) {
 				out = append(out, id)
 			}
 		}
@@ -192,26 +200,36 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 		for i, r := range life {
 			seqs[i] = r.Seq
 		}
-		if slices.ContainsFunc(holdPoints(from, seqs), func(at Cursor) bool { return shared(at, groups) }) {
+		if holds(seqs, groups) {
 			out = append(out, id)
 		}
 	}
 	return out, nil
 }
 
-// holdPoints returns the cursors at which the client may hold a record
-// as it last heard of it: from, and just before each of the record's own
-// entries or membership changes (seqs) up to from. The feed reports a
-// record only at its last position, so at a cursor before that position
-// the client still holds the record as it was before the first of the
-// positions it skipped, which the log at from need not show: another user
-// who left the caller's group and joined it again, a record moved out of
-// it and edited, both reported where they last changed.
+// holdPoints returns the cursors at which the client may hold a record as
+// it last heard of it, given the entries (seqs) that change whether the
+// caller may see it: the record's own and the caller's membership
+// changes. The feed judges a record as of the request, not as of its
+// place, and reports it only at its last place, so the client's copy
+// need not be what the log at from shows:
+//   - at a place before from where the record was skipped for a later
+//     one, the client kept it as it was just before (another user who
+//     left the caller's group and joined it again; a record moved out and
+//     edited);
+//   - a page read after from judged it by the state then (another user
+//     kept after the caller left a group, because they shared a group the
+//     caller joined after from).
+//
+// So the points are from, just before each entry up to from, and just
+// after each entry after it.
 func holdPoints(from Cursor, seqs []int64) []Cursor {
 	points := []Cursor{from}
 	for _, seq := range seqs {
 		if seq <= from.Seq {
 			points = append(points, Cursor{Seq: seq - 1})
+		} else {
+			points = append(points, Cursor{Seq: seq})
 		}
 	}
 	return points
