@@ -22,9 +22,9 @@ type bodyWant struct {
 	unbounded bool
 }
 
-// superuserRoutes are the routes that take large bodies, from superusers
+// bodySuperuserRoutes are the routes that take large bodies, from superusers
 // only; anyone else is held to the default limit.
-var superuserRoutes = map[string]bodyWant{
+var bodySuperuserRoutes = map[string]bodyWant{
 	"POST /api/backups/upload":                {unbounded: true},
 	"PUT /api/collections/import":             {json: edge.SuperuserBodyLimit},
 	"POST /api/collections":                   {json: edge.SuperuserBodyLimit},
@@ -41,7 +41,7 @@ func wantBody(t *testing.T, app core.App, method, pattern string, c *core.Collec
 	if method == http.MethodGet || method == http.MethodHead || method == http.MethodDelete {
 		return bodyWant{}
 	}
-	if w, ok := superuserRoutes[pattern]; ok {
+	if w, ok := bodySuperuserRoutes[pattern]; ok {
 		if superuser {
 			return w
 		}
@@ -130,7 +130,7 @@ func TestBodiesOnEveryRoute(t *testing.T) {
 				t.Fatalf("%s: a path parameter this walk does not fill", route.Path)
 			}
 			callers := map[string]string{"anonymous": ""}
-			if _, ok := superuserRoutes[pattern]; ok {
+			if _, ok := bodySuperuserRoutes[pattern]; ok {
 				callers["superuser"] = root
 			}
 			for _, method := range methods {
@@ -162,8 +162,8 @@ func checkRouteBodies(t *testing.T, s *hearthtest.Server, method, path, token st
 		jsonSize = 64 << 10
 	}
 	for _, l := range lengths {
-		status, res := send(t, s, method, path, token, "application/json", padded(`{"x":"`, jsonSize, `"}`), length(jsonSize, l.chunked))
-		refused(t, what+", JSON, "+l.name, method, status, res, http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d bytes", want.json))
+		status, res := sendBody(t, s, method, path, token, "application/json", padded(`{"x":"`, jsonSize, `"}`), length(jsonSize, l.chunked))
+		bodyRefused(t, what+", JSON, "+l.name, method, status, res, http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d bytes", want.json))
 
 		size, code, names := want.multipart+1, http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d bytes", want.multipart)
 		switch {
@@ -173,8 +173,8 @@ func checkRouteBodies(t *testing.T, s *hearthtest.Server, method, path, token st
 			size, code, names = 64<<10, http.StatusUnsupportedMediaType, fmt.Sprintf("send JSON of at most %d bytes", want.json)
 		}
 		upload, contentType := bigUpload(t, map[string]string{"x": "y"}, "file", "big.bin", size)
-		status, res = send(t, s, method, path, token, contentType, upload, length(size, l.chunked))
-		refused(t, what+", multipart, "+l.name, method, status, res, code, names)
+		status, res = sendBody(t, s, method, path, token, contentType, upload, length(size, l.chunked))
+		bodyRefused(t, what+", multipart, "+l.name, method, status, res, code, names)
 		n += 2
 	}
 
@@ -189,29 +189,29 @@ func checkRouteBodies(t *testing.T, s *hearthtest.Server, method, path, token st
 	if want.json > 0 {
 		body = padded(`{"x":"`, want.json, `"}`)
 	}
-	status, res := send(t, s, method, path, token, "application/json", body, want.json)
+	status, res := sendBody(t, s, method, path, token, "application/json", body, want.json)
 	if status == http.StatusRequestEntityTooLarge || status == http.StatusUnsupportedMediaType || status >= 500 {
 		t.Errorf("%s with %d bytes of JSON: %d %.300s", what, want.json, status, res)
 	}
 	return n + 1
 }
 
-// refused fails t unless the answer has status code and, but for a HEAD,
+// bodyRefused fails t unless the answer has status code and, but for a HEAD,
 // a JSON message containing names.
-func refused(t *testing.T, what, method string, status int, res string, code int, names string) {
+func bodyRefused(t *testing.T, what, method string, status int, res string, code int, names string) {
 	t.Helper()
 	if status != code || (method != http.MethodHead && !strings.Contains(res, names)) {
 		t.Errorf("%s: want %d naming %q, got %d %.300s", what, code, names, status, res)
 	}
 }
 
-// noRedirects is a client that shows a redirect as it is (the OAuth2
+// bodyClient is a client that shows a redirect as it is (the OAuth2
 // redirect routes answer with one).
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+var bodyClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-// send is Server.Send for any answer (a HEAD's has no body, a file route's
+// sendBody is Server.Send for any answer (a HEAD's has no body, a file route's
 // is no JSON): the status and the body as text.
-func send(t *testing.T, s *hearthtest.Server, method, path, token, contentType string, body io.Reader, length int64) (int, string) {
+func sendBody(t *testing.T, s *hearthtest.Server, method, path, token, contentType string, body io.Reader, length int64) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, body)
 	if err != nil {
@@ -222,7 +222,7 @@ func send(t *testing.T, s *hearthtest.Server, method, path, token, contentType s
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}
-	res, err := noRedirects.Do(req)
+	res, err := bodyClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -261,7 +261,7 @@ func TestNewRouteBoundedByDefault(t *testing.T) {
 	if handled != 0 {
 		t.Errorf("the handler read %d oversized bodies", handled)
 	}
-	if status, res := send(t, s, http.MethodPost, "/api/later", "", "application/json", padded(`{"x":"`, edge.DefaultBodyLimit, `"}`), edge.DefaultBodyLimit); status != http.StatusNoContent {
+	if status, res := sendBody(t, s, http.MethodPost, "/api/later", "", "application/json", padded(`{"x":"`, edge.DefaultBodyLimit, `"}`), edge.DefaultBodyLimit); status != http.StatusNoContent {
 		t.Errorf("at the limit: %d %s", status, res)
 	}
 }

@@ -15,10 +15,11 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// writable is, per collection with server values, who may update which of
-// its records, and who may create one with which fields besides the one
-// under test: without the value under test, each write would pass.
-var writable = map[string]struct {
+// serverValueWriters is, per collection with server values, who may
+// update which of its records, and who may create one with which fields
+// besides the one under test: with an allowed value there ("going"),
+// each write would pass, so a 400 is the server value's.
+var serverValueWriters = map[string]struct {
 	updater, id string
 	creator     string
 	create      map[string]string
@@ -38,13 +39,13 @@ var modifierForms = []func(field string) string{
 	func(f string) string { return f + "-" },
 }
 
-// An encoding turns a body's fields into a request body and its type.
-type encoding struct {
+// A valueEncoding turns a body's fields into a request body and its type.
+type valueEncoding struct {
 	name   string
 	encode func(t *testing.T, fields map[string]string) ([]byte, string)
 }
 
-var encodings = []encoding{
+var valueEncodings = []valueEncoding{
 	{"JSON", func(t *testing.T, fields map[string]string) ([]byte, string) {
 		b, err := json.Marshal(fields)
 		if err != nil {
@@ -88,9 +89,9 @@ func TestServerValuesRefusedInEveryForm(t *testing.T) {
 		if spec == nil || len(spec.ServerValues) == 0 {
 			continue
 		}
-		w, ok := writable[name]
+		w, ok := serverValueWriters[name]
 		if !ok {
-			t.Fatalf("%s declares server values: add a record its user may write to writable", name)
+			t.Fatalf("%s declares server values: add a record its user may write to serverValueWriters", name)
 		}
 		// A multipart body is taken only by a collection with files: give
 		// it one, as an admin might in the dashboard.
@@ -119,7 +120,7 @@ func TestServerValuesRefusedInEveryForm(t *testing.T) {
 								fields[k] = v
 							}
 						}
-						for _, enc := range encodings {
+						for _, enc := range valueEncodings {
 							what := strings.Join([]string{write.method, name, key, value, enc.name}, " ")
 							before := hearthtest.Fingerprint(t, s.App)
 							body, contentType := enc.encode(t, fields)
