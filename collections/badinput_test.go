@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -49,6 +50,18 @@ func multipartBody(t testing.TB, fields map[string]string, files ...upload) (io.
 	return &b, w.FormDataContentType()
 }
 
+// formBody builds a url-encoded form body from text fields: a form
+// without files (a multipart one is taken only by collections with file
+// fields).
+func formBody(t testing.TB, fields map[string]string) (io.Reader, string) {
+	t.Helper()
+	values := url.Values{}
+	for k, v := range fields {
+		values.Set(k, v)
+	}
+	return strings.NewReader(values.Encode()), "application/x-www-form-urlencoded"
+}
+
 // A badInput is a request that must fail with a 400 naming field (none for
 // a body that is not JSON at all) and store nothing.
 type badInput struct {
@@ -57,7 +70,8 @@ type badInput struct {
 	method string
 	url    string
 	json   string
-	// multipart, when set, replaces json
+	// multipart, when set, replaces json with a form body (multipart or
+	// url-encoded)
 	multipart func(t testing.TB) (io.Reader, string)
 	setup     func(t testing.TB, app core.App)
 	field     string
@@ -95,13 +109,13 @@ func TestBadInput(t *testing.T) {
 		{name: "JSON array body", as: member, method: http.MethodPost, url: groups, json: `["Runners"]`},
 
 		{name: "capacity not a number", as: member, method: http.MethodPost, url: events, json: event(`,"capacity":"abc"`), field: "capacity"},
-		{name: "capacity not a number (multipart)", as: member, method: http.MethodPost, url: events, field: "capacity",
+		{name: "capacity not a number (form)", as: member, method: http.MethodPost, url: events, field: "capacity",
 			multipart: func(t testing.TB) (io.Reader, string) {
-				return multipartBody(t, map[string]string{"group": hearthtest.Climbers, "title": "Crag day", "starts_at": "2030-05-01 09:00:00.000Z", "capacity": "abc"})
+				return formBody(t, map[string]string{"group": hearthtest.Climbers, "title": "Crag day", "starts_at": "2030-05-01 09:00:00.000Z", "capacity": "abc"})
 			}},
 		{name: "capacity not a number (@jsonPayload)", as: member, method: http.MethodPost, url: events, field: "capacity",
 			multipart: func(t testing.TB) (io.Reader, string) {
-				return multipartBody(t, map[string]string{"@jsonPayload": event(`,"capacity":"abc"`)})
+				return formBody(t, map[string]string{"@jsonPayload": event(`,"capacity":"abc"`)})
 			}},
 		{name: "negative capacity", as: member, method: http.MethodPost, url: events, json: event(`,"capacity":-1`), field: "capacity"},
 		{name: "fractional capacity", as: member, method: http.MethodPost, url: events, json: event(`,"capacity":2.5`), field: "capacity"},
@@ -269,9 +283,9 @@ func TestGoodInputControls(t *testing.T) {
 		TestAppFactory:  hearthtest.Factory,
 	}).Test(t)
 
-	capacity, capacityType := multipartBody(t, map[string]string{"group": hearthtest.Climbers, "title": "x", "starts_at": "2030-05-01 09:00:00.000Z", "capacity": "12"})
+	capacity, capacityType := formBody(t, map[string]string{"group": hearthtest.Climbers, "title": "x", "starts_at": "2030-05-01 09:00:00.000Z", "capacity": "12"})
 	(&tests.ApiScenario{
-		Name:            "capacity as a multipart string",
+		Name:            "capacity as a form string",
 		Method:          http.MethodPost,
 		URL:             "/api/collections/events/records",
 		Body:            capacity,

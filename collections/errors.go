@@ -22,6 +22,7 @@ const (
 	ENOTFOUND     = "not_found"    // the thing asked for does not exist; 404
 	ECONFLICT     = "conflict"     // the state changed under the request; 409
 	ETOOLARGE     = "too_large"    // the request body is over its limit; 413
+	EUNSUPPORTED  = "unsupported"  // the request body's media type is not taken here; 415
 )
 
 // Error is a domain error: a code, a message for people, and the request
@@ -71,6 +72,7 @@ var statusOf = map[string]int{
 	ENOTFOUND:     http.StatusNotFound,
 	ECONFLICT:     http.StatusConflict,
 	ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 }
 
 func (e *Error) apiError() *router.ApiError {

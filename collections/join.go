@@ -1,7 +1,6 @@
 package collections
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -64,10 +63,6 @@ func CheckCanJoin(auth *core.Record) error {
 	return nil
 }
 
-// joinBodyLimit bounds the body of a join request; PocketBase's default
-// (32 MB) is for records with files.
-const joinBodyLimit = 4 << 10
-
 type joinRequest struct {
 	Code string `json:"code" form:"code"`
 }
@@ -81,10 +76,8 @@ func handleJoin(e *core.RequestEvent, now func() time.Time) error {
 		return APIError(err)
 	}
 	var body joinRequest
+	// The body is bounded by the request edge (edge/bodyroutes.go: 4 KB).
 	if err := e.BindBody(&body); err != nil {
-		if errors.Is(err, apis.ErrRequestEntityTooLarge) {
-			return err // a chunked body found larger than joinBodyLimit
-		}
 		return APIError(fieldError("code", "validation_invalid_body", "Send a JSON body like {\"code\": \"...\"}."))
 	}
 	var m *Membership
@@ -107,8 +100,7 @@ func handleJoin(e *core.RequestEvent, now func() time.Time) error {
 
 func registerJoin(app core.App, now func() time.Time) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		// A code is 12 characters: a few KB is plenty for any body.
-		se.Router.POST(JoinPath, func(e *core.RequestEvent) error { return handleJoin(e, now) }).Bind(apis.BodyLimit(joinBodyLimit))
+		se.Router.POST(JoinPath, func(e *core.RequestEvent) error { return handleJoin(e, now) })
 		return se.Next()
 	})
 }

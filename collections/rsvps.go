@@ -21,6 +21,7 @@ var rsvpsSpec = declare(Spec{
 	Synced:        true,
 	Owner:         "user",
 	ServerManaged: []string{"waitlisted_at"},
+	ServerValues:  map[string][]string{"status": {StatusWaitlisted}},
 	Fixed:         []string{"event", "user"},
 	Query:         []string{"id", "event", "user", "status", "created", "updated", "event.group", "event.title", "event.starts_at", "user.name"},
 })
@@ -107,26 +108,8 @@ func CheckCanRSVP(app core.App, ev *Event, user string) error {
 	return err
 }
 
-// refuseWaitlisted stops a client from asking for the waitlisted status:
-// only the server puts people on the waitlist. Echoing a stored waitlisted
-// status back unchanged is accepted, as for every server-managed value.
-func refuseWaitlisted(e *core.RecordRequestEvent) error {
-	if e.HasSuperuserAuth() || e.Record.GetString("status") != StatusWaitlisted {
-		return e.Next()
-	}
-	if !e.Record.IsNew() && e.Record.Original().GetString("status") == StatusWaitlisted {
-		return e.Next()
-	}
-	return APIError(&Error{Code: EINVALID, Message: "Failed to save the RSVP: waitlisted is set by the server.", Fields: map[string]FieldError{
-		"status": {Code: "validation_server_managed", Message: `status "waitlisted" is set by the server: ask for "going", and you are waitlisted while the event is full.`},
-	}})
-}
-
 func registerRSVPs(app core.App, cfg Config) {
 	now := cfg.Now
-	app.OnRecordCreateRequest(RSVPs).BindFunc(refuseWaitlisted)
-	app.OnRecordUpdateRequest(RSVPs).BindFunc(refuseWaitlisted)
-
 	app.OnRecordCreate(RSVPs).BindFunc(func(e *core.RecordEvent) error {
 		return InTx(e, func(txApp core.App) error {
 			r := As[RSVP](e.Record)

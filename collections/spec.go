@@ -40,6 +40,16 @@ type Spec struct {
 	// that sends one (in any modifier form) is refused with a 400 naming it.
 	ServerManaged []string
 
+	// ServerValues are, per select field, the values only the server sets
+	// (an RSVP's status "waitlisted": the server puts people on the
+	// waitlist). A client request that sends one for its field, plainly or
+	// in any modifier form ("+status", "status+", "status-"), is refused with
+	// a 400 naming the field; a plain value that echoes the stored one, as
+	// SDK round trips do, is accepted. Values a role may grant (a
+	// membership's role "owner") are permissions of the API rules, not
+	// server values.
+	ServerValues map[string][]string
+
 	// Fixed fields cannot change after creation: moving a record to
 	// another group or user would bypass the rules that admitted it.
 	Fixed []string

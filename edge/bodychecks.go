@@ -69,6 +69,9 @@ func valueError(e *core.RecordRequestEvent, key string, field core.Field, value 
 	if err := serverFieldError(e, key, field, value); err != nil {
 		return err
 	}
+	if err := serverValueError(e, key, field, value); err != nil {
+		return err
+	}
 	if value == nil {
 		return nil // clears the field
 	}

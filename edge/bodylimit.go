@@ -17,7 +17,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/router"
 )
 
-// Request bodies are bounded by what the schema allows. PocketBase accepts
+// A record body is bounded by what the schema allows. PocketBase accepts
 // up to 32 MB of JSON for any record (more with file fields) and decodes
 // all of it, copies it into maps and hands it to the JS hooks before the
 // schema's own length checks run: a 10 MB message cost seconds of CPU and
@@ -25,11 +25,9 @@ import (
 // the collection's fields, so on the routes of a collection
 // (/api/collections/{collection}/..., records and auth actions alike) the
 // limit is computed from the live collection, a little above its largest
-// valid record, and a larger body is refused with a 413 before it is read
-// past the limit.
-//
-// The batch route gets a limit from the same sums; other routes keep
-// PocketBase's (join.go sets a small one for its own route).
+// valid record, and a batch's from the same sums. Every other route has
+// its rule in the body policy (bodyroutes.go). A body over its limit is
+// refused with a 413 before it is read past the limit.
 
 // A JSON value's worst case: one character written as an escaped surrogate
 // pair (\ud83e\uddd7) is 12 bytes; one byte written as \u0000 is 6.
@@ -74,42 +72,66 @@ func registerBodyLimits(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 			Id: "hearthBodyLimit",
-			// Right after PocketBase's own limit, before anything reads the body.
-			Priority: apis.DefaultBodyLimitMiddlewarePriority + 1,
+			// After the auth token is loaded and the rate limits, right
+			// before PocketBase's own body limit, so that where both limits
+			// are equal (its 32 MB) this one answers, naming it.
+			Priority: apis.DefaultBodyLimitMiddlewarePriority - 1,
 			Func:     limitBody,
 		})
 		return se.Next()
 	})
 }
 
-// limitBody applies the route's limit (if Hearth sets one) and reads the
+// limitBody applies the rule of the route (bodyroutes.go) and reads the
 // body under it at once, so that a body sent without a Content-Length
 // (chunked) is refused here too, and nothing later reads an unbounded one:
 // a multipart body is parsed (files spill to disk past formMemory; the
 // form is then kept, so PocketBase does not parse it again), any other body
-// is read through and rewound.
+// is read through and rewound. It runs before the route's own middlewares
+// (RequireSuperuserAuth and the like, at priority 0), so what it reads is
+// what any caller may make the server read: bodyRuleOf holds the callers a
+// superuser route will refuse to the default limit.
 func limitBody(e *core.RequestEvent) error {
-	limit, fieldsLimit, what, err := bodyLimit(e)
+	rule, err := bodyRuleOf(e)
 	if err != nil {
 		return collections.APIError(fmt.Errorf("body limit: %w", err))
 	}
-	if limit <= 0 {
+	r := e.Request
+	limit, kind := rule.limit, "a JSON body"
+	switch {
+	case rule.limit == 0:
+		if r.ContentLength == 0 {
+			return e.Next()
+		}
+		// A chunked body may still be empty: it is read, up to one byte.
+	case isMultipart(r) && rule.files == 0:
+		return collections.APIError(collections.Errorf(collections.EUNSUPPORTED,
+			"Unsupported request body: multipart/form-data is taken only where files are, not by %s %s; send JSON of at most %d bytes.", r.Method, r.URL.Path, rule.limit))
+	case isMultipart(r):
+		limit, kind = rule.files, "a multipart/form-data body"
+	case isForm(r):
+		kind = "a url-encoded body"
+	}
+	if limit == unbounded {
 		return e.Next()
 	}
-	tooLarge := collections.APIError(collections.Errorf(collections.ETOOLARGE, "Request body too large: %s may have at most %d bytes.", what, limit))
-	if e.Request.ContentLength > limit {
+	tooLarge := collections.APIError(collections.Errorf(collections.ETOOLARGE, "Request body too large: %s for %s may have at most %d bytes.", kind, rule.what, limit))
+	if limit == 0 {
+		tooLarge = collections.APIError(collections.Errorf(collections.ETOOLARGE, "Request body too large: %s takes no request body (at most 0 bytes).", rule.what))
+	}
+	if r.ContentLength > limit {
 		return tooLarge
 	}
-	body := &limitedBody{ReadCloser: e.Request.Body, limit: limit, tooLarge: tooLarge}
-	e.Request.Body = body
-	if isMultipart(e.Request) {
+	body := &limitedBody{ReadCloser: r.Body, limit: limit, tooLarge: tooLarge}
+	r.Body = body
+	if isMultipart(r) && limit > 0 {
 		var fieldsOver bool
-		fieldsOver, err = formFieldsOver(e.Request, body, fieldsLimit)
+		fieldsOver, err = formFieldsOver(r, body, rule.fields)
 		if fieldsOver {
-			return collections.APIError(collections.Errorf(collections.ETOOLARGE, "Request body too large: the fields of %s besides its files may have at most %d bytes.", what, fieldsLimit))
+			return collections.APIError(collections.Errorf(collections.ETOOLARGE, "Request body too large: the fields of %s for %s besides its files may have at most %d bytes.", kind, rule.what, rule.fields))
 		}
 		if err == nil {
-			err = e.Request.ParseMultipartForm(formMemory)
+			err = r.ParseMultipartForm(formMemory)
 		}
 	} else {
 		_, err = io.Copy(io.Discard, body)
@@ -119,51 +141,15 @@ func limitBody(e *core.RequestEvent) error {
 		return tooLarge
 	}
 	if errors.Is(err, multipart.ErrMessageTooLarge) {
-		return collections.APIError(collections.Errorf(collections.ETOOLARGE, "Request body too large: %s may have at most 10 MB of fields besides its files, and 1000 parts.", what))
+		return collections.APIError(collections.Errorf(collections.ETOOLARGE, "Request body too large: %s for %s may have at most 10 MB of fields besides its files, and 1000 parts.", kind, rule.what))
+	}
+	if apiErr := (*router.ApiError)(nil); errors.As(err, &apiErr) {
+		return apiErr // the 413 of a route's own limit (apis.BodyLimit)
 	}
 	if err != nil {
 		return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Failed to read the request body.", Err: err})
 	}
 	return e.Next()
-}
-
-// bodyLimit returns Hearth's limit for the body of e's request and, for a
-// multipart body, for its parts other than files (what the same request
-// may carry as JSON), with a description for the 413; 0 on routes whose
-// limit PocketBase sets.
-func bodyLimit(e *core.RequestEvent) (limit, fieldsLimit int64, what string, err error) {
-	withFiles := isMultipart(e.Request)
-	kind := "a JSON body"
-	switch {
-	case withFiles:
-		kind = "a multipart/form-data body"
-	case isForm(e.Request):
-		kind = "a url-encoded body"
-	}
-	switch {
-	case e.Request.Pattern == "POST /api/batch":
-		if !batchEnabled(e.App) {
-			return 0, 0, "", nil // PocketBase answers 403 without reading the body
-		}
-		if limit, err = batchBodyLimit(e.App, withFiles); err == nil {
-			fieldsLimit, err = batchBodyLimit(e.App, false)
-		}
-		if err != nil {
-			return 0, 0, "", fmt.Errorf("batch body limit: %w", err)
-		}
-		return limit, fieldsLimit, kind + " for a batch request", nil
-	case isCollectionSubroute(e.Request):
-		collection, err := e.App.FindCachedCollectionByNameOrId(e.Request.PathValue("collection"))
-		if err != nil {
-			return 0, 0, "", nil // PocketBase answers 404
-		}
-		jsonLimit, multipartLimit := collectionBodyLimits(collection)
-		if withFiles {
-			return multipartLimit, jsonLimit, kind + " for " + collection.Name, nil
-		}
-		return jsonLimit, jsonLimit, kind + " for " + collection.Name, nil
-	}
-	return 0, 0, "", nil
 }
 
 // formFieldsOver reads r's multipart body through once, before it is
@@ -203,14 +189,6 @@ func formFieldsOver(r *http.Request, body *limitedBody, limit int64) (bool, erro
 			return false, err
 		}
 	}
-}
-
-// isCollectionSubroute reports whether r writes to a route under
-// /api/collections/{collection}/: records and auth actions, but not the
-// collection itself, which is superuser schema management.
-func isCollectionSubroute(r *http.Request) bool {
-	return (r.Method == http.MethodPost || r.Method == http.MethodPatch) &&
-		strings.HasPrefix(r.Pattern, r.Method+" /api/collections/{collection}/")
 }
 
 func isMultipart(r *http.Request) bool {

@@ -29,7 +29,7 @@ func registerBodyShape(app core.App) {
 			Id: "hearthBodyShape",
 			// After the route's own middlewares (apis.RequireSuperuserAuth
 			// and the like run at 0), so that the upload of a caller they
-			// refuse is not parsed: some routes have no body limit.
+			// refuse is not parsed: the backup upload has no body limit.
 			Priority: 1,
 			Func:     checkBodyShape,
 		})
@@ -43,7 +43,7 @@ func checkBodyShape(e *core.RequestEvent) error {
 	case !strings.HasPrefix(r.URL.Path, "/api/"):
 	case isForm(r):
 		if r.Pattern == "POST /api/batch" && !batchEnabled(e.App) {
-			break // refused by PocketBase without reading the body, which it does not limit
+			break // refused by PocketBase without reading the body
 		}
 		if err := parseForm(r); err != nil {
 			var apiErr *router.ApiError

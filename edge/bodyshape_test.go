@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -66,6 +67,15 @@ func TestJSONPayloadMustBeAnObject(t *testing.T) {
 		for _, payload := range payloads {
 			body, contentType := formWith(t, payload, r.file)
 			res := s.Send(t, r.method, r.url, tk[r.as], contentType, body, int64(body.Len()))
+			if r.file == "" {
+				// No files: a multipart body is refused unread, and the
+				// payload is checked in a url-encoded form.
+				if res.Status != http.StatusUnsupportedMediaType {
+					t.Errorf("%s, multipart: want a 415, got %d %s", r.name, res.Status, res.Raw)
+				}
+				form := "@jsonPayload=" + url.QueryEscape(payload)
+				res = s.Send(t, r.method, r.url, tk[r.as], "application/x-www-form-urlencoded", strings.NewReader(form), int64(len(form)))
+			}
 			if res.Status != http.StatusBadRequest || res.FieldCode("@jsonPayload") != "validation_invalid_json_payload" {
 				t.Errorf("%s, @jsonPayload %s: want a 400 naming @jsonPayload, got %d %s", r.name, payload, res.Status, res.Raw)
 			}

@@ -6,13 +6,17 @@
 //
 // What it checks, on every route and method the router maps to a handler
 // (HEAD is served by the GET handler, so it is checked as GET):
-//   - bodies: a record body is bounded by its collection's schema (413 past
-//     it, bodylimit.go); a form's @jsonPayload must be a JSON object
-//     (bodyshape.go);
+//   - bodies: every route has a body policy (bodyroutes.go): none on a GET,
+//     HEAD or DELETE, a record body bounded by its collection's schema, the
+//     other routes by their handler's needs, any route not listed by a small
+//     default; multipart only where files are taken (413 past a limit, 415
+//     for multipart elsewhere, bodylimit.go); a form's @jsonPayload must be
+//     a JSON object (bodyshape.go);
 //   - writes: every record create or update, through the records API or a
 //     batch, has its raw body checked by one request hook (bodychecks.go):
 //     value types (bodytypes.go), text lengths, server-managed and fixed
-//     fields in any modifier form (serverfields.go), owner fields filled with
+//     fields and server-only select values in any modifier form
+//     (serverfields.go), owner fields filled with
 //     the caller;
 //   - reads: a filter or sort may name only the paths its collection's
 //     Spec.Query lists (queries.go); realtime subscriptions are checked with

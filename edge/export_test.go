@@ -1,7 +1,14 @@
 package edge
 
-// BodyLimits and BatchBodyLimit are the limits the body limit tests cross.
+// The limits the body limit tests cross.
 var (
 	BodyLimits     = collectionBodyLimits
 	BatchBodyLimit = batchBodyLimit
+)
+
+const (
+	DefaultBodyLimit   = defaultBodyLimit
+	JoinBodyLimit      = joinBodyLimit
+	RealtimeBodyLimit  = realtimeBodyLimit
+	SuperuserBodyLimit = superuserBodyLimit
 )

@@ -9,6 +9,7 @@ import (
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/list"
 )
 
 // registerServerFields fills each spec's Owner field with the caller when
@@ -57,6 +58,40 @@ func serverFieldError(e *core.RecordRequestEvent, key string, field core.Field, 
 		return nil
 	}
 	return validation.NewError("validation_server_managed", fmt.Sprintf("%s %s.", name, why))
+}
+
+// serverValueError refuses a non-superuser request that sends, for a select
+// field, a value its spec says only the server sets (Spec.ServerValues; a
+// check of bodychecks.go, on the raw body). It reads the key's values
+// before PocketBase resolves the modifiers, because resolved, "+status"
+// with "waitlisted" prepends it to the stored "going" and a single select
+// keeps the last value: the write passes as a no-op, where the plain form
+// is refused. So any modifier form carrying the value is refused, whatever
+// it would resolve to, and only a plain value that echoes the stored one is
+// accepted.
+func serverValueError(e *core.RecordRequestEvent, key string, field core.Field, value any) error {
+	spec := collections.SpecOf(e.Collection.Name)
+	if e.HasSuperuserAuth() || spec == nil {
+		return nil
+	}
+	name := field.GetName()
+	reserved := spec.ServerValues[name]
+	if len(reserved) == 0 {
+		return nil
+	}
+	sent := value
+	if r, ok := value.(repeated); ok {
+		sent = []string(r)
+	}
+	values := list.ToUniqueStringSlice(sent)
+	i := slices.IndexFunc(values, func(v string) bool { return slices.Contains(reserved, v) })
+	if i < 0 {
+		return nil
+	}
+	if key == name && !e.Record.IsNew() && echoes(e.Record.Original(), field, value) {
+		return nil
+	}
+	return validation.NewError("validation_server_managed", fmt.Sprintf("%s %q is set by the server.", name, values[i]))
 }
 
 // echoes reports whether value, set on record's field, leaves it as stored.

@@ -8,7 +8,17 @@
 #   POST  the 10 MB message again, chunked (no Content-Length)
 #   POST  the 10 MB message again as a form, with an attachment
 #
+# and a body on routes that take none or a small one (issue 17, point 5):
+#
+#   GET    the list of messages, with an 18 MB JSON body
+#   DELETE the message, with an 18 MB JSON body
+#   GET    /api/sync?cursor=0 (a full sync), with an 18 MB JSON body
+#   POST   /api/realtime, anonymous, with an 18 MB JSON body
+#   GET    /api/health, anonymous, with a 30 MB multipart body
+#   GET    the list, and POST /api/realtime, the 18 MB again chunked
+#
 #   scripts/bodysize-measure.sh BINARY [HOOKS_DIR]   # HOOKS_DIR: ./pb_hooks
+#   ONLY=REGEX scripts/bodysize-measure.sh BINARY    # only the rows whose name matches
 #
 # Each request is sent to a fresh server (`BINARY serve` on a free loopback
 # port, a temporary data dir, the JS hooks of HOOKS_DIR, not in dev mode,
@@ -45,11 +55,17 @@ stop() {
 }
 trap stop EXIT
 
-# measure NAME METHOD SIZE SHAPE: one table row, against a fresh server.
-# SHAPE is json, chunked (JSON without a Content-Length) or multipart (the
-# body as a form field, with a 64-byte attachment, as the SDKs upload).
+# measure NAME METHOD SIZE SHAPE [PATH] [WHO]: one table row, against a
+# fresh server. SHAPE is json, chunked (JSON without a Content-Length) or
+# multipart (the body as a form field, with a 64-byte attachment, as the
+# SDKs upload). PATH defaults to the messages' records ({message} is the
+# message's id); WHO is user (the default, signed in) or anonymous.
 measure() {
-	local name=$1 method=$2 size=$3 shape=$4 port token group message path args
+	local name=$1 method=$2 size=$3 shape=$4 route=${5:-/api/collections/messages/records} who=${6:-user}
+	local port token group message path args auth=()
+	if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then
+		return
+	fi
 	DIR=$(mktemp -d)
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	URL=http://127.0.0.1:$port
@@ -84,13 +100,14 @@ measure() {
 		args=(-F "group=$group" -F "body=<$DIR/text" -F "attachments=@$DIR/attachment.bin")
 		;;
 	esac
-	path=/api/collections/messages/records
+	path=${route//\{message\}/$message}
 	[ "$method" = PATCH ] && path=$path/$message
+	[ "$who" = user ] && auth=(-H "Authorization: $token")
 
 	local rss hwm code seconds answer
 	rss=$(status "$PID" VmRSS)
 	read -r code seconds < <(curl -sS --max-time 600 -o "$DIR/answer" -w '%{http_code} %{time_total}\n' \
-		-X "$method" "$URL$path" -H "Authorization: $token" "${args[@]}")
+		-X "$method" "$URL$path" "${auth[@]}" "${args[@]}")
 	hwm=$(status "$PID" VmHWM)
 	answer=$(jq -r '.message + " " + (.data | tostring)' "$DIR/answer" 2>/dev/null | cut -c 1-110)
 	printf '| %s | %s | %.3f s | %d MB | %d MB | +%d MB | %s |\n' "$name" "$code" "$seconds" \
@@ -107,3 +124,10 @@ measure 'POST message, 32 MB body' POST $((32 * MB)) json
 measure 'PATCH message, 10 MB body' PATCH $((10 * MB)) json
 measure 'POST message, 10 MB body, chunked' POST $((10 * MB)) chunked
 measure 'POST message, 10 MB body and an attachment, multipart' POST $((10 * MB)) multipart
+measure 'GET list of messages, 18 MB body' GET $((18 * MB)) json
+measure 'DELETE message, 18 MB body' DELETE $((18 * MB)) json '/api/collections/messages/records/{message}'
+measure 'GET /api/sync?cursor=0, 18 MB body' GET $((18 * MB)) json '/api/sync?cursor=0'
+measure 'POST /api/realtime anonymous, 18 MB body' POST $((18 * MB)) json /api/realtime anonymous
+measure 'GET /api/health anonymous, 30 MB multipart body' GET $((30 * MB)) multipart /api/health anonymous
+measure 'GET list of messages, 18 MB body, chunked' GET $((18 * MB)) chunked
+measure 'POST /api/realtime anonymous, 18 MB body, chunked' POST $((18 * MB)) chunked /api/realtime anonymous
