@@ -132,6 +132,9 @@ func (r *pathRecorder) Resolve(path string) (*search.ResolverResult, error) {
 	return nil, fmt.Errorf("path %q not allowed", path)
 }
 
+// registerQueries checks the filter and sort of list requests. A realtime
+// subscription's filter is checked by realtime, where its topics are read
+// as they will be consumed (CheckFilter).
 func registerQueries(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.BindFunc(func(e *core.RequestEvent) error {
