@@ -7,6 +7,7 @@ import (
 
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/internal/hearthtest"
+	"github.com/crews/hearth/realtime"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -58,5 +59,45 @@ func TestSlowUserDoesNotDelayOthers(t *testing.T) {
 	unblock()
 	if got := ids(erin.until(second.Id)); !slices.Equal(got, []string{first.Id, second.Id}) {
 		t.Errorf("Erin received %v, want %s then %s", got, first.Id, second.Id)
+	}
+}
+
+// A user whose share of the changes falls further behind than a client's
+// queue may is disconnected, as a client that stops reading is: the app
+// reconnects and resyncs instead of the server holding their backlog.
+func TestUserFarBehindIsDisconnected(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	srv := hearthtest.Serve(t, app)
+	realtime.SetClientBuffer(app, 8)
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	app.OnRecordEnrich(collections.Messages).BindFunc(func(e *core.RecordEnrichEvent) error {
+		if e.RequestInfo.Auth != nil && e.RequestInfo.Auth.Id == hearthtest.Erin {
+			select {
+			case entered <- struct{}{}:
+			default:
+			}
+			<-release
+		}
+		return e.Next()
+	})
+	erin := connect(t, app, srv, hearthtest.Erin, topicWith(t, "messages/*", map[string]any{"expand": "author"}))
+	dave := connect(t, app, srv, hearthtest.Dave, "messages/*")
+
+	message(t, app, hearthtest.Chess, hearthtest.Dave, "stuck")
+	<-entered
+	// One task runs, eight wait: the limit. The next one is one too many.
+	var last *core.Record
+	for i := range 9 {
+		last = message(t, app, hearthtest.Chess, hearthtest.Dave, string(rune('a'+i)))
+	}
+	dave.until(last.Id)
+	erin.closed()
+	if realtime.Connected(app, erin.id) {
+		t.Error("Erin's connection is still registered")
 	}
 }
