@@ -10,6 +10,7 @@
 // or, after building bin/hearth, bin/plainpb and bin/bench:
 //
 //	bin/bench run -quick -out /tmp/quick.md
+//	bin/bench noisy -reps 5  # one user against everyone's realtime (noisy.go)
 package main
 
 import (
@@ -28,13 +29,15 @@ func logf(format string, args ...any) {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench run [-quick] | bench load SPEC | bench fanout SPEC")
+		fmt.Fprintln(os.Stderr, "usage: bench run [-quick] | bench noisy [-reps 5] | bench load SPEC | bench fanout SPEC")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "run":
 		err = run(os.Args[2:])
+	case "noisy":
+		err = noisy(os.Args[2:])
 	case "load":
 		err = child(os.Args[2], func(spec LoadSpec, m *Manifest) (any, error) { return runLoad(spec, m) }, func(s LoadSpec) string { return s.Manifest })
 	case "fanout":

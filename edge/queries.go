@@ -1,10 +1,8 @@
 package edge
 
 import (
-	"encoding/json/v2"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/search"
-	"github.com/spf13/cast"
 )
 
 // A filter is a question about rows, and PocketBase does not always ask it
@@ -27,7 +24,8 @@ import (
 //
 // So for everyone but superusers a filter or sort may name only the paths
 // its collection's Spec lists (Spec.Query), and a realtime subscription's
-// filter likewise; anything else is a 400 naming the path. Collections
+// filter likewise (checked by realtime through CheckFilter, on the topics
+// as its dispatcher reads them); anything else is a 400 naming the path. Collections
 // without a spec (PocketBase's own, or one an admin adds in the dashboard)
 // allow their own non-hidden fields only: a single-segment path reads the
 // row the list rule already admitted, so it cannot reach a hidden one.
@@ -136,6 +134,9 @@ func (r *pathRecorder) Resolve(path string) (*search.ResolverResult, error) {
 	return nil, fmt.Errorf("path %q not allowed", path)
 }
 
+// registerQueries checks the filter and sort of list requests. A realtime
+// subscription's filter is checked by realtime, where its topics are read
+// as they will be consumed (CheckFilter).
 func registerQueries(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.BindFunc(func(e *core.RequestEvent) error {
@@ -159,55 +160,6 @@ func registerQueries(app core.App) {
 		})
 		return se.Next()
 	})
-
-	app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
-		if e.HasSuperuserAuth() {
-			return e.Next()
-		}
-		for _, sub := range e.Subscriptions {
-			collection, filter, err := subscriptionFilter(sub)
-			if err != nil {
-				return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Invalid subscription options.", Fields: map[string]collections.FieldError{
-					"subscriptions": {Code: "validation_invalid_options", Message: err.Error()},
-				}})
-			}
-			if filter == "" {
-				continue
-			}
-			c, err := e.App.FindCachedCollectionByNameOrId(collection)
-			if err != nil {
-				continue // PocketBase never matches a topic of no collection
-			}
-			if err := checkFilter(c, queryPaths(c), search.FilterQueryParam, filter); err != nil {
-				return err
-			}
-		}
-		return e.Next()
-	})
-}
-
-// subscriptionFilter returns the collection and the filter option of a
-// realtime topic such as `messages/*?options={"query":{"filter":"..."}}`,
-// read the way PocketBase's subscriptions.DefaultClient reads it. PocketBase
-// ignores options that do not decode, but a decoder may fill part of them
-// before it fails, so undecodable options are an error here.
-func subscriptionFilter(sub string) (collection, filter string, err error) {
-	u, err := url.Parse(sub)
-	if err != nil {
-		return "", "", nil // PocketBase reads no options from it either
-	}
-	collection, _, _ = strings.Cut(u.Path, "/")
-	raw := u.Query().Get("options")
-	if raw == "" {
-		return collection, "", nil
-	}
-	var options struct {
-		Query map[string]any `json:"query"`
-	}
-	if err := json.Unmarshal([]byte(raw), &options); err != nil {
-		return collection, "", fmt.Errorf("options of %q: %w", sub, err)
-	}
-	return collection, cast.ToString(options.Query[search.FilterQueryParam]), nil
 }
 
 var emailSortField = regexp.MustCompile(`(^|\.)email(:\w+)?$`)

@@ -46,23 +46,62 @@ func (h *hub) captureDelete(e *core.RecordEvent) error {
 }
 
 // dispatchChange is the dispatcher's work for one committed change, in
-// commit order: update the membership index, then deliver.
+// commit order: update the membership index, pick the recipients from it,
+// and queue each recipient owner's share of the judging and encoding for
+// the workers. It does no rule query itself, so an expensive change holds
+// up only the owners whose topics make it expensive.
 func (h *hub) dispatchChange(ch *change) {
-	// One change that fails to deliver (a panic in an enrich hook, say)
-	// must not stop every later delivery.
+	// One change that fails (a panic in a hook, say) must not stop every
+	// later delivery.
 	defer func() {
 		if r := recover(); r != nil {
-			h.app.Logger().Error("realtime: delivering a change panicked", "collection", ch.collection, "id", ch.record.Id, "panic", r)
+			h.app.Logger().Error("realtime: dispatching a change panicked", "collection", ch.collection, "id", ch.record.Id, "panic", r)
 		}
 	}()
 	h.applyIndex(ch)
-	deliveries := ch.prepared
-	if ch.action != actionDelete {
-		var err error
-		deliveries, err = h.decide(ch)
-		if err != nil {
-			h.app.Logger().Warn("realtime: deciding the recipients of a change failed", "collection", ch.collection, "id", ch.record.Id, "error", err)
+	if ch.action == actionDelete {
+		byOwner := map[string][]delivery{}
+		for _, d := range ch.prepared {
+			owner := h.ownerOf(d.conn)
+			byOwner[owner] = append(byOwner[owner], d)
 		}
+		for owner, ds := range byOwner {
+			h.work.push(&task{owner: owner, ch: ch, prepared: ds})
+		}
+		return
+	}
+	conns, err := h.recipients(ch)
+	if err != nil {
+		h.app.Logger().Warn("realtime: deciding the recipients of a change failed", "collection", ch.collection, "id", ch.record.Id, "error", err)
+	}
+	byOwner := map[string][]*conn{}
+	for _, c := range conns {
+		owner := h.ownerOf(c)
+		byOwner[owner] = append(byOwner[owner], c)
+	}
+	shared := newPayloads()
+	for owner, cs := range byOwner {
+		h.work.push(&task{owner: owner, ch: ch, conns: cs, shared: shared})
+	}
+}
+
+func (h *hub) ownerOf(c *conn) string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return c.owner
+}
+
+// run is a worker's work for one task: judge (unless a deletion's
+// messages were decided at its capture), then queue the messages.
+func (h *hub) run(t *task) {
+	defer func() {
+		if r := recover(); r != nil {
+			h.app.Logger().Error("realtime: delivering a change panicked", "collection", t.ch.collection, "id", t.ch.record.Id, "panic", r)
+		}
+	}()
+	deliveries := t.prepared
+	if t.conns != nil {
+		deliveries = h.judge(t.ch, t.conns, t.owner, t.shared)
 	}
 	for _, d := range deliveries {
 		queued, dropped := d.conn.enqueue(d.msgs)
@@ -70,7 +109,7 @@ func (h *hub) dispatchChange(ch *change) {
 			metrics.RealtimeDropped(h.app)
 		}
 		if queued {
-			latency := time.Since(ch.at)
+			latency := time.Since(t.ch.at)
 			for range d.msgs {
 				metrics.RealtimeDelivered(h.app, latency)
 			}

@@ -29,8 +29,11 @@ type conn struct {
 	user      string // the indexed member ("" when none)
 	superuser bool
 	topics    []topic
-	inBroker  bool // also registered in PocketBase's broker
-	gone      bool // unregistered: a late subscription must not index it
+	owner     string // whose caps the conn counts against ("" before its first subscription)
+	count     int    // its topics, both paths, for the owner's topic cap
+	since     uint64 // when it last subscribed, in hub.subscribed: the oldest is evicted first
+	inBroker  bool   // also registered in PocketBase's broker
+	gone      bool   // unregistered: a late subscription must not index it
 }
 
 func newConn(client subscriptions.Client, cancel context.CancelFunc, rc *http.ResponseController, limit int) *conn {
@@ -49,14 +52,8 @@ func (c *conn) enqueue(msgs []subscriptions.Message) (queued, dropped bool) {
 		return false, false
 	}
 	if len(c.queue)+len(msgs) > c.limit {
-		c.closed = true
-		c.queue = nil
 		c.mu.Unlock()
-		c.cancel()
-		// A handler blocked writing to a peer that does not read only
-		// returns when the write fails.
-		_ = c.rc.SetWriteDeadline(time.Now())
-		return false, true
+		return false, c.drop()
 	}
 	c.queue = append(c.queue, msgs...)
 	c.mu.Unlock()
@@ -74,6 +71,26 @@ func (c *conn) take() []subscriptions.Message {
 	msgs := c.queue
 	c.queue = nil
 	return msgs
+}
+
+// drop closes the connection from the server's side: its request is
+// cancelled and a write it is blocked in fails at once. The app's SDK
+// reconnects and resubscribes, and the app catches up with GET /api/sync.
+// It reports whether this call closed it.
+func (c *conn) drop() bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	c.closed = true
+	c.queue = nil
+	c.mu.Unlock()
+	c.cancel()
+	// A handler blocked writing to a peer that does not read only
+	// returns when the write fails.
+	_ = c.rc.SetWriteDeadline(time.Now())
+	return true
 }
 
 // close marks the connection gone: later deliveries are dropped.

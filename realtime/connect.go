@@ -127,6 +127,9 @@ func (h *hub) connOf(id string) *conn {
 	return h.conns[id]
 }
 
+// stop ends the dispatcher, then the workers, so that nothing reads the
+// database after the app closes it.
 func (h *hub) stop() {
 	h.order.stop()
+	h.work.stop()
 }

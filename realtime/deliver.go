@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/pocketbase/apis"
@@ -11,73 +12,131 @@ import (
 
 type messageOut = subscriptions.Message
 
-// decide returns, per recipient, the messages one change sends. The
-// candidates come from the index; each one's subscriptions are then judged
-// exactly as PocketBase's broadcast judges them.
-func (h *hub) decide(ch *change) ([]delivery, error) {
+// recipients returns the connections that may receive ch, from the
+// index: the subscribed members of the record's groups, the record's own
+// user for a users record, and the subscribed superusers. Nil before the
+// index is loaded, at the first subscription: no one has subscribed.
+func (h *hub) recipients(ch *change) ([]*conn, error) {
 	if !h.isLoaded() {
-		return nil, nil // the index loads at the first subscription: no one has subscribed
+		return nil, nil
 	}
 	groups, self, err := h.groupsOf(ch)
 	if err != nil {
 		return nil, err
 	}
-	candidates := h.candidates(groups, self)
-	if len(candidates) == 0 {
-		return nil, nil
+	return h.candidates(groups, self), nil
+}
+
+// decide returns, per recipient, the messages one change sends, judging
+// every candidate at once; a deletion's capture uses it, before its row
+// goes.
+func (h *hub) decide(ch *change) ([]delivery, error) {
+	conns, err := h.recipients(ch)
+	if err != nil || len(conns) == 0 {
+		return nil, err
 	}
+	return h.judge(ch, conns, "", newPayloads()), nil
+}
+
+// judge returns the messages ch sends to conns (those of owner, when it is
+// set): each one's subscriptions judged exactly as PocketBase's broadcast
+// judges them. A topic is judged
+// once per viewer: the same collection, record and options on several of
+// one user's connections (or twice on one, under two names) cost one rule
+// check, filter query and encoding, and are delivered under every name.
+func (h *hub) judge(ch *change, conns []*conn, owner string, shared *payloads) []delivery {
 	collection := ch.record.Collection()
-	encoded := map[string][]byte{}
+	decided := map[string][]byte{} // viewer and topic key → data; nil when not sent
 	var out []delivery
-	for _, c := range candidates {
+	for _, c := range conns {
 		auth, _ := c.client.Get(apis.RealtimeClientAuthKey).(*core.Record)
-		topics, ok := h.current(c, auth)
+		topics, ok := h.current(c, auth, owner)
 		if !ok {
 			continue
 		}
+		viewer := auth.Collection().Id + "/" + auth.Id + "\x00"
 		var msgs []messageOut
 		for _, t := range topics {
 			rule, match := t.matches(collection, ch.record.Id)
 			if !match {
 				continue
 			}
-			info := &core.RequestInfo{
-				Context: core.RequestInfoContextRealtime,
-				Method:  "GET",
-				Query:   t.options.Query,
-				Headers: t.options.Headers,
-				Auth:    auth,
+			data, seen := decided[viewer+t.key]
+			if !seen {
+				data = h.judgeTopic(ch, auth, t, rule, shared)
+				decided[viewer+t.key] = data
 			}
-			if !realtimeCanAccessRecord(h.app, ch.record, info, rule) {
-				continue
+			if data != nil {
+				msgs = append(msgs, messageOut{Name: t.name, Data: data})
 			}
-			key := t.optionsKey + "\x00" + viewerKey(info, collection, t)
-			data, ok := encoded[key]
-			if !ok {
-				data, err = h.payload(ch, info, t)
-				if err != nil {
-					h.app.Logger().Debug("realtime: payload", "collection", collection.Name, "id", ch.record.Id, "error", err)
-					continue
-				}
-				encoded[key] = data
-			}
-			msgs = append(msgs, messageOut{Name: t.name, Data: data})
 		}
 		if len(msgs) > 0 {
 			out = append(out, delivery{conn: c, msgs: msgs})
 		}
 	}
-	return out, nil
+	return out
+}
+
+// judgeTopic returns the data ch sends to auth through t, or nil.
+func (h *hub) judgeTopic(ch *change, auth *core.Record, t topic, rule *string, shared *payloads) []byte {
+	collection := ch.record.Collection()
+	info := &core.RequestInfo{
+		Context: core.RequestInfoContextRealtime,
+		Method:  "GET",
+		Query:   t.options.Query,
+		Headers: t.options.Headers,
+		Auth:    auth,
+	}
+	if !realtimeCanAccessRecord(h.app, ch.record, info, rule) {
+		return nil
+	}
+	key := t.optionsKey + "\x00" + viewerKey(info, collection, t)
+	if data, ok := shared.get(key); ok {
+		return data
+	}
+	data, err := h.payload(ch, info, t)
+	if err != nil {
+		h.app.Logger().Debug("realtime: payload", "collection", collection.Name, "id", ch.record.Id, "error", err)
+		return nil
+	}
+	shared.put(key, data)
+	return data
+}
+
+// payloads holds one change's encoded payloads by options and viewer, for
+// every owner's task; two tasks racing on one key both encode it, and
+// either result is the same.
+type payloads struct {
+	mu   sync.Mutex
+	data map[string][]byte
+}
+
+func newPayloads() *payloads { return &payloads{data: map[string][]byte{}} }
+
+func (p *payloads) get(key string) ([]byte, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	data, ok := p.data[key]
+	return data, ok
+}
+
+func (p *payloads) put(key string, data []byte) {
+	p.mu.Lock()
+	p.data[key] = data
+	p.mu.Unlock()
 }
 
 // current returns c's topics when its auth is still the one it was
 // indexed under. PocketBase clears a connection's auth when its user's
 // token key changes (a password change) or the user is deleted; such a
 // connection receives nothing until it subscribes again with new auth.
-func (h *hub) current(c *conn, auth *core.Record) ([]topic, bool) {
+// When owner is set, c must still count against it: a connection that
+// subscribed again as someone else is served by that owner's tasks only,
+// which keeps its messages in one queue, in commit order.
+func (h *hub) current(c *conn, auth *core.Record, owner string) ([]topic, bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	if auth == nil {
+	if auth == nil || owner != "" && c.owner != owner {
 		return nil, false
 	}
 	if c.superuser {

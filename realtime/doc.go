@@ -42,6 +42,19 @@
 // deletion is decided before the row goes, against the committed state, as
 // PocketBase does.
 //
+// The dispatcher itself runs no rule query: it queues, per recipient user
+// and change, the judging and encoding for a few workers. A user's tasks
+// run in commit order, one at a time, and users take turns, so a user
+// whose topics are slow to judge holds one worker and delays no one else.
+//
+// A subscription is decided where it is consumed: its topics are read once
+// as they will be stored and delivered (parseTopic, and PocketBase's own
+// client for the options), and on that reading the filter policy
+// (edge.CheckFilter) applies to both paths, the reserved prefix and
+// options that name no collection are refused, and each user's caps hold:
+// connections, topics, and distinct topics one change can match (Config;
+// docs/access-rules.md, "Realtime").
+//
 // Each client has a bounded queue drained by its own SSE connection, so
 // one client that stops reading delays no one: when its queue overflows
 // (Config.ClientBuffer) the connection is closed. The app then reconnects,

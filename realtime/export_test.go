@@ -39,3 +39,11 @@ func SetClientBuffer(app core.App, n int) {
 
 // Connected reports whether the client with id is still connected.
 func Connected(app core.App, id string) bool { return hubOf(app).connOf(id) != nil }
+
+// SetLimits changes the caps of subscriptions made from now on.
+func SetLimits(app core.App, conns, topics, perChange int) {
+	h := hubOf(app)
+	h.mu.Lock()
+	h.cfg.MaxConnsPerUser, h.cfg.MaxTopicsPerUser, h.cfg.MaxTopicsPerChange = conns, topics, perChange
+	h.mu.Unlock()
+}

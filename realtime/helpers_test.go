@@ -76,6 +76,13 @@ func (s *stream) subscribe(app core.App, srv *httptest.Server, user string, topi
 
 func subscribeStatus(t testing.TB, app core.App, srv *httptest.Server, id, user string, topics ...string) int {
 	t.Helper()
+	code, _ := subscribeAnswer(t, app, srv, id, user, topics...)
+	return code
+}
+
+// subscribeAnswer returns the status and the body of a subscription.
+func subscribeAnswer(t testing.TB, app core.App, srv *httptest.Server, id, user string, topics ...string) (int, string) {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{"clientId": id, "subscriptions": topics})
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/realtime", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -91,11 +98,8 @@ func subscribeStatus(t testing.TB, app core.App, srv *httptest.Server, id, user 
 		t.Fatalf("subscribe: %v", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		msg, _ := io.ReadAll(resp.Body)
-		t.Logf("subscribe %v: %s", topics, msg)
-	}
-	return resp.StatusCode
+	msg, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(msg)
 }
 
 func (s *stream) read() {
@@ -135,6 +139,23 @@ func (s *stream) next() event {
 		s.t.Fatal("no event within the wait")
 	}
 	return event{}
+}
+
+// closed returns once the server has closed the stream, failing after
+// waitFor.
+func (s *stream) closed() {
+	s.t.Helper()
+	deadline := time.After(waitFor)
+	for {
+		select {
+		case _, ok := <-s.events:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			s.t.Fatal("the stream is still open")
+		}
+	}
 }
 
 // until returns the events received up to and including the first whose

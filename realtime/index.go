@@ -16,15 +16,18 @@ type hub struct {
 	cfg     Config
 	clients *subscriptions.Broker // Hearth's registry, by client id
 
-	mu      sync.RWMutex
-	conns   map[string]*conn               // client id → conn
-	byUser  map[string]map[*conn]struct{}  // member → their subscribed conns
-	supers  map[*conn]struct{}             // subscribed superusers
-	members map[string]map[string]struct{} // group → users
-	groups  map[string]map[string]struct{} // user → groups
-	loaded  bool
+	mu         sync.RWMutex
+	conns      map[string]*conn               // client id → conn
+	byUser     map[string]map[*conn]struct{}  // member → their subscribed conns
+	supers     map[*conn]struct{}             // subscribed superusers
+	members    map[string]map[string]struct{} // group → users
+	groups     map[string]map[string]struct{} // user → groups
+	loaded     bool
+	owners     map[string]map[*conn]struct{} // owner → their subscribed conns, for the caps
+	subscribed uint64                        // subscriptions indexed so far: conn.since
 
 	order orderer
+	work  workers
 }
 
 func newHub(app core.App, cfg Config) *hub {
@@ -37,7 +40,9 @@ func newHub(app core.App, cfg Config) *hub {
 		supers:  map[*conn]struct{}{},
 		members: map[string]map[string]struct{}{},
 		groups:  map[string]map[string]struct{}{},
+		owners:  map[string]map[*conn]struct{}{},
 	}
+	h.work.init(h, cfg.Workers)
 	h.order.init(h)
 	return h
 }
@@ -137,32 +142,53 @@ func (h *hub) applyIndex(ch *change) {
 	}
 }
 
-// indexConn records who c now delivers to: its member (or superuser) and
-// its Hearth topics. A conn without Hearth topics is in no index.
-func (h *hub) indexConn(c *conn, auth *core.Record, topics []topic) {
+// indexConn records who c now delivers to: its owner, its member (or
+// superuser) and its Hearth topics, once the owner's caps admit the
+// subscription (count is its number of topics on both paths). A conn
+// without Hearth topics is in no member index. On refusal c keeps what it
+// had.
+func (h *hub) indexConn(c *conn, auth *core.Record, owner string, count int, topics []topic) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.unindexLocked(c)
 	if c.gone {
-		return // the connection ended while its subscription was handled
+		h.unindexLocked(c)
+		return nil // the connection ended while its subscription was handled
 	}
+	evict, err := h.admitLocked(c, owner, count, topics)
+	if err != nil {
+		return err
+	}
+	for _, old := range evict {
+		h.unindexLocked(old)
+		old.drop()
+	}
+	h.unindexLocked(c)
 	c.topics = topics
+	if count > 0 {
+		h.subscribed++
+		c.owner, c.count, c.since = owner, count, h.subscribed
+		if h.owners[owner] == nil {
+			h.owners[owner] = map[*conn]struct{}{}
+		}
+		h.owners[owner][c] = struct{}{}
+	}
 	if len(topics) == 0 || auth == nil {
-		return
+		return nil
 	}
 	if auth.IsSuperuser() {
 		c.superuser = true
 		h.supers[c] = struct{}{}
-		return
+		return nil
 	}
 	if auth.Collection().Name != collections.Users {
-		return // only users are members of groups
+		return nil // only users are members of groups
 	}
 	c.user = auth.Id
 	if h.byUser[c.user] == nil {
 		h.byUser[c.user] = map[*conn]struct{}{}
 	}
 	h.byUser[c.user][c] = struct{}{}
+	return nil
 }
 
 func (h *hub) unindexLocked(c *conn) {
@@ -176,6 +202,13 @@ func (h *hub) unindexLocked(c *conn) {
 			delete(h.byUser, c.user)
 		}
 		c.user = ""
+	}
+	if c.owner != "" {
+		delete(h.owners[c.owner], c)
+		if len(h.owners[c.owner]) == 0 {
+			delete(h.owners, c.owner)
+		}
+		c.owner, c.count = "", 0
 	}
 	c.topics = nil
 }

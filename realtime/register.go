@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/crews/hearth/collections"
@@ -19,14 +20,75 @@ const DefaultClientBuffer = 1024
 // delivers the ones after it.
 const DefaultGapTimeout = 5 * time.Second
 
+// The caps on what one user may ask of realtime (docs/access-rules.md,
+// "Realtime"). A user is a signed-in account (superusers included); a
+// guest is counted by IP address.
+//
+// The app opens one connection per running copy (a phone, a tablet, a
+// browser tab) and subscribes a handful of topics per screen; the SDK
+// resubscribes its whole set on every change, so one connection holds the
+// topics of the screens mounted at once, a few dozen at most.
+const (
+	// DefaultMaxConnsPerUser leaves room for a few devices plus the
+	// connections a phone leaves behind when it changes networks, which
+	// the server notices only at its next failed write: a subscription
+	// past the cap closes the user's least recently subscribed one.
+	DefaultMaxConnsPerUser = 8
+	// DefaultMaxTopicsPerUser is 25 topics on each of those connections.
+	DefaultMaxTopicsPerUser = 200
+	// DefaultMaxTopicsPerChange bounds the rule checks, filter queries,
+	// expansions and encodings one change may cost for one user: their
+	// distinct topics (same collection, record and options count once,
+	// across their connections) that one record's change can match. The
+	// app uses one or two per collection.
+	DefaultMaxTopicsPerChange = 16
+)
+
 // Config tunes the fan-out.
 type Config struct {
 	// ClientBuffer is the number of queued messages per client at which
-	// the client is disconnected; zero means DefaultClientBuffer.
+	// the client is disconnected, and the number of changes waiting to be
+	// judged for one user at which all of the user's connections are;
+	// zero means DefaultClientBuffer.
 	ClientBuffer int
 	// GapTimeout is how long delivery waits for a transaction that never
 	// reports its end; zero means DefaultGapTimeout.
 	GapTimeout time.Duration
+	// MaxConnsPerUser is how many subscribed connections one user may
+	// hold; subscribing one more closes their least recently subscribed
+	// connection. Zero means DefaultMaxConnsPerUser.
+	MaxConnsPerUser int
+	// MaxTopicsPerUser is how many topics one user may hold over all of
+	// their connections; a subscription past it is a 400 naming
+	// subscriptions. Zero means DefaultMaxTopicsPerUser.
+	MaxTopicsPerUser int
+	// MaxTopicsPerChange is how many distinct topics of one user one
+	// change may match; a subscription past it is a 400 naming
+	// subscriptions. Zero means DefaultMaxTopicsPerChange.
+	MaxTopicsPerChange int
+	// Workers is the number of goroutines that judge and encode
+	// deliveries, each working for one user at a time; zero means the
+	// number of CPUs, and never fewer than two, so that one user's work
+	// never holds all of them.
+	Workers int
+}
+
+// withDefaults returns cfg with every zero field set to its default.
+func (cfg Config) withDefaults() Config {
+	set := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&cfg.ClientBuffer, DefaultClientBuffer)
+	set(&cfg.MaxConnsPerUser, DefaultMaxConnsPerUser)
+	set(&cfg.MaxTopicsPerUser, DefaultMaxTopicsPerUser)
+	set(&cfg.MaxTopicsPerChange, DefaultMaxTopicsPerChange)
+	set(&cfg.Workers, max(2, runtime.GOMAXPROCS(0)))
+	if cfg.GapTimeout <= 0 {
+		cfg.GapTimeout = DefaultGapTimeout
+	}
+	return cfg
 }
 
 // Register serves /api/realtime with Hearth's fan-out and binds the hooks
@@ -34,13 +96,7 @@ type Config struct {
 // change log is registered (crews.Register does), so that its capture runs
 // inside the transaction the log opens.
 func Register(app core.App, cfg Config) {
-	if cfg.ClientBuffer <= 0 {
-		cfg.ClientBuffer = DefaultClientBuffer
-	}
-	if cfg.GapTimeout <= 0 {
-		cfg.GapTimeout = DefaultGapTimeout
-	}
-	h := newHub(app, cfg)
+	h := newHub(app, cfg.withDefaults())
 	app.Store().Set(storeKey, h)
 	metrics.RealtimeClients(app, h.clients)
 

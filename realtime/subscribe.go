@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/crews/hearth/edge"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/search"
 )
 
 // subscribeForm is PocketBase's realtimeSubscribeForm.
@@ -27,10 +29,12 @@ func (form *subscribeForm) validate() error {
 }
 
 // setSubscriptions serves POST /api/realtime as PocketBase's
-// realtimeSetSubscriptions does (same checks, same hooks: the filter
-// policy of edge/queries.go runs in OnRealtimeSubscribeRequest),
-// then splits the topics between Hearth and PocketBase and indexes the
-// connection.
+// realtimeSetSubscriptions does (same checks, same hooks), and decides
+// here, on the topics as the hooks left them and as they will be stored
+// and consumed (readSubscriptions): the reserved prefix, the options, the
+// filter policy (collections.CheckFilter, for everyone but superusers) on
+// both paths, and the owner's caps. Then it splits the topics between
+// Hearth and PocketBase and indexes the connection.
 func (h *hub) setSubscriptions(e *core.RequestEvent) error {
 	form := new(subscribeForm)
 	if err := e.BindBody(form); err != nil {
@@ -63,18 +67,41 @@ func (h *hub) setSubscriptions(e *core.RequestEvent) error {
 		if c == nil {
 			return e.NotFoundError("Missing or invalid client id.", nil)
 		}
+		subs, err := readSubscriptions(e.App, e.Subscriptions)
+		if err != nil {
+			return err
+		}
+		if !e.HasSuperuserAuth() {
+			for _, s := range subs {
+				if s.collection == nil {
+					continue // no options (readSubscriptions refuses them), so no filter
+				}
+				if err := edge.CheckFilter(s.collection, search.FilterQueryParam, s.options.Query[search.FilterQueryParam]); err != nil {
+					return err
+				}
+			}
+		}
+		var stored []string
+		var topics []topic
+		for _, s := range subs {
+			stored = append(stored, s.stored)
+			if s.hearth != nil {
+				topics = append(topics, *s.hearth)
+			}
+		}
+		if err := h.indexConn(c, e.Auth, ownerKey(e.Auth, e.RealIP()), len(subs), topics); err != nil {
+			return err
+		}
 		e.Client.Set(apis.RealtimeClientAuthKey, e.Auth)
 		e.Client.Unsubscribe()
-		stored, others := split(e.App, e.Subscriptions)
 		e.Client.Subscribe(stored...)
-		h.indexConn(c, e.Auth, hearthTopics(e.App, e.Client))
 
 		// Topics of other collections take PocketBase's path, which only
 		// sees clients in its broker. A client stays there once added: the
 		// broker can drop a client only by discarding it. Registering under
 		// the lock orders it with unregister, which removes it again.
 		h.mu.Lock()
-		if others > 0 && !c.inBroker && !c.gone {
+		if len(stored) > len(topics) && !c.inBroker && !c.gone {
 			c.inBroker = true
 			e.App.SubscriptionsBroker().Register(e.Client)
 		}

@@ -11,7 +11,8 @@
 # of realtime/ but the copy guard), whether the copy guard
 # (TestCopiesMatchPocketBase, which catches any edit of a copy) did, and
 # the behaviour tests that failed. Exits
-# non-zero when a mutant no longer applies or no behaviour test catches it.
+# non-zero when a mutant no longer applies or no behaviour test catches it
+# (the guard alone, for the mutants of GUARD_ONLY).
 # About a minute per mutant on the 2-core machine, most of it the link.
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3
@@ -34,6 +35,10 @@ MUTANTS=(
 )
 
 GUARD=TestCopiesMatchPocketBase
+# Mutants no behaviour test can see, caught by the guard alone: Hearth's
+# subscription policy refuses an @request filter from anyone but a
+# superuser before the copy's own refusal is reached.
+GUARD_ONLY=" superuser-only-filter-allowed "
 status=0
 row() { printf '%-31s %-14s %-7s %-6s %s\n' "$@"; }
 row MUTANT FILE CAUGHT GUARD "FAILING BEHAVIOUR TESTS"
@@ -60,6 +65,8 @@ for m in "${MUTANTS[@]}"; do
 		behaviour="(does not build: $(grep -m1 -E '\.go:[0-9]+' "$log"))"
 	elif [ -n "${behaviour// /}" ]; then
 		caught=yes
+	elif [[ "$GUARD_ONLY" == *" $name "* && $guard == yes ]]; then
+		caught=guard
 	else
 		caught=no
 		status=1

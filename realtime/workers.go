@@ -1,0 +1,134 @@
+package realtime
+
+import (
+	"sync"
+
+	"github.com/crews/hearth/metrics"
+)
+
+// task is one change's work for one owner's connections: judging and
+// encoding their topics, or for a deletion queuing the messages decided
+// before its row went.
+type task struct {
+	owner    string
+	ch       *change
+	conns    []*conn    // the owner's candidates
+	prepared []delivery // a deletion's, decided at its capture
+	shared   *payloads  // the change's payloads, shared between owners
+}
+
+// ownerTasks is the queue of one owner's tasks, in commit order.
+type ownerTasks struct {
+	key   string
+	tasks []*task
+}
+
+// workers judge and encode deliveries off the dispatcher, so that one
+// change's cost does not hold up the changes after it. An owner's tasks
+// run one at a time, in the order the dispatcher queued them (commit
+// order), which keeps every connection's messages in commit order; owners
+// take turns, so an owner whose topics are expensive holds one worker at a
+// time and everyone else is served by the others.
+type workers struct {
+	h *hub
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queues map[string]*ownerTasks // owners with tasks queued or running
+	ready  []*ownerTasks          // owners whose next task may start, in turn
+	quit   bool
+	wg     sync.WaitGroup
+}
+
+func (w *workers) init(h *hub, n int) {
+	w.h = h
+	w.cond = sync.NewCond(&w.mu)
+	w.queues = map[string]*ownerTasks{}
+	for range n {
+		w.wg.Add(1)
+		go w.loop()
+	}
+}
+
+// push queues t after its owner's earlier tasks. An owner with
+// more tasks waiting than a connection may have messages waiting is not
+// keeping up (their topics cost more than their groups' changes leave
+// time for): their connections are closed, as a connection whose queue
+// overflows is, and their waiting tasks dropped. The app reconnects and
+// catches up with GET /api/sync.
+func (w *workers) push(t *task) {
+	w.h.mu.RLock()
+	limit := w.h.cfg.ClientBuffer
+	w.h.mu.RUnlock()
+	w.mu.Lock()
+	q := w.queues[t.owner]
+	if q == nil {
+		q = &ownerTasks{key: t.owner}
+		w.queues[t.owner] = q
+		w.ready = append(w.ready, q)
+	}
+	q.tasks = append(q.tasks, t)
+	var overflow []*task
+	if len(q.tasks) > limit {
+		overflow, q.tasks = q.tasks, nil
+	}
+	w.mu.Unlock()
+	w.cond.Signal()
+	for _, t := range overflow {
+		for _, c := range t.conns {
+			if c.drop() {
+				metrics.RealtimeDropped(w.h.app)
+			}
+		}
+		for _, d := range t.prepared {
+			if d.conn.drop() {
+				metrics.RealtimeDropped(w.h.app)
+			}
+		}
+	}
+}
+
+func (w *workers) loop() {
+	defer w.wg.Done()
+	for {
+		w.mu.Lock()
+		for len(w.ready) == 0 && !w.quit {
+			w.cond.Wait()
+		}
+		if w.quit {
+			w.mu.Unlock()
+			return
+		}
+		q := w.ready[0]
+		w.ready = w.ready[1:]
+		var t *task
+		if len(q.tasks) > 0 {
+			t = q.tasks[0]
+			q.tasks = q.tasks[1:]
+		}
+		w.mu.Unlock()
+
+		if t != nil {
+			w.h.run(t)
+		}
+
+		w.mu.Lock()
+		if len(q.tasks) > 0 {
+			w.ready = append(w.ready, q) // its turn again after the others'
+			w.cond.Signal()
+		} else {
+			delete(w.queues, q.key)
+		}
+		w.mu.Unlock()
+	}
+}
+
+// stop ends the workers once the tasks they are running are done; queued
+// tasks are dropped.
+func (w *workers) stop() {
+	w.mu.Lock()
+	w.quit = true
+	w.mu.Unlock()
+	w.cond.Broadcast()
+	w.wg.Wait()
+}
