@@ -73,7 +73,8 @@ func CheckQuery(collection *core.Collection, params map[string]string) error {
 	return checkFields(params[fieldsParam])
 }
 
-// queryPaths returns the paths non-superusers may filter and sort collection on.
+// queryPaths returns the paths non-superusers may filter, sort and expand
+// collection on.
 func queryPaths(collection *core.Collection) []string {
 	if spec := collections.SpecOf(collection.Name); spec != nil {
 		return spec.Query
