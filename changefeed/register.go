@@ -23,6 +23,9 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Path is the sync route (GET).
+const Path = "/api/sync"
+
 // pruneSchedule runs the pruning hourly, so the log exceeds the window by
 // an hour at most and each run has an hour of writes to look at.
 const pruneSchedule = "@hourly"
@@ -55,7 +58,7 @@ func Register(app core.App, cfg Config) {
 		// window until the next full hour. A failure is logged, not fatal:
 		// an unpruned log is still correct, only longer.
 		prune()
-		se.Router.GET("/api/sync", handleSync).Bind(apis.RequireAuth(collections.Users))
+		se.Router.GET(Path, handleSync).Bind(apis.RequireAuth(collections.Users))
 		return se.Next()
 	})
 }

@@ -14,7 +14,7 @@
 // decide what a permitted write may do and keep derived values true in the
 // same transaction as the write that changes them. What a request may ask
 // or send before it reaches either (body limits and shapes, the raw body
-// checks, the filter and sort policy) is the request edge, package edge,
+// checks, the query policy of filter, sort and expand) is the request edge, package edge,
 // which reads the specs. docs/access-rules.md is the reader's guide to all
 // of it.
 //

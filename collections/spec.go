@@ -55,8 +55,9 @@ type Spec struct {
 	Fixed []string
 
 	// Query lists the field paths that clients other than superusers may
-	// name in a list request's filter and sort and in a realtime
-	// subscription's filter (queries.go). A path is either a field of the
+	// name in the filter, sort and expand of any read, a realtime
+	// subscription's options included (edge/queries.go; an expand needs
+	// each prefix of its path listed). A path is either a field of the
 	// collection itself, or a chain of single relations whose target is
 	// visible whenever the record is (an RSVP's event.group: whoever sees
 	// the RSVP is a member of that group and sees the event). Paths through

@@ -18,9 +18,11 @@
 //     fields and server-only select values in any modifier form
 //     (serverfields.go), owner fields filled with
 //     the caller;
-//   - reads: a filter or sort may name only the paths its collection's
-//     Spec.Query lists (queries.go); realtime subscriptions are checked with
-//     the same function by package realtime, which parses their topics;
+//   - reads: a filter, sort or expand may name only the paths its
+//     collection's Spec.Query lists, and fields must parse (queries.go,
+//     CheckQuery), on every route that answers records, decided by the
+//     route the router matched, and on each request of a batch and each
+//     realtime subscription's options (reads.go);
 //   - refusals: a create refused by its rule names the field it was checked
 //     against (denials.go).
 //

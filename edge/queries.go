@@ -2,7 +2,6 @@ package edge
 
 import (
 	"fmt"
-	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/picker"
 	"github.com/pocketbase/pocketbase/tools/search"
 )
 
@@ -24,7 +24,7 @@ import (
 //
 // So for everyone but superusers a filter or sort may name only the paths
 // its collection's Spec lists (Spec.Query), and a realtime subscription's
-// filter likewise (checked by realtime through CheckFilter, on the topics
+// filter likewise (checked by realtime through CheckQuery, on the topics
 // as its dispatcher reads them); anything else is a 400 naming the path. Collections
 // without a spec (PocketBase's own, or one an admin adds in the dashboard)
 // allow their own non-hidden fields only: a single-segment path reads the
@@ -34,8 +34,49 @@ import (
 // macros (@now, @todayStart, ...) and the :lower modifier of a listed path;
 // a sort may also use @random and @rowid. @request paths are refused too
 // (PocketBase itself allows them in client filters to superusers only).
+//
+// An expand may follow only listed paths, each of its prefixes listed too:
+// PocketBase fetches every expanded record through its view rule, but a
+// back-relation expand first reads the ids of up to 1000 rows of another
+// collection without any rule, and a deep chain multiplies the rows read;
+// neither is a question the app asks. The fields parameter needs no path
+// policy: it picks from the answer the caller already gets (rules, enrich
+// hooks and the expand policy applied), and its one modifier (:excerpt)
+// shortens visible text; it is parsed here only so that a malformed one is
+// a 400 naming it.
 
-// queryPaths returns the paths non-superusers may filter and sort collection on.
+// The query parameters a read answers to; PocketBase's apis package keeps
+// the names of expand and fields unexported.
+const (
+	expandParam = "expand"
+	fieldsParam = "fields"
+)
+
+// CheckQuery returns the 400 naming the parameter and the path when the
+// query parameters of a read of collection's records (filter, sort,
+// expand, fields; a missing key is an absent parameter) ask what
+// collection's policy does not allow, and nil when they may be answered.
+// It applies to callers who are not superusers: the caller skips
+// superusers. The route edge calls it for every route that answers
+// records, whatever the method, and for each request of a batch; package
+// realtime for each subscription's options.query, as its dispatcher reads
+// them.
+func CheckQuery(collection *core.Collection, params map[string]string) error {
+	paths := queryPaths(collection)
+	if err := checkFilter(collection, paths, search.FilterQueryParam, params[search.FilterQueryParam]); err != nil {
+		return err
+	}
+	if err := checkSort(collection, paths, params[search.SortQueryParam]); err != nil {
+		return err
+	}
+	if err := checkExpand(collection, paths, params[expandParam]); err != nil {
+		return err
+	}
+	return checkFields(params[fieldsParam])
+}
+
+// queryPaths returns the paths non-superusers may filter, sort and expand
+// collection on.
 func queryPaths(collection *core.Collection) []string {
 	if spec := collections.SpecOf(collection.Name); spec != nil {
 		return spec.Query
@@ -55,14 +96,6 @@ func queryPathAllowed(paths []string, path string) bool {
 	return slices.Contains(paths, strings.TrimSuffix(path, ":lower"))
 }
 
-// CheckFilter returns the 400 naming param when filter names a path that
-// collection's policy does not list, for a caller who is not a superuser
-// (the caller skips superusers). Package realtime checks each
-// subscription's filter with it, on the topic as its dispatcher parsed it.
-func CheckFilter(collection *core.Collection, param, filter string) error {
-	return checkFilter(collection, queryPaths(collection), param, filter)
-}
-
 // checkFilter returns a field error naming param when filter names a path
 // that paths does not list. A filter that does not parse is left to
 // PocketBase, which answers it with its own 400.
@@ -80,7 +113,8 @@ func checkFilter(collection *core.Collection, paths []string, param, filter stri
 	return nil
 }
 
-// checkSort is checkFilter for a sort expression ("-starts_at,title").
+// checkSort is checkFilter for a sort expression ("-starts_at,title"),
+// split and resolved by PocketBase's own sort parser.
 func checkSort(collection *core.Collection, paths []string, sort string) error {
 	if sortsByEmail(sort) {
 		// Refused for every collection, listed or not: PocketBase guards
@@ -90,13 +124,51 @@ func checkSort(collection *core.Collection, paths []string, sort string) error {
 			search.SortQueryParam: {Code: "validation_email_private", Message: "Emails cannot be sorted on."},
 		}})
 	}
+	if sort == "" {
+		return nil
+	}
 	for _, f := range search.ParseSortFromString(sort) {
-		if f.Name == "@random" || f.Name == "@rowid" || f.Name == "" {
+		if f.Name == "" {
+			continue // "a,,b": PocketBase answers the empty field with its own 400
+		}
+		r := &pathRecorder{paths: paths}
+		if _, err := f.BuildExpr(r); err != nil && r.refused != "" {
+			return refusedPath(collection, paths, search.SortQueryParam, r.refused)
+		}
+	}
+	return nil
+}
+
+// checkExpand returns a field error naming expand when one of its paths,
+// read the way PocketBase reads them (comma separated, spaces removed,
+// dots trimmed at the ends), or a prefix of one, is not in paths.
+func checkExpand(collection *core.Collection, paths []string, expand string) error {
+	for _, p := range strings.Split(expand, ",") {
+		p = strings.Trim(strings.ReplaceAll(p, " ", ""), ".")
+		if p == "" {
 			continue
 		}
-		if !queryPathAllowed(paths, f.Name) {
-			return refusedPath(collection, paths, search.SortQueryParam, f.Name)
+		segments := strings.Split(p, ".")
+		for i := range segments {
+			if !slices.Contains(paths, strings.Join(segments[:i+1], ".")) {
+				return refusedPath(collection, paths, expandParam, p)
+			}
 		}
+	}
+	return nil
+}
+
+// checkFields returns a field error naming fields when PocketBase's picker
+// cannot parse it (an unknown modifier, bad arguments, an unclosed
+// parenthesis): PocketBase would fail the answer after the handler ran.
+func checkFields(fields string) error {
+	if fields == "" {
+		return nil
+	}
+	if _, err := picker.Pick(map[string]any{}, fields); err != nil {
+		return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Invalid fields.", Fields: map[string]collections.FieldError{
+			fieldsParam: {Code: "validation_invalid_fields", Message: fmt.Sprintf("%q: %v.", fields, err)},
+		}})
 	}
 	return nil
 }
@@ -104,9 +176,17 @@ func checkSort(collection *core.Collection, paths []string, sort string) error {
 func refusedPath(collection *core.Collection, paths []string, param, path string) error {
 	return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: fmt.Sprintf("Invalid %s.", param), Fields: map[string]collections.FieldError{
 		param: {Code: "validation_path_not_allowed", Message: fmt.Sprintf(
-			"%q cannot be used in a %s of %s; the allowed paths are %s (docs/access-rules.md).",
-			path, param, collection.Name, strings.Join(paths, ", "))},
+			"%q cannot be used in %s %s of %s; the allowed paths are %s (docs/access-rules.md).",
+			path, article(param), param, collection.Name, strings.Join(paths, ", "))},
 	}})
+}
+
+// article is the indefinite article of a parameter's name.
+func article(param string) string {
+	if strings.ContainsRune("aeiou", rune(param[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // pathRecorder is a search.FieldResolver that resolves nothing: it lets
@@ -132,34 +212,6 @@ func (r *pathRecorder) Resolve(path string) (*search.ResolverResult, error) {
 		r.refused = path
 	}
 	return nil, fmt.Errorf("path %q not allowed", path)
-}
-
-// registerQueries checks the filter and sort of list requests. A realtime
-// subscription's filter is checked by realtime, where its topics are read
-// as they will be consumed (CheckFilter).
-func registerQueries(app core.App) {
-	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		se.Router.BindFunc(func(e *core.RequestEvent) error {
-			name := e.Request.PathValue("collection")
-			if name == "" || e.Request.Method != http.MethodGet || !strings.HasSuffix(e.Request.URL.Path, "/records") || e.HasSuperuserAuth() {
-				return e.Next()
-			}
-			collection, err := e.App.FindCachedCollectionByNameOrId(name)
-			if err != nil {
-				return e.Next() // PocketBase answers the unknown collection
-			}
-			paths := queryPaths(collection)
-			query := e.Request.URL.Query()
-			if err := checkFilter(collection, paths, search.FilterQueryParam, query.Get(search.FilterQueryParam)); err != nil {
-				return err
-			}
-			if err := checkSort(collection, paths, query.Get(search.SortQueryParam)); err != nil {
-				return err
-			}
-			return e.Next()
-		})
-		return se.Next()
-	})
 }
 
 var emailSortField = regexp.MustCompile(`(^|\.)email(:\w+)?$`)

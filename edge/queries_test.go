@@ -181,7 +181,8 @@ func TestUndeclaredCollectionAllowsOwnFields(t *testing.T) {
 }
 
 // A realtime subscription's filter is the same question as a list's, asked
-// of every change: the same paths are refused when subscribing.
+// of every change, and its expand and fields shape each delivery as they
+// shape an answer: the same queries are refused when subscribing.
 func TestRealtimeFilterPaths(t *testing.T) {
 	t.Parallel()
 	s := hearthtest.NewServer(t)
@@ -205,6 +206,10 @@ func TestRealtimeFilterPaths(t *testing.T) {
 		{"back-relation", topic("users", filter(`memberships_via_user.group.invites_via_group.code ~ "A%"`)), "filter"},
 		{"by collection id", topic(collectionID(t, s.App, collections.Users), filter(`memberships_via_user.role = "owner"`)), "filter"},
 		{"options that do not decode", "users/*?options=" + url.QueryEscape(`{"query":{"filter":"id != ''"}`), "subscriptions"},
+		{"the app's expand", topic("messages", map[string]any{"query": map[string]any{"expand": "author,group", "fields": "id,expand.author.name"}}), ""},
+		{"back-relation expand", topic("groups", map[string]any{"query": map[string]any{"expand": "memberships_via_group.user"}}), "expand"},
+		{"fields that do not parse", topic("messages", map[string]any{"query": map[string]any{"fields": "body:nope"}}), "fields"},
+		{"email sort", topic("users", map[string]any{"query": map[string]any{"sort": "email"}}), "sort"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := s.Do(t, http.MethodPost, "/api/realtime", carol, map[string]any{"clientId": clientID, "subscriptions": []string{c.sub}})

@@ -11,5 +11,5 @@ func Register(app core.App) {
 	registerBodyChecks(app)
 	registerServerFields(app)
 	registerCreateDenials(app)
-	registerQueries(app)
+	registerReads(app)
 }

@@ -50,7 +50,7 @@
 // A subscription is decided where it is consumed: its topics are read once
 // as they will be stored and delivered (parseTopic, and PocketBase's own
 // client for the options), and on that reading the filter policy
-// (edge.CheckFilter) applies to both paths, the reserved prefix and
+// (edge.CheckQuery) applies to both paths, the reserved prefix and
 // options that name no collection are refused, and each user's caps hold:
 // connections, topics, and distinct topics one change can match (Config;
 // docs/access-rules.md, "Realtime").

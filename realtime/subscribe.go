@@ -9,7 +9,6 @@ import (
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/search"
 )
 
 // subscribeForm is PocketBase's realtimeSubscribeForm.
@@ -32,8 +31,8 @@ func (form *subscribeForm) validate() error {
 // realtimeSetSubscriptions does (same checks, same hooks), and decides
 // here, on the topics as the hooks left them and as they will be stored
 // and consumed (readSubscriptions): the reserved prefix, the options, the
-// filter policy (collections.CheckFilter, for everyone but superusers) on
-// both paths, and the owner's caps. Then it splits the topics between
+// query policy (edge.CheckQuery: filter, sort, expand and fields, for
+// everyone but superusers) on both paths, and the owner's caps. Then it splits the topics between
 // Hearth and PocketBase and indexes the connection.
 func (h *hub) setSubscriptions(e *core.RequestEvent) error {
 	form := new(subscribeForm)
@@ -74,9 +73,9 @@ func (h *hub) setSubscriptions(e *core.RequestEvent) error {
 		if !e.HasSuperuserAuth() {
 			for _, s := range subs {
 				if s.collection == nil {
-					continue // no options (readSubscriptions refuses them), so no filter
+					continue // no options (readSubscriptions refuses them), so no query
 				}
-				if err := edge.CheckFilter(s.collection, search.FilterQueryParam, s.options.Query[search.FilterQueryParam]); err != nil {
+				if err := edge.CheckQuery(s.collection, s.options.Query); err != nil {
 					return err
 				}
 			}
