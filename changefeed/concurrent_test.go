@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/internal/hearthtest"
 )
 
@@ -155,4 +157,77 @@ func TestMembershipChurnWhileSyncing(t *testing.T) {
 	}
 	erin.mustSync(t, srv.Server, 3)
 	erin.matchesListAPI(t, srv.Server)
+}
+
+// TestSyncWhilePruningAndChurning runs, in real goroutines, a writer, a
+// superuser adding Erin to Climbers and removing her again, and a prune
+// of everything but the last few milliseconds, while Alice's and Erin's
+// devices read pages of two changes over HTTP (410: clear, resync from
+// 0). When they stop, one more sync must bring each store to the list
+// API. Repeated on fresh apps, as the interleavings differ run by run.
+func TestSyncWhilePruningAndChurning(t *testing.T) {
+	t.Parallel()
+	for round := range 8 {
+		t.Run(fmt.Sprintf("round=%d", round), func(t *testing.T) {
+			app := hearthtest.NewApp(t)
+			srv := &testServer{serve(t, app), app}
+			root := hearthtest.SuperuserToken(t, app)
+			bob := hearthtest.Token(t, app, hearthtest.Bob)
+			devices := []*client{newClient(hearthtest.Token(t, app, hearthtest.Alice)), newClient(hearthtest.Token(t, app, hearthtest.Erin))}
+
+			errs := make(chan error, 16)
+			done := make(chan struct{})
+			var background sync.WaitGroup
+			loop := func(step func(i int) error) {
+				background.Add(1)
+				go func() {
+					defer background.Done()
+					for i := 0; ; i++ {
+						select {
+						case <-done:
+							return
+						default:
+						}
+						if err := step(i); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}()
+			}
+			loop(func(i int) error {
+				_, err := post(srv, bob, "/api/collections/messages/records", fmt.Sprintf(`{"group":%q,"body":"%d"}`, hearthtest.Climbers, i))
+				return err
+			})
+			loop(func(int) error {
+				_, err := changefeed.Prune(app, time.Millisecond, time.Now())
+				return err
+			})
+			for _, d := range devices {
+				loop(func(int) error {
+					_, _, err := d.page(srv.Server, 2)
+					return err
+				})
+			}
+			for range 6 {
+				id, err := post(srv, root, "/api/collections/memberships/records", `{"group":"`+hearthtest.Climbers+`","user":"`+hearthtest.Erin+`","role":"member"}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := send(srv.Server, root, http.MethodDelete, "/api/collections/memberships/records/"+id, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			close(done)
+			background.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			for _, d := range devices {
+				syncOrResync(t, srv.Server, d, 2)
+				d.matchesListAPI(t, srv.Server)
+			}
+		})
+	}
 }

@@ -99,6 +99,22 @@ func Sync(app core.App, caller *core.Record, req Request) (*Page, error) {
 		return nil, mismatch(req.Cursor.Collections, set)
 	}
 
+	var page *Page
+	err := inSnapshot(app, func(snap core.App) error {
+		p, err := syncPage(snap, caller, set, req)
+		page = p
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// syncPage builds the page of req for Sync in one read snapshot of app,
+// so that the retention horizon it checks the cursor against is the one
+// of the log it reads: a prune is wholly before the page or wholly after.
+func syncPage(app core.App, caller *core.Record, set []string, req Request) (*Page, error) {
 	horizon, head, err := bounds(app)
 	if err != nil {
 		return nil, err
@@ -107,7 +123,10 @@ func Sync(app core.App, caller *core.Record, req Request) (*Page, error) {
 		if req.Cursor.Seq > head {
 			return nil, &GoneError{Reason: fmt.Sprintf("cursor is ahead of the change log (it names entry %d, the last is %d): the server's data was replaced", req.Cursor.Seq, head)}
 		}
-		if req.Cursor.Seq < horizon {
+		// A cursor inside the items of a pruned entry is gone too: the
+		// entry that says what its remaining items are (a leaving's
+		// revocations) is no longer there to read them from.
+		if req.Cursor.Seq < horizon || (req.Cursor.Seq == horizon && req.Cursor.Item != nil) {
 			return nil, &GoneError{Reason: fmt.Sprintf("cursor is older than the retained change log (it names entry %d; entries up to %d were pruned)", req.Cursor.Seq, horizon)}
 		}
 	}

@@ -39,6 +39,30 @@ func presentAt(events []event, at Cursor, fallback bool) bool {
 	return events[0].op != opCreate
 }
 
+// leftBetween reports whether user's membership of g ended after cursor
+// at and up to cursor to (never when at is after to): at a leaving
+// inside whose items to is, the items not yet delivered are still to
+// come, so it does not count.
+func (m *memberships) leftBetween(user, g string, at, to Cursor) bool {
+	for _, e := range m.events[user][g] {
+		if e.op == opDelete && e.seq > at.Seq && (e.seq < to.Seq || (e.seq == to.Seq && to.Item == nil)) {
+			return true
+		}
+	}
+	return false
+}
+
+// seqs returns the entries of user's membership changes, in any group.
+func (m *memberships) seqs(user string) []int64 {
+	var out []int64
+	for _, events := range m.events[user] {
+		for _, e := range events {
+			out = append(out, e.seq)
+		}
+	}
+	return out
+}
+
 // memberships is the membership history of some users: per user and
 // group, the log's events of that membership, and the groups they are in
 // now.
@@ -104,12 +128,13 @@ func (f *feed) loadMemberships(users []string) (*memberships, error) {
 }
 
 // held returns those of ids (records of collection the caller may not see
-// now) that the client could hold at
-// cursor from: records that existed at from in a group the caller was a
-// member of then; users who shared a group with the caller then. Only
-// these are dropped, so a sync never names a record the caller could not
-// have seen, and tells nothing of a group after the page that told the
-// client it left it.
+// now) that the client could hold at cursor from (see holdPoints):
+// records that existed in a group the caller was a member of at one of
+// those points, when the caller has not left that group between the
+// point and from; users who shared such a group with the caller then.
+// Only these are dropped, so a sync never names a record the caller
+// could not have seen, and tells nothing of a group after the page that
+// told the client it left it.
 func (f *feed) held(from Cursor, collection string, ids []string) ([]string, error) {
 	if len(ids) == 0 || from.IsStart() {
 		return nil, nil // a full sync starts from an empty store
@@ -121,9 +146,25 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 		}
 		f.history = h
 	}
-	mine := f.history.groupsAt(f.caller, from)
-	if len(mine) == 0 {
-		return nil, nil
+	var mineLater []int64
+	for _, seq := range f.history.seqs(f.caller) {
+		if seq > from.Seq {
+			mineLater = append(mineLater, seq)
+		}
+	}
+	// holds reports whether the client may hold a record whose groups at
+	// a cursor are groups(cursor), and whose entries (for a user, their
+	// membership changes) are at seqs.
+	holds := func(seqs []int64, groups func(Cursor) []string) bool {
+		for _, at := range holdPoints(from, append(seqs, mineLater...)) {
+			mine := f.history.groupsAt(f.caller, at)
+			for _, g := range groups(at) {
+				if mine[g] && !f.history.leftBetween(f.caller, g, at, from) {
+					return true
+				}
+			}
+		}
+		return false
 	}
 
 	var out []string
@@ -133,15 +174,9 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 			return nil, err
 		}
 		for _, id := range ids {
-			if id == f.caller {
+			groups := func(at Cursor) []string { return keys(theirs.groupsAt(id, at)) }
+			if id == f.caller || holds(theirs.seqs(id), groups) {
 				out = append(out, id)
-				continue
-			}
-			for g := range theirs.groupsAt(id, from) {
-				if mine[g] {
-					out = append(out, id)
-					break
-				}
 			}
 		}
 		return out, nil
@@ -153,19 +188,51 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 	}
 	for _, id := range ids {
 		life := entries[id]
-		if !presentAt(lifeEvents(life), from, true) {
-			continue
-		}
 		// A record the log has no entry of (written around PocketBase)
 		// has no groups here: nothing shows the caller could see it.
-		for _, g := range groupsAt(life, from) {
-			if mine[g] {
-				out = append(out, id)
-				break
+		groups := func(at Cursor) []string {
+			if !presentAt(lifeEvents(life), at, true) {
+				return nil
 			}
+			return groupsAt(life, at)
+		}
+		seqs := make([]int64, len(life))
+		for i, r := range life {
+			seqs[i] = r.Seq
+		}
+		if holds(seqs, groups) {
+			out = append(out, id)
 		}
 	}
 	return out, nil
+}
+
+// holdPoints returns the cursors at which the client may hold a record as
+// it last heard of it, given the entries (seqs) that change whether the
+// caller may see it: the record's own and the caller's membership
+// changes. The feed judges a record as of the request, not as of its
+// place, and reports it only at its last place, so the client's copy
+// need not be what the log at from shows:
+//   - at a place before from where the record was skipped for a later
+//     one, the client kept it as it was just before (another user who
+//     left the caller's group and joined it again; a record moved out and
+//     edited);
+//   - a page read after from judged it by the state then (another user
+//     kept after the caller left a group, because they shared a group the
+//     caller joined after from).
+//
+// So the points are from, just before each entry up to from, and just
+// after each entry after it.
+func holdPoints(from Cursor, seqs []int64) []Cursor {
+	points := []Cursor{from}
+	for _, seq := range seqs {
+		if seq <= from.Seq {
+			points = append(points, Cursor{Seq: seq - 1})
+		} else {
+			points = append(points, Cursor{Seq: seq})
+		}
+	}
+	return points
 }
 
 // lifeEvents returns the creates and deletes among a record's entries.

@@ -34,12 +34,13 @@ const (
 // record. They bind the Execute stage, which runs for every write, whether
 // it comes from the records API, the dashboard or Go code (including
 // cascade deletes, which PocketBase performs with app.Delete per record),
-// and only after validation has passed.
-func registerLog(app core.App) {
+// and only after validation has passed. Entries are stamped with now, the
+// clock pruning measures the window by.
+func registerLog(app core.App, now func() time.Time) {
 	for _, name := range Synced {
-		app.OnRecordCreateExecute(name).BindFunc(func(e *core.RecordEvent) error { return logged(e, opCreate) })
-		app.OnRecordUpdateExecute(name).BindFunc(func(e *core.RecordEvent) error { return logged(e, opUpdate) })
-		app.OnRecordDeleteExecute(name).BindFunc(func(e *core.RecordEvent) error { return logged(e, opDelete) })
+		app.OnRecordCreateExecute(name).BindFunc(func(e *core.RecordEvent) error { return logged(e, opCreate, now) })
+		app.OnRecordUpdateExecute(name).BindFunc(func(e *core.RecordEvent) error { return logged(e, opUpdate, now) })
+		app.OnRecordDeleteExecute(name).BindFunc(func(e *core.RecordEvent) error { return logged(e, opDelete, now) })
 	}
 }
 
@@ -49,7 +50,7 @@ func registerLog(app core.App) {
 // an outer transaction (a hook that wraps e.Next, a batch request, a
 // cascade) it joins it, and SQLite's single writer makes the AUTOINCREMENT
 // order the commit order.
-func logged(e *core.RecordEvent, op string) error {
+func logged(e *core.RecordEvent, op string, now func() time.Time) error {
 	return collections.InTx(e, func(tx core.App) error {
 		// The groups are read before the write: a delete's cascade removes
 		// the rows (an RSVP's event, a user's memberships) that name them.
@@ -60,7 +61,7 @@ func logged(e *core.RecordEvent, op string) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
-		return appendChange(tx, e.Record, op, groups)
+		return appendChange(tx, e.Record, op, groups, now().UnixMilli())
 	})
 }
 
@@ -68,13 +69,13 @@ func logged(e *core.RecordEvent, op string) error {
 // the groups the record belongs to (and, for a membership, its user) so
 // that a tombstone or revocation can later be shown only to those who
 // were in one of those groups, even once the record is gone.
-func appendChange(app core.App, record *core.Record, op string, groups []string) error {
+func appendChange(app core.App, record *core.Record, op string, groups []string, at int64) error {
 	collection := record.Collection().Name
 	member := ""
 	if collection == collections.Memberships {
 		member = record.GetString("user")
 	}
-	if err := insertRow(app, collection, record.Id, op, groups, member); err != nil {
+	if err := insertRow(app, at, collection, record.Id, op, groups, member); err != nil {
 		return err
 	}
 	// A record moved to another group (a superuser moving an event;
@@ -89,7 +90,7 @@ func appendChange(app core.App, record *core.Record, op string, groups []string)
 			return fmt.Errorf("change log: %s of moved %s %s: %w", child.Name, collection, record.Id, err)
 		}
 		for _, id := range ids {
-			if err := insertRow(app, child.Name, id, opUpdate, groups, ""); err != nil {
+			if err := insertRow(app, at, child.Name, id, opUpdate, groups, ""); err != nil {
 				return err
 			}
 		}
@@ -97,9 +98,9 @@ func appendChange(app core.App, record *core.Record, op string, groups []string)
 	return nil
 }
 
-func insertRow(app core.App, collection, id, op string, groups []string, member string) error {
+func insertRow(app core.App, at int64, collection, id, op string, groups []string, member string) error {
 	_, err := app.DB().Insert(changesTable, dbx.Params{
-		"at":         time.Now().UnixMilli(),
+		"at":         at,
 		"collection": collection,
 		"record":     id,
 		"op":         op,

@@ -271,7 +271,10 @@ func visibleRecords(app core.App, col *core.Collection, info *core.RequestInfo, 
 	if col.ListRule == nil {
 		return nil, nil // superusers only
 	}
-	q := app.RecordQuery(col).AndWhere(dbx.In(col.Name+".id", ids...))
+	// Not app.RecordQuery: it reads through PocketBase's pool, outside
+	// the page's snapshot (see inSnapshot).
+	db := app.DB()
+	q := db.Select(db.QuoteSimpleColumnName(col.Name) + ".*").From(col.Name).AndWhere(dbx.In(col.Name+".id", ids...))
 	resolver := core.NewRecordFieldResolver(app, col, info, true)
 	if *col.ListRule != "" {
 		expr, err := search.FilterData(*col.ListRule).BuildExpr(resolver)
@@ -283,11 +286,40 @@ func visibleRecords(app core.App, col *core.Collection, info *core.RequestInfo, 
 	if err := resolver.UpdateQuery(q); err != nil {
 		return nil, fmt.Errorf("sync: list rule of %s: %w", col.Name, err)
 	}
-	records := []*core.Record{}
-	if err := q.All(&records); err != nil {
+	rows := []dbx.NullStringMap{}
+	if err := q.All(&rows); err != nil {
 		return nil, fmt.Errorf("sync: query %s: %w", col.Name, err)
 	}
+	records := make([]*core.Record, len(rows))
+	for i, row := range rows {
+		r, err := recordFromRow(col, row)
+		if err != nil {
+			return nil, fmt.Errorf("sync: read %s: %w", col.Name, err)
+		}
+		records[i] = r
+	}
 	return records, nil
+}
+
+// recordFromRow builds the record of a row of col as RecordQuery does:
+// each field's value prepared by the field, then marked as loaded.
+func recordFromRow(col *core.Collection, row dbx.NullStringMap) (*core.Record, error) {
+	r := core.NewRecord(col)
+	for _, field := range col.Fields {
+		var raw any
+		if v, ok := row[field.GetName()]; ok && v.Valid {
+			raw = v.String
+		}
+		value, err := field.PrepareValue(r, raw)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", field.GetName(), err)
+		}
+		r.SetRaw(field.GetName(), value)
+	}
+	if err := r.PostScan(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // idChunk bounds the ids bound in one query, far below SQLite's limit on

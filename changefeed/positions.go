@@ -269,7 +269,8 @@ func (f *feed) loadLast(seq int64) error {
 // may have started or stopped sharing a group with the caller), or, for
 // the caller's own joining or leaving a group, by the records of that
 // group, unless a later change of the caller's membership of that group
-// expands it instead. A role change changes no visibility: the list rules
+// expands it instead (a leaving then still brings the records that left
+// the group since). A role change changes no visibility: the list rules
 // do not depend on the role.
 //
 // Joining expands to the group's records now; leaving to the records that
@@ -291,10 +292,18 @@ func (f *feed) items(r row, after Item, n int) ([]position, error) {
 		return []position{{seq: r.Seq, item: true, collection: u, id: r.Member}}, nil
 	}
 	group := r.Groups
-	if f.last[group].seq != r.Seq {
+	leave := r.Op == opDelete
+	// Only the caller's latest change of their membership of a group
+	// expands to the records in it: an earlier one's are reported by that
+	// one. An earlier leaving still expands to the records that left the
+	// group after it (deleted, moved): the client may hold them, and no
+	// later change names them, as a joining brings only what is in the
+	// group then. Without them, a client whose cursor was inside a
+	// leaving's items when it joined again kept a record deleted between.
+	departedOnly := f.last[group].seq != r.Seq
+	if departedOnly && !leave {
 		return nil, nil
 	}
-	leave := r.Op == opDelete
 	var out []position
 	for i, name := range Synced {
 		if i < start || !f.wants(name) {
@@ -309,9 +318,13 @@ func (f *feed) items(r row, after Item, n int) ([]position, error) {
 		if !leave {
 			where = f.lastHere(name, r.Seq)
 		}
-		ids, err := collections.GroupRecordIDsAfter(f.app, name, group, from, k, where)
-		if err != nil {
-			return nil, fmt.Errorf("sync: expand group %s: %w", group, err)
+		var ids []string
+		if !departedOnly {
+			in, err := collections.GroupRecordIDsAfter(f.app, name, group, from, k, where)
+			if err != nil {
+				return nil, fmt.Errorf("sync: expand group %s: %w", group, err)
+			}
+			ids = in
 		}
 		if leave {
 			gone, err := f.departed(name, group, r.Seq, from, k)

@@ -149,3 +149,25 @@ func TestPruneRunsAtStart(t *testing.T) {
 	alice.mustSync(t, srv, 5)
 	alice.matchesListAPI(t, srv)
 }
+
+// TestLogUsesTheAppClock: entries are stamped with the domain's clock
+// (crews.Config.Now), the one pruning is given, so a write the clock puts
+// inside the window stays whatever the machine's time.
+func TestLogUsesTheAppClock(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	later := time.Now().Add(48 * time.Hour)
+	hearthtest.SetNow(t, app, func() time.Time { return later })
+	before := head(t, app)
+	hearthtest.Save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"body": "written later"})
+	if _, err := changefeed.Prune(app, time.Hour, later); err != nil {
+		t.Fatal(err)
+	}
+	var kept int
+	if err := app.DB().NewQuery("SELECT COUNT(*) FROM _hearth_changes WHERE seq = {:seq}").Bind(map[string]any{"seq": before + 1}).Row(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if kept != 1 {
+		t.Fatal("the write made at the clock's now was pruned by a window ending then")
+	}
+}

@@ -18,6 +18,9 @@ type Config struct {
 	// Retention is the window of the log (HEARTH_SYNC_RETENTION);
 	// zero means DefaultRetention.
 	Retention time.Duration
+	// Now is the clock the log's entries are stamped with and pruning
+	// measures the window by (crews.Config.Now); nil means time.Now.
+	Now func() time.Time
 }
 
 // pruneSchedule runs the pruning hourly, so the log exceeds the window by
@@ -30,9 +33,12 @@ func Register(app core.App, cfg Config) {
 	if cfg.Retention <= 0 {
 		cfg.Retention = DefaultRetention
 	}
-	registerLog(app)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	registerLog(app, cfg.Now)
 	prune := func() {
-		n, err := Prune(app, cfg.Retention, time.Now())
+		n, err := Prune(app, cfg.Retention, cfg.Now())
 		metrics.SyncPruned(app, n, err)
 		if err != nil {
 			app.Logger().Error("sync: pruning the change log failed", "error", err)

@@ -43,7 +43,7 @@ type Config struct {
 func Register(app core.App, cfg Config) {
 	edge.Register(app)
 	collections.Register(app, collections.Config{Now: cfg.Now})
-	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention})
+	changefeed.Register(app, changefeed.Config{Retention: cfg.SyncRetention, Now: cfg.Now})
 	realtime.Register(app, cfg.Realtime)
 	cfg.Push.Now = cfg.Now
 	push.Register(app, cfg.Push)

@@ -1,25 +1,15 @@
 package realtime
 
 import (
-	"encoding/json/v2"
 	"errors"
-	"strings"
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/picker"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 )
 
 type messageOut = subscriptions.Message
-
-// recordData is PocketBase's realtime payload (apis/realtime.go), field
-// order included.
-type recordData struct {
-	Record any    `json:"record"` /* map or core.Record */
-	Action string `json:"action"`
-}
 
 // decide returns, per recipient, the messages one change sends. The
 // candidates come from the index; each one's subscriptions are then judged
@@ -58,7 +48,7 @@ func (h *hub) decide(ch *change) ([]delivery, error) {
 				Headers: t.options.Headers,
 				Auth:    auth,
 			}
-			if !canAccessRecord(h.app, ch.record, info, rule) {
+			if !realtimeCanAccessRecord(h.app, ch.record, info, rule) {
 				continue
 			}
 			key := t.optionsKey + "\x00" + viewerKey(info, collection, t)
@@ -136,37 +126,16 @@ func (h *hub) groupsOf(ch *change) ([]string, string, error) {
 	}
 }
 
+// errNoPayload reports a subscription that gets no message because an
+// enrich hook failed or the record did not encode (the copy logged why).
+var errNoPayload = errors.New("no payload: enrich hook or encoding failed")
+
 // payload builds the message data as PocketBase's realtimeBroadcastRecord
-// does for one subscription: a fresh copy, hidden fields for superusers,
-// the enrich hooks with expand (and the auth email rule) inside them, then
-// the fields option.
+// does for one subscription (realtimeRecordData is its code, verbatim).
 func (h *hub) payload(ch *change, info *core.RequestInfo, t topic) ([]byte, error) {
-	collection := ch.record.Collection()
-	clean := ch.record.Fresh()
-	if info.HasSuperuserAuth() {
-		clean.Unhide(collection.Fields.FieldNames()...)
+	data, ok := realtimeRecordData(h.app, h.app, ch.action, ch.record, ch.record.Collection(), info.Auth, info, t.name, t.options)
+	if !ok {
+		return nil, errNoPayload
 	}
-	err := triggerEnrich(h.app, info, clean, func() error {
-		if raw := t.options.Query["expand"]; raw != "" {
-			if errs := h.app.ExpandRecord(clean, strings.Split(raw, ","), expandFetch(h.app, info)); len(errs) > 0 {
-				h.app.Logger().Debug("realtime: expand errors", "id", clean.Id, "expand", raw, "errors", errs)
-			}
-		}
-		if collection.IsAuth() {
-			if isSameAuth(info.Auth, clean) || canAccessRecord(h.app, clean, info, collection.ManageRule) {
-				clean.IgnoreEmailVisibility(true)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	data := &recordData{Action: ch.action, Record: clean}
-	if raw := t.options.Query["fields"]; raw != "" {
-		if picked, err := picker.Pick(clean, raw); err == nil {
-			data.Record = picked
-		}
-	}
-	return json.Marshal(data)
+	return data, nil
 }

@@ -37,8 +37,10 @@
 // PocketBase would send: the same rule decision (the collection's list rule
 // for "name/*", its view rule for "name/id", plus the subscription's
 // filter), the same expand, fields and payload ({"record","action"}), the
-// same enrich hooks. A deletion is decided before the row goes, against the
-// committed state, as PocketBase does.
+// same enrich hooks: that code is PocketBase's own, copied verbatim into
+// pocketbase.go, where a test holds it to the pinned version's source. A
+// deletion is decided before the row goes, against the committed state, as
+// PocketBase does.
 //
 // Each client has a bounded queue drained by its own SSE connection, so
 // one client that stops reading delays no one: when its queue overflows
