@@ -15,6 +15,7 @@ type hub struct {
 	app     core.App
 	cfg     Config
 	clients *subscriptions.Broker // Hearth's registry, by client id
+	metrics *realtimeMetrics
 
 	mu      sync.RWMutex
 	conns   map[string]*conn               // client id → conn

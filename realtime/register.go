@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/crews/hearth/collections"
-	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -42,7 +41,7 @@ func Register(app core.App, cfg Config) {
 	}
 	h := newHub(app, cfg)
 	app.Store().Set(storeKey, h)
-	metrics.RealtimeClients(app, h.clients)
+	h.metrics = registerMetrics(app, h.clients)
 
 	for _, name := range scoped() {
 		app.OnRecordCreateExecute(name).BindFunc(func(e *core.RecordEvent) error { return h.captureWrite(e, actionCreate) })
