@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/crews/hearth/metrics"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -40,7 +39,7 @@ func handleSync(e *core.RequestEvent) error {
 	if err := enrich(e, page); err != nil {
 		return e.InternalServerError("Sync failed.", err)
 	}
-	metrics.SyncPage(e.App, len(page.Changes))
+	metricsOf(e.App).changes.Observe(float64(len(page.Changes)))
 	return e.JSON(http.StatusOK, page)
 }
 

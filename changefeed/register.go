@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/crews/hearth/collections"
-	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -40,9 +39,10 @@ func Register(app core.App, cfg Config) {
 		cfg.Now = time.Now
 	}
 	registerLog(app, cfg.Now)
+	m := metricsOf(app)
 	prune := func() {
 		n, err := Prune(app, cfg.Retention, cfg.Now())
-		metrics.SyncPruned(app, n, err)
+		m.pruneRun(n, err)
 		if err != nil {
 			app.Logger().Error("sync: pruning the change log failed", "error", err)
 			return
@@ -58,7 +58,7 @@ func Register(app core.App, cfg Config) {
 		// window until the next full hour. A failure is logged, not fatal:
 		// an unpruned log is still correct, only longer.
 		prune()
-		se.Router.GET(Path, handleSync).Bind(apis.RequireAuth(collections.Users))
+		se.Router.GET(Path, handleSync).Bind(m.countRequests(), apis.RequireAuth(collections.Users))
 		return se.Next()
 	})
 }

@@ -45,7 +45,7 @@ func (m *httpMetrics) collectors() []prometheus.Collector {
 // middleware measures every request. It runs before PocketBase's own
 // middlewares (rate limiting, body limits, auth), so their refusals count,
 // and their time is in the latency.
-func (m *httpMetrics) middleware(sync *syncMetrics) *hook.Handler[*core.RequestEvent] {
+func (m *httpMetrics) middleware() *hook.Handler[*core.RequestEvent] {
 	return &hook.Handler[*core.RequestEvent]{
 		Id:       "hearthMetrics",
 		Priority: apis.DefaultWWWRedirectMiddlewarePriority - 1,
@@ -53,23 +53,21 @@ func (m *httpMetrics) middleware(sync *syncMetrics) *hook.Handler[*core.RequestE
 			started := time.Now()
 			err := e.Next()
 			route, method := logs.Route(e.Request), methodLabel(e.Request.Method)
-			status := statusOf(e, err)
+			status := Status(e, err)
 			m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 			if route != realtimeRoute || method != http.MethodGet {
 				m.duration.WithLabelValues(route, method).Observe(time.Since(started).Seconds())
-			}
-			if route == syncRoute {
-				sync.request(status)
 			}
 			return err
 		},
 	}
 }
 
-// statusOf is the status a request is answered with: the one written, or,
-// when the handler returned an error instead, the one PocketBase's error
-// handler will write for it.
-func statusOf(e *core.RequestEvent, err error) int {
+// Status is the status a request is answered with, for a middleware that
+// has run the rest of the chain (err is what it returned): the one written,
+// or, when the handler returned an error instead, the one PocketBase's
+// error handler will write for it.
+func Status(e *core.RequestEvent, err error) int {
 	if status := e.Status(); status != 0 {
 		return status
 	}

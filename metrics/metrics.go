@@ -4,21 +4,20 @@
 // request rates and table sizes. Every family is listed in
 // docs/operations.md.
 //
-// Register measures what the app itself shows: HTTP requests, realtime
-// clients and subscriptions, SQLite write waits and file sizes, the sync
-// log's size, Go and process metrics. Packages report what only they know
-// through small functions, which are safe to call whether or not Register
-// ran (they record into the app's registry, which exists on first use):
+// Register measures what the app itself shows: HTTP requests, SQLite
+// write waits and file sizes, Go and process metrics. Every other family
+// lives beside the code it describes (changefeed's sync families in
+// changefeed/metrics.go, push's, realtime's, replica's) and is registered
+// by that package in the app's registry, which exists on first use, so a
+// package reports whether or not Register ran:
 //
 //	metrics.Register(app, metrics.Config{Addr: "127.0.0.1:9090"})
 //
-//	metrics.RealtimeDelivered(app, time.Since(committed)) // realtime fan-out
-//	metrics.RealtimeDropped(app)                          // a slow client cut off
-//	metrics.SyncPage(app, len(page.Changes))              // changefeed
-//	metrics.SyncPruned(app, n, err)                       // changefeed's prune job
-//	metrics.PushOutcome(app, "accepted", 1)               // push outbox
-//	metrics.PushOutboxDepth(app, func() int { ... })
-//	metrics.Add(app, collector)                           // anything else (replica)
+//	// in a package: its families, created and registered once per app
+//	m := metrics.Families(app, "sync", newSyncMetrics)
+//	m.pages.Observe(float64(n))
+//
+//	metrics.Add(app, collector) // a collector read at each scrape (replica)
 package metrics
 
 import (
@@ -51,9 +50,6 @@ const storeKey = "hearth.metrics"
 type set struct {
 	registry *prometheus.Registry
 	http     *httpMetrics
-	realtime *realtimeMetrics
-	sync     *syncMetrics
-	push     *pushMetrics
 }
 
 // of returns app's metrics, creating them on first use.
@@ -62,18 +58,12 @@ func of(app core.App) *set {
 		s := &set{
 			registry: prometheus.NewRegistry(),
 			http:     newHTTPMetrics(),
-			realtime: newRealtimeMetrics(),
-			sync:     newSyncMetrics(),
-			push:     newPushMetrics(),
 		}
 		s.registry.MustRegister(
 			collectors.NewGoCollector(),
 			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		)
 		s.registry.MustRegister(s.http.collectors()...)
-		s.registry.MustRegister(s.realtime.collectors()...)
-		s.registry.MustRegister(s.sync.collectors()...)
-		s.registry.MustRegister(s.push.collectors()...)
 		return s
 	}).(*set)
 }
@@ -82,11 +72,10 @@ func of(app core.App) *set {
 // while `serve` runs.
 func Register(app core.App, cfg Config) {
 	s := of(app)
-	s.registry.MustRegister(newSQLiteCollector(app), newSyncLogCollector(app))
-	s.realtime.register(app, s.registry)
+	s.registry.MustRegister(newSQLiteCollector(app))
 
 	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
-		e.Router.Bind(s.http.middleware(s.sync))
+		e.Router.Bind(s.http.middleware())
 		if cfg.Addr == "" {
 			return e.Next()
 		}
@@ -103,6 +92,21 @@ func Register(app core.App, cfg Config) {
 		})
 		return e.Next()
 	})
+}
+
+// Families returns the metric families a package keeps for app: made by
+// create and registered in app's registry the first time key is asked for,
+// the same value after that. A package asks for its families when it is
+// registered, so that they are exported from the first scrape.
+func Families[T any](app core.App, key string, create func(app core.App) (T, []prometheus.Collector)) T {
+	// The registry is read first: the store holds its lock while the
+	// function below runs, and of takes it too.
+	registry := of(app).registry
+	return app.Store().GetOrSet(storeKey+"."+key, func() any {
+		families, collectors := create(app)
+		registry.MustRegister(collectors...)
+		return families
+	}).(T)
 }
 
 // Add registers a package's own collector in app's registry.

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/crews/hearth/metrics"
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -105,17 +103,7 @@ func Register(app core.App, cfg Config) {
 	app.Store().Set(storeKey, w)
 
 	registerTriggers(app, w)
-	// The outbox's depth on the metrics endpoint, read at each scrape
-	// through the same partial index Stats counts with.
-	if err := metrics.PushOutboxDepth(app, func() int {
-		var n int
-		if err := app.DB().Select("COUNT(*)").From(outboxTable).Where(dbx.HashExp{"expanded": 0}).Row(&n); err != nil {
-			return 0
-		}
-		return n
-	}); err != nil {
-		app.Logger().Warn("push: outbox depth metric", "error", err)
-	}
+	metricsOf(app) // exported from the first scrape
 
 	app.Cron().MustAdd("hearthPushReminders", remindSchedule, func() {
 		if err := w.remind(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync/atomic"
 
-	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -32,14 +31,20 @@ func (c *counters) add(n tally) {
 	c.devicesRemoved.Add(n.devicesRemoved)
 }
 
-// report adds n to the metrics' hearth_push_notifications_total by outcome.
-func (n tally) report(app core.App) {
-	for outcome, count := range map[string]uint64{
+// byOutcome is n by the outcomes hearth_push_notifications_total counts.
+func (n tally) byOutcome() map[string]uint64 {
+	return map[string]uint64{
 		"accepted": n.accepted, "retried": n.retried, "failed": n.failed, "dropped": n.dropped,
 		"delivered": n.delivered, "unconfirmed": n.unconfirmed,
-	} {
+	}
+}
+
+// report adds n to hearth_push_notifications_total by outcome.
+func (n tally) report(app core.App) {
+	m := metricsOf(app)
+	for outcome, count := range n.byOutcome() {
 		if count > 0 {
-			metrics.PushOutcome(app, outcome, count)
+			m.outcomes.WithLabelValues(outcome).Add(float64(count))
 		}
 	}
 }

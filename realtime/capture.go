@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/crews/hearth/collections"
-	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -106,13 +105,10 @@ func (h *hub) run(t *task) {
 	for _, d := range deliveries {
 		queued, dropped := d.conn.enqueue(d.msgs)
 		if dropped {
-			metrics.RealtimeDropped(h.app)
+			h.metrics.dropped.Inc()
 		}
 		if queued {
-			latency := time.Since(t.ch.at)
-			for range d.msgs {
-				metrics.RealtimeDelivered(h.app, latency)
-			}
+			h.metrics.delivered(len(d.msgs), time.Since(t.ch.at))
 		}
 	}
 }

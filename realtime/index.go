@@ -15,6 +15,7 @@ type hub struct {
 	app     core.App
 	cfg     Config
 	clients *subscriptions.Broker // Hearth's registry, by client id
+	metrics *realtimeMetrics
 
 	mu         sync.RWMutex
 	conns      map[string]*conn               // client id → conn
@@ -42,6 +43,8 @@ func newHub(app core.App, cfg Config) *hub {
 		groups:  map[string]map[string]struct{}{},
 		owners:  map[string]map[*conn]struct{}{},
 	}
+	// Before the goroutines that report into them start.
+	h.metrics = registerMetrics(app, h.clients)
 	h.work.init(h, cfg.Workers)
 	h.order.init(h)
 	return h

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/crews/hearth/collections"
-	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -98,7 +97,6 @@ func (cfg Config) withDefaults() Config {
 func Register(app core.App, cfg Config) {
 	h := newHub(app, cfg.withDefaults())
 	app.Store().Set(storeKey, h)
-	metrics.RealtimeClients(app, h.clients)
 
 	for _, name := range scoped() {
 		app.OnRecordCreateExecute(name).BindFunc(func(e *core.RecordEvent) error { return h.captureWrite(e, actionCreate) })

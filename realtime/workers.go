@@ -2,8 +2,6 @@ package realtime
 
 import (
 	"sync"
-
-	"github.com/crews/hearth/metrics"
 )
 
 // task is one change's work for one owner's connections: judging and
@@ -77,12 +75,12 @@ func (w *workers) push(t *task) {
 	for _, t := range overflow {
 		for _, c := range t.conns {
 			if c.drop() {
-				metrics.RealtimeDropped(w.h.app)
+				w.h.metrics.dropped.Inc()
 			}
 		}
 		for _, d := range t.prepared {
 			if d.conn.drop() {
-				metrics.RealtimeDropped(w.h.app)
+				w.h.metrics.dropped.Inc()
 			}
 		}
 	}
