@@ -73,7 +73,7 @@ func appendChange(app core.App, record *core.Record, op string, groups []string,
 	collection := record.Collection().Name
 	member := ""
 	if collection == collections.Memberships {
-		member = record.GetString("user")
+		member = collections.As[collections.Membership](record).User()
 	}
 	if err := insertRow(app, at, collection, record.Id, op, groups, member); err != nil {
 		return err

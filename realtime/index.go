@@ -123,7 +123,8 @@ func (h *hub) applyIndex(ch *change) {
 	}
 	switch ch.collection {
 	case collections.Memberships:
-		group, user := ch.record.GetString("group"), ch.record.GetString("user")
+		m := collections.As[collections.Membership](ch.record)
+		group, user := m.Group(), m.User()
 		switch ch.action {
 		case actionCreate:
 			h.addMemberLocked(group, user)
