@@ -162,8 +162,8 @@ func checkRouteBodies(t *testing.T, s *hearthtest.Server, method, path, token st
 		jsonSize = 64 << 10
 	}
 	for _, l := range lengths {
-		status, res := sendBody(t, s, method, path, token, "application/json", padded(`{"x":"`, jsonSize, `"}`), length(jsonSize, l.chunked))
-		bodyRefused(t, what+", JSON, "+l.name, method, status, res, http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d bytes", want.json))
+		res := s.Send(t, method, path, token, "application/json", padded(`{"x":"`, jsonSize, `"}`), length(jsonSize, l.chunked))
+		bodyRefused(t, what+", JSON, "+l.name, method, res, http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d bytes", want.json))
 
 		size, code, names := want.multipart+1, http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d bytes", want.multipart)
 		switch {
@@ -173,8 +173,8 @@ func checkRouteBodies(t *testing.T, s *hearthtest.Server, method, path, token st
 			size, code, names = 64<<10, http.StatusUnsupportedMediaType, fmt.Sprintf("send JSON of at most %d bytes", want.json)
 		}
 		upload, contentType := bigUpload(t, map[string]string{"x": "y"}, "file", "big.bin", size)
-		status, res = sendBody(t, s, method, path, token, contentType, upload, length(size, l.chunked))
-		bodyRefused(t, what+", multipart, "+l.name, method, status, res, code, names)
+		res = s.Send(t, method, path, token, contentType, upload, length(size, l.chunked))
+		bodyRefused(t, what+", multipart, "+l.name, method, res, code, names)
 		n += 2
 	}
 
@@ -189,52 +189,20 @@ func checkRouteBodies(t *testing.T, s *hearthtest.Server, method, path, token st
 	if want.json > 0 {
 		body = padded(`{"x":"`, want.json, `"}`)
 	}
-	status, res := sendBody(t, s, method, path, token, "application/json", body, want.json)
-	if status == http.StatusRequestEntityTooLarge || status == http.StatusUnsupportedMediaType || status >= 500 {
-		t.Errorf("%s with %d bytes of JSON: %d %.300s", what, want.json, status, res)
+	res := s.Send(t, method, path, token, "application/json", body, want.json)
+	if res.Status == http.StatusRequestEntityTooLarge || res.Status == http.StatusUnsupportedMediaType || res.Status >= 500 {
+		t.Errorf("%s with %d bytes of JSON: %d %.300s", what, want.json, res.Status, res.Raw)
 	}
 	return n + 1
 }
 
 // bodyRefused fails t unless the answer has status code and, but for a HEAD,
 // a JSON message containing names.
-func bodyRefused(t *testing.T, what, method string, status int, res string, code int, names string) {
+func bodyRefused(t *testing.T, what, method string, res hearthtest.Response, code int, names string) {
 	t.Helper()
-	if status != code || (method != http.MethodHead && !strings.Contains(res, names)) {
-		t.Errorf("%s: want %d naming %q, got %d %.300s", what, code, names, status, res)
+	if res.Status != code || (method != http.MethodHead && !strings.Contains(res.Raw, names)) {
+		t.Errorf("%s: want %d naming %q, got %d %.300s", what, code, names, res.Status, res.Raw)
 	}
-}
-
-// bodyClient is a client that shows a redirect as it is (the OAuth2
-// redirect routes answer with one).
-var bodyClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-// sendBody is Server.Send for any answer (a HEAD's has no body, a file route's
-// is no JSON): the status and the body as text.
-func sendBody(t *testing.T, s *hearthtest.Server, method, path, token, contentType string, body io.Reader, length int64) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.ContentLength = length
-	req.Header.Set("Content-Type", contentType)
-	if token != "" {
-		req.Header.Set("Authorization", token)
-	}
-	res, err := bodyClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
-		return res.StatusCode, "" // a realtime connection: never ends
-	}
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, string(raw)
 }
 
 // TestNewRouteBoundedByDefault: a route added later, by a plugin or a
@@ -261,7 +229,7 @@ func TestNewRouteBoundedByDefault(t *testing.T) {
 	if handled != 0 {
 		t.Errorf("the handler read %d oversized bodies", handled)
 	}
-	if status, res := sendBody(t, s, http.MethodPost, "/api/later", "", "application/json", padded(`{"x":"`, edge.DefaultBodyLimit, `"}`), edge.DefaultBodyLimit); status != http.StatusNoContent {
-		t.Errorf("at the limit: %d %s", status, res)
+	if res := s.Send(t, http.MethodPost, "/api/later", "", "application/json", padded(`{"x":"`, edge.DefaultBodyLimit, `"}`), edge.DefaultBodyLimit); res.Status != http.StatusNoContent {
+		t.Errorf("at the limit: %d %s", res.Status, res.Raw)
 	}
 }

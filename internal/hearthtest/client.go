@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/crews/hearth/collections"
@@ -82,6 +83,10 @@ func (s *Server) Do(t *testing.T, method, path, token string, body any) Response
 
 // Send sends a request with a raw body of contentType: with a
 // Content-Length of length, or chunked, without one, when length is -1.
+// Any answer is taken as it comes: a redirect is not followed (the OAuth2
+// redirect routes answer with one), an event stream is not read (a
+// realtime connection never ends), a JSON answer is decoded into Body and
+// must parse.
 func (s *Server) Send(t *testing.T, method, path, token, contentType string, body io.Reader, length int64) Response {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, body)
@@ -93,21 +98,30 @@ func (s *Server) Send(t *testing.T, method, path, token, contentType string, bod
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer res.Body.Close()
+	out := Response{Status: res.StatusCode, Header: res.Header}
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		return out
+	}
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := Response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
-	if err := json.Unmarshal(raw, &out.Body); err != nil {
-		t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)
+	out.Raw = string(raw)
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") && len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out.Body); err != nil {
+			t.Fatalf("%s %s: the JSON answer does not parse: %s", method, path, raw)
+		}
 	}
 	return out
 }
+
+// noRedirects is a client that shows a redirect as it is.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // FieldCode returns data.<field>.code of an error answer.
 func (r Response) FieldCode(field string) string {
