@@ -7,6 +7,7 @@ import (
 
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/internal/hearthtest"
+	"github.com/crews/hearth/metrics"
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -105,6 +106,40 @@ func TestReceipts(t *testing.T) {
 	if s := stats(t, app); s.DevicesRemoved != 2 || s.Delivered != 1 || s.Failed != 4 || s.Unconfirmed != 1 || s.Accepted != 4 || s.AwaitingReceipt != 0 || s.Pending != 0 {
 		t.Errorf("stats: %+v", s)
 	}
+	// The metrics count the same outcomes.
+	got := outcomeMetrics(t, app)
+	for outcome, want := range map[string]float64{"accepted": 4, "delivered": 1, "failed": 4, "unconfirmed": 1, "retried": 0, "dropped": 0} {
+		if got[outcome] != want {
+			t.Errorf("hearth_push_notifications_total{outcome=%q} = %v, want %v", outcome, got[outcome], want)
+		}
+	}
+}
+
+// outcomeMetrics reads hearth_push_notifications_total from app's
+// registry, by outcome.
+func outcomeMetrics(t *testing.T, app core.App) map[string]float64 {
+	t.Helper()
+	families, err := metrics.Gatherer(app).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "hearth_push_notifications_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					out[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no hearth_push_notifications_total series")
+	}
+	return out
 }
 
 // A message to more phones than one request holds goes in requests of at

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/internal/hearthtest"
+	"github.com/crews/hearth/metrics"
 	"github.com/crews/hearth/realtime"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -97,7 +98,31 @@ func TestUserFarBehindIsDisconnected(t *testing.T) {
 		dave.until(message(t, app, hearthtest.Chess, hearthtest.Dave, string(rune('a'+i))).Id)
 	}
 	erin.closed()
+	// Dave's ten messages are counted as delivered, Erin's connection as
+	// dropped (families of realtime/metrics.go).
+	if got := counterValue(t, app, "hearth_realtime_dropped_clients_total"); got != 1 {
+		t.Errorf("dropped clients = %v, want 1", got)
+	}
+	if got := counterValue(t, app, "hearth_realtime_deliveries_total"); got < 10 {
+		t.Errorf("deliveries = %v, want Dave's 10 at least", got)
+	}
 	if realtime.Connected(app, erin.id) {
 		t.Error("Erin's connection is still registered")
 	}
+}
+
+// counterValue reads a counter without labels from app's registry.
+func counterValue(t *testing.T, app core.App, name string) float64 {
+	t.Helper()
+	families, err := metrics.Gatherer(app).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no family %s", name)
+	return 0
 }
