@@ -7,7 +7,8 @@
 //
 // A user's feed is the log with, after each time they joined or left a
 // group, that group's records as items of the entry (an expansion), and
-// after another user's joining or leaving, that user (feed.items). Each
+// after another user's joining or leaving of a group the caller was then
+// a member of, that user (feed.items, feed.concerns). Each
 // record is reported at one place, its last (place.go), and a page holds
 // at most limit changes, whatever the size of an expansion: a Cursor names
 // a log entry and, inside an expansion, the last item delivered; items are

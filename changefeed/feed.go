@@ -70,10 +70,11 @@ const scanFactor = 20
 //
 // A page walks the caller's feed (see Cursor) from req.Cursor and reports
 // each record at one position only, its last: the later of its own last
-// log entry (for a user, also the last joining or leaving of a group by
-// them) and the caller's latest joining of a group the record is in now;
-// a record the caller must drop because they left a group it was in is
-// dropped at that leaving, when it comes first. So a record is sent once
+// log entry (for a user, also their last joining or leaving of a group the
+// caller was then a member of, and the caller's leaving of a group they
+// were in then) and the caller's latest joining of a group the record is
+// in now; a record the caller must drop because they left a group it was
+// in is dropped at that leaving, when it comes first. So a record is sent once
 // per sync unless it changes meanwhile, however many entries it has, and
 // a page holds at most req.Limit changes, each position yielding at most
 // one.

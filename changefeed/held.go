@@ -74,17 +74,23 @@ type memberships struct {
 // groupsAt returns the groups user was a member of at cursor at.
 func (m *memberships) groupsAt(user string, at Cursor) map[string]bool {
 	out := map[string]bool{}
-	for g, events := range m.events[user] {
-		if presentAt(events, at, false) {
+	for g := range m.events[user] {
+		if m.memberAt(user, g, at) {
 			out[g] = true
 		}
 	}
 	for g := range m.current[user] {
-		if _, logged := m.events[user][g]; !logged {
+		if m.memberAt(user, g, at) {
 			out[g] = true
 		}
 	}
 	return out
+}
+
+// memberAt reports whether user was a member of g at cursor at: as the
+// log's events of that membership say, else (none retained) as now.
+func (m *memberships) memberAt(user, g string, at Cursor) bool {
+	return presentAt(m.events[user][g], at, m.current[user][g])
 }
 
 // loadMemberships reads the membership history of users.
@@ -127,6 +133,36 @@ func (f *feed) loadMemberships(users []string) (*memberships, error) {
 	return m, nil
 }
 
+// callerHistory returns the caller's membership history, read once per
+// request.
+func (f *feed) callerHistory() (*memberships, error) {
+	if f.history == nil {
+		h, err := f.loadMemberships([]string{f.caller})
+		if err != nil {
+			return nil, err
+		}
+		f.history = h
+	}
+	return f.history, nil
+}
+
+// concerns reports whether another user's joining or leaving of group g
+// at log entry seq can change whether the caller sees that user: only
+// when the caller was then a member of g, as held reads the log. Any
+// other is none of the caller's business, not even when the two share
+// another group: sending the (unchanged) user there would tell the
+// caller that, and when (its seq), the user joined or left some group
+// the caller is not in. So it is no place of that user in the caller's
+// feed: items and traces (viaMemberships) both go by this, so that a
+// user is never placed where no item is.
+func (f *feed) concerns(g string, seq int64) (bool, error) {
+	h, err := f.callerHistory()
+	if err != nil {
+		return false, err
+	}
+	return h.memberAt(f.caller, g, Cursor{Seq: seq}), nil
+}
+
 // held returns those of ids (records of collection the caller may not see
 // now) that the client could hold at cursor from (see holdPoints):
 // records that existed in a group the caller was a member of at one of
@@ -139,12 +175,8 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 	if len(ids) == 0 || from.IsStart() {
 		return nil, nil // a full sync starts from an empty store
 	}
-	if f.history == nil {
-		h, err := f.loadMemberships([]string{f.caller})
-		if err != nil {
-			return nil, err
-		}
-		f.history = h
+	if _, err := f.callerHistory(); err != nil {
+		return nil, err
 	}
 	var mineLater []int64
 	for _, seq := range f.history.seqs(f.caller) {

@@ -99,8 +99,8 @@ type placing struct {
 }
 
 // at returns where a change with op is reported: an upsert at the last
-// position (leaving a group never upserts: a record still visible is
-// reported where it last changed), a drop at the earlier of the two.
+// position (a leaving upserts only a user it is the last position of; see
+// traces), a drop at the earlier of the two.
 func (pl *placing) at(op string) *position {
 	if op == OpUpsert || pl.leave == nil {
 		return pl.last
@@ -112,12 +112,12 @@ func (pl *placing) at(op string) *position {
 }
 
 // traces finds the last position of each of ids of collection: the later
-// of its own last log entry, (for users) the last change of their
-// memberships by another user's entry, and the caller's latest joining of
-// a group the record is in now, when that is the caller's latest change
-// of their membership of it. The caller's own user record is in every
-// group the caller is in and is never an item: joining or leaving never
-// changes whether one sees oneself.
+// of its own last log entry, for users the places viaMemberships finds,
+// and the caller's latest joining of a group the record is in now, when
+// that is the caller's latest change of their membership of it. The
+// caller's own user record is in every group the caller is in and is
+// never an item: joining or leaving never changes whether one sees
+// oneself.
 func (f *feed) traces(collection string, ids []string) (map[string]*trace, error) {
 	out := map[string]*trace{}
 	err := eachChunk(ids, func(args []any) error {
@@ -157,9 +157,9 @@ func (f *feed) traces(collection string, ids []string) (map[string]*trace, error
 		}
 	}
 
-	// Only joining moves a record's last position: leaving drops what the
-	// client may hold at its own place (see feed.items), and a record
-	// still visible through another group need not be sent again.
+	// Leaving moves no record's last position but a user's (see
+	// viaMemberships): it drops what the client may hold at its own place
+	// (see feed.items), and nothing else of the group is visible after it.
 	expanding := map[string]int64{}
 	for g, c := range f.last {
 		if c.op == opCreate {
@@ -190,30 +190,55 @@ func (f *feed) traces(collection string, ids []string) (map[string]*trace, error
 	return out, nil
 }
 
-// viaMemberships moves a user's last position to the last joining or
-// leaving of a group by that user, when later than their own last entry.
+// viaMemberships moves a user's last position, when later, to
+//   - their last joining or leaving of a group that concerns the caller (a
+//     group the caller was then a member of; see concerns): the entries
+//     at which items places them;
+//   - the caller's latest change of their membership of a group, when it
+//     is a leaving and the user was in the group then, which makes them
+//     one of its items. A user the caller still sees through another
+//     group is sent there again, as joining does: the caller's joining of
+//     that group was their last position until the leaving, so a client
+//     that passed an earlier place of theirs (an earlier joining of
+//     another group) before the leaving skipped them there, and holds
+//     them only if it read that joining before the leaving was written.
 func (f *feed) viaMemberships(ids []string, out map[string]*trace) error {
-	return eachChunk(ids, func(args []any) error {
-		var rows []struct {
-			Member string `db:"member"`
-			Seq    int64  `db:"seq"`
+	var others []string
+	for _, id := range ids {
+		if id != f.caller {
+			others = append(others, id)
 		}
-		err := f.app.DB().Select("member", "MAX([[seq]]) AS seq").From(changesTable).
-			Where(dbx.In("member", args...)).
-			AndWhere(dbx.NewExp("[[member]] != ''")).
-			AndWhere(dbx.NewExp("[[member]] != {:caller}", dbx.Params{"caller": f.caller})).
-			AndWhere(dbx.NewExp("[[op]] != {:update}", dbx.Params{"update": opUpdate})).
-			GroupBy("member").All(&rows)
-		if err != nil {
-			return fmt.Errorf("sync: membership changes of users: %w", err)
-		}
-		for _, r := range rows {
-			if t := out[r.Member]; r.Seq > t.last.seq {
-				t.last = position{seq: r.Seq, item: true, collection: collections.Users, id: r.Member}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	theirs, err := f.loadMemberships(others)
+	if err != nil {
+		return err
+	}
+	for _, id := range others {
+		t := out[id]
+		for g, events := range theirs.events[id] {
+			for _, e := range events {
+				if e.op == opUpdate || e.seq <= t.last.seq {
+					continue
+				}
+				ok, err := f.concerns(g, e.seq)
+				if err != nil {
+					return err
+				}
+				if ok {
+					t.last = position{seq: e.seq, item: true, collection: collections.Users, id: id}
+				}
 			}
 		}
-		return nil
-	})
+		for g, c := range f.last {
+			if c.op == opDelete && c.seq > t.last.seq && theirs.memberAt(id, g, Cursor{Seq: c.seq}) {
+				t.last = position{seq: c.seq, item: true, collection: collections.Users, id: id, group: g, leave: true}
+			}
+		}
+	}
+	return nil
 }
 
 // outcomes decides what the client does with each due record of

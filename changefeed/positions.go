@@ -265,8 +265,9 @@ func (f *feed) loadLast(seq int64) error {
 }
 
 // items returns at most n items of entry r after the item after. A
-// membership change is followed by its user (for another user's: they
-// may have started or stopped sharing a group with the caller), or, for
+// membership change is followed by its user (for another user's, of a
+// group the caller was then a member of: they may have started or stopped
+// sharing a group with the caller; see concerns), or, for
 // the caller's own joining or leaving a group, by the records of that
 // group, unless a later change of the caller's membership of that group
 // expands it instead (a leaving then still brings the records that left
@@ -288,6 +289,9 @@ func (f *feed) items(r row, after Item, n int) ([]position, error) {
 		u := collections.Users
 		if !f.wants(u) || order[u] < start || (order[u] == start && r.Member <= after.ID) {
 			return nil, nil
+		}
+		if ok, err := f.concerns(r.Groups, r.Seq); err != nil || !ok {
+			return nil, err
 		}
 		return []position{{seq: r.Seq, item: true, collection: u, id: r.Member}}, nil
 	}
@@ -347,18 +351,22 @@ func (f *feed) items(r row, after Item, n int) ([]position, error) {
 }
 
 // lastHere is the condition, on the id column id of collection, that a
-// record's last position is the expansion at seq: it has no entry of its
-// own after seq (nor, for a user, a later joining or leaving of a group
-// by another user's entry), and it is not the caller's own user, which
+// record's last position may be the expansion at seq: it has no entry of
+// its own after seq, and it is not the caller's own user, which
 // expansions never carry. Records changed since are reported at their
-// own last entry instead, so joining reads only what it reports.
+// own last entry instead, so joining reads only what it may report. A
+// user's later joining or leaving of a group is their last position only
+// when it concerns the caller, which the caller's membership history
+// decides (concerns), not this query: such users are read here, and
+// place() skips those reported later. Excluding every user with a later
+// membership change would lose one whose change does not concern the
+// caller; a group has few members.
 func (f *feed) lastHere(collection string, seq int64) func(id string) dbx.Expression {
 	return func(id string) dbx.Expression {
 		params := dbx.Params{"lhCollection": collection, "lhSeq": seq, "lhCaller": f.caller}
 		cond := "NOT EXISTS (SELECT 1 FROM {{" + changesTable + "}} h WHERE [[h.collection]] = {:lhCollection} AND [[h.record]] = " + id + " AND [[h.seq]] > {:lhSeq})"
 		if collection == collections.Users {
-			cond += " AND " + id + " != {:lhCaller} AND NOT EXISTS (SELECT 1 FROM {{" + changesTable + "}} h WHERE [[h.member]] = " + id +
-				" AND [[h.member]] != '' AND [[h.op]] != 'update' AND [[h.seq]] > {:lhSeq})"
+			cond += " AND " + id + " != {:lhCaller}"
 		}
 		return dbx.NewExp(cond, params)
 	}
