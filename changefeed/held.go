@@ -2,6 +2,7 @@ package changefeed
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/dbx"
@@ -39,17 +40,18 @@ func presentAt(events []event, at Cursor, fallback bool) bool {
 	return events[0].op != opCreate
 }
 
-// leftBetween reports whether user's membership of g ended after cursor
-// at and up to cursor to (never when at is after to): at a leaving
-// inside whose items to is, the items not yet delivered are still to
-// come, so it does not count.
-func (m *memberships) leftBetween(user, g string, at, to Cursor) bool {
+// leavings returns the entries at which user's membership of g ended
+// after cursor at and up to cursor to (none when at is after to): a
+// leaving inside whose items to is does not count, as the items not yet
+// delivered are still to come.
+func (m *memberships) leavings(user, g string, at, to Cursor) []int64 {
+	var out []int64
 	for _, e := range m.events[user][g] {
 		if e.op == opDelete && e.seq > at.Seq && (e.seq < to.Seq || (e.seq == to.Seq && to.Item == nil)) {
-			return true
+			out = append(out, e.seq)
 		}
 	}
-	return false
+	return out
 }
 
 // seqs returns the entries of user's membership changes, in any group.
@@ -166,8 +168,9 @@ func (f *feed) concerns(g string, seq int64) (bool, error) {
 // held returns those of ids (records of collection the caller may not see
 // now) that the client could hold at cursor from (see holdPoints):
 // records that existed in a group the caller was a member of at one of
-// those points, when the caller has not left that group between the
-// point and from; users who shared such a group with the caller then.
+// those points, unless the caller left that group between the point and
+// from while the record was still in it (that leaving dropped it); users
+// who shared such a group with the caller then, likewise.
 // Only these are dropped, so a sync never names a record the caller
 // could not have seen, and tells nothing of a group after the page that
 // told the client it left it.
@@ -177,6 +180,21 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 	}
 	if _, err := f.callerHistory(); err != nil {
 		return nil, err
+	}
+	// dropped reports whether a leaving of g by the caller after at, read
+	// before from, dropped a record whose groups are groups(cursor). A
+	// leaving drops only its items: what was in g when the caller left
+	// (see feed.items). A record that left g before has its own place
+	// for that (its membership change, its move), where it was skipped
+	// when a later entry of its own (an edit, pruning's carrying it over)
+	// is its last place: that later place must drop it.
+	dropped := func(g string, at Cursor, groups func(Cursor) []string) bool {
+		for _, seq := range f.history.leavings(f.caller, g, at, from) {
+			if slices.Contains(groups(Cursor{Seq: seq}), g) {
+				return true
+			}
+		}
+		return false
 	}
 	var mineLater []int64
 	for _, seq := range f.history.seqs(f.caller) {
@@ -191,7 +209,7 @@ func (f *feed) held(from Cursor, collection string, ids []string) ([]string, err
 		for _, at := range holdPoints(from, append(seqs, mineLater...)) {
 			mine := f.history.groupsAt(f.caller, at)
 			for _, g := range groups(at) {
-				if mine[g] && !f.history.leftBetween(f.caller, g, at, from) {
+				if mine[g] && !dropped(g, at, groups) {
 					return true
 				}
 			}
