@@ -57,28 +57,15 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 	}
 
 	readers := []*client{newClient(tokens[hearthtest.Alice]), newClient(tokens[hearthtest.Carol])}
-	done := make(chan struct{})
-	var syncing sync.WaitGroup
+	bg := startLoops()
 	for i, c := range readers {
-		syncing.Add(1)
-		go func() {
-			defer syncing.Done()
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				if _, err := c.syncOnce(srv.Server, 3+i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
+		bg.run(func(int) error {
+			_, err := c.syncOnce(srv.Server, 3+i)
+			return err
+		})
 	}
 	writers.Wait()
-	close(done)
-	syncing.Wait()
+	bg.stop(t)
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
@@ -105,38 +92,15 @@ func TestMembershipChurnWhileSyncing(t *testing.T) {
 	bob := hearthtest.Token(t, app, hearthtest.Bob)
 	erin := newClient(hearthtest.Token(t, app, hearthtest.Erin))
 
-	errs := make(chan error, 8)
-	done := make(chan struct{})
-	var background sync.WaitGroup
-	background.Add(2)
-	go func() {
-		defer background.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			if _, err := post(srv, bob, "/api/collections/messages/records", fmt.Sprintf(`{"group":%q,"body":"%d"}`, hearthtest.Climbers, i)); err != nil {
-				errs <- err
-				return
-			}
-		}
-	}()
-	go func() {
-		defer background.Done()
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			if _, err := erin.syncOnce(srv.Server, 3); err != nil {
-				errs <- err
-				return
-			}
-		}
-	}()
+	bg := startLoops()
+	bg.run(func(i int) error {
+		_, err := post(srv, bob, "/api/collections/messages/records", fmt.Sprintf(`{"group":%q,"body":"%d"}`, hearthtest.Climbers, i))
+		return err
+	})
+	bg.run(func(int) error {
+		_, err := erin.syncOnce(srv.Server, 3)
+		return err
+	})
 	for range 5 {
 		id, err := post(srv, root, "/api/collections/memberships/records", `{"group":"`+hearthtest.Climbers+`","user":"`+hearthtest.Erin+`","role":"member"}`)
 		if err != nil {
@@ -149,12 +113,7 @@ func TestMembershipChurnWhileSyncing(t *testing.T) {
 	if _, err := post(srv, root, "/api/collections/memberships/records", `{"group":"`+hearthtest.Climbers+`","user":"`+hearthtest.Erin+`","role":"member"}`); err != nil {
 		t.Fatal(err)
 	}
-	close(done)
-	background.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	bg.stop(t)
 	erin.mustSync(t, srv.Server, 3)
 	erin.matchesListAPI(t, srv.Server)
 }
@@ -175,36 +134,17 @@ func TestSyncWhilePruningAndChurning(t *testing.T) {
 			bob := hearthtest.Token(t, app, hearthtest.Bob)
 			devices := []*client{newClient(hearthtest.Token(t, app, hearthtest.Alice)), newClient(hearthtest.Token(t, app, hearthtest.Erin))}
 
-			errs := make(chan error, 16)
-			done := make(chan struct{})
-			var background sync.WaitGroup
-			loop := func(step func(i int) error) {
-				background.Add(1)
-				go func() {
-					defer background.Done()
-					for i := 0; ; i++ {
-						select {
-						case <-done:
-							return
-						default:
-						}
-						if err := step(i); err != nil {
-							errs <- err
-							return
-						}
-					}
-				}()
-			}
-			loop(func(i int) error {
+			bg := startLoops()
+			bg.run(func(i int) error {
 				_, err := post(srv, bob, "/api/collections/messages/records", fmt.Sprintf(`{"group":%q,"body":"%d"}`, hearthtest.Climbers, i))
 				return err
 			})
-			loop(func(int) error {
+			bg.run(func(int) error {
 				_, err := changefeed.Prune(app, time.Millisecond, time.Now())
 				return err
 			})
 			for _, d := range devices {
-				loop(func(int) error {
+				bg.run(func(int) error {
 					_, _, err := d.page(srv.Server, 2)
 					return err
 				})
@@ -218,16 +158,57 @@ func TestSyncWhilePruningAndChurning(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			close(done)
-			background.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatal(err)
-			}
+			bg.stop(t)
 			for _, d := range devices {
 				syncOrResync(t, srv.Server, d, 2)
 				d.matchesListAPI(t, srv.Server)
 			}
 		})
+	}
+}
+
+// loops runs steps in goroutines, each over and over until stop, keeping
+// the first error of each.
+type loops struct {
+	done chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+func startLoops() *loops { return &loops{done: make(chan struct{})} }
+
+// run calls step(0), step(1), ... in a goroutine of its own until stop or
+// its first error.
+func (l *loops) run(step func(i int) error) {
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			if err := step(i); err != nil {
+				l.mu.Lock()
+				l.errs = append(l.errs, err)
+				l.mu.Unlock()
+				return
+			}
+		}
+	}()
+}
+
+// stop ends every loop, waits for them, and fails t with their errors.
+func (l *loops) stop(t *testing.T) {
+	t.Helper()
+	close(l.done)
+	l.wg.Wait()
+	for _, err := range l.errs {
+		t.Error(err)
+	}
+	if len(l.errs) > 0 {
+		t.FailNow()
 	}
 }

@@ -20,21 +20,7 @@ func TestSlowUserDoesNotDelayOthers(t *testing.T) {
 	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := hearthtest.Serve(t, app)
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(unblock) // before the app stops, which waits for the workers
-	app.OnRecordEnrich(collections.Messages).BindFunc(func(e *core.RecordEnrichEvent) error {
-		if e.RequestInfo.Auth != nil && e.RequestInfo.Auth.Id == hearthtest.Erin {
-			select {
-			case entered <- struct{}{}:
-			default:
-			}
-			<-release
-		}
-		return e.Next()
-	})
+	entered, unblock := blockErin(t, app)
 	// An expand makes Erin's payload her own, so the hook sees her.
 	erin := connect(t, app, srv, hearthtest.Erin, topicWith(t, "messages/*", map[string]any{"expand": "author"}))
 	dave := connect(t, app, srv, hearthtest.Dave, "messages/*")
@@ -71,21 +57,7 @@ func TestUserFarBehindIsDisconnected(t *testing.T) {
 	app := hearthtest.NewApp(t)
 	srv := hearthtest.Serve(t, app)
 	realtime.SetClientBuffer(app, 8)
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(unblock)
-	app.OnRecordEnrich(collections.Messages).BindFunc(func(e *core.RecordEnrichEvent) error {
-		if e.RequestInfo.Auth != nil && e.RequestInfo.Auth.Id == hearthtest.Erin {
-			select {
-			case entered <- struct{}{}:
-			default:
-			}
-			<-release
-		}
-		return e.Next()
-	})
+	entered, _ := blockErin(t, app) // released when the test ends
 	erin := connect(t, app, srv, hearthtest.Erin, topicWith(t, "messages/*", map[string]any{"expand": "author"}))
 	dave := connect(t, app, srv, hearthtest.Dave, "messages/*")
 
@@ -125,4 +97,27 @@ func counterValue(t *testing.T, app core.App, name string) float64 {
 	}
 	t.Fatalf("no family %s", name)
 	return 0
+}
+
+// blockErin makes the judging of Erin's messages block, in an enrich hook
+// that sees her (an expand makes her payload her own), until unblock;
+// entered receives once her work has started. unblock runs at the end of
+// the test too, before the app stops (which waits for the workers).
+func blockErin(t *testing.T, app core.App) (entered <-chan struct{}, unblock func()) {
+	started := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var once sync.Once
+	unblock = func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	app.OnRecordEnrich(collections.Messages).BindFunc(func(e *core.RecordEnrichEvent) error {
+		if e.RequestInfo.Auth != nil && e.RequestInfo.Auth.Id == hearthtest.Erin {
+			select {
+			case started <- struct{}{}:
+			default:
+			}
+			<-release
+		}
+		return e.Next()
+	})
+	return started, unblock
 }
