@@ -1,7 +1,6 @@
 package collections_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -192,7 +191,7 @@ type stream struct {
 	events         chan sseEvent
 }
 
-type sseEvent struct{ name, data string }
+type sseEvent = hearthtest.SSEEvent
 
 // subscribed is the answer to a subscription request.
 type subscribed struct {
@@ -210,32 +209,13 @@ func openStream(t *testing.T, srv *httptest.Server, auth string) *stream {
 	}
 	t.Cleanup(func() { res.Body.Close() })
 	s := &stream{base: srv.URL, auth: auth, events: make(chan sseEvent, 4096)}
-	go func() {
-		defer close(s.events)
-		lines := bufio.NewScanner(res.Body)
-		lines.Buffer(nil, 1<<20)
-		var ev sseEvent
-		for lines.Scan() {
-			line := lines.Text()
-			switch {
-			case line == "":
-				if ev.name != "" {
-					s.events <- ev
-				}
-				ev = sseEvent{}
-			case strings.HasPrefix(line, "event:"):
-				ev.name = strings.TrimPrefix(line, "event:")
-			case strings.HasPrefix(line, "data:"):
-				ev.data = strings.TrimPrefix(line, "data:")
-			}
-		}
-	}()
+	go hearthtest.ReadSSE(res.Body, s.events)
 	first := s.next(t)
 	var connect struct {
 		ClientID string `json:"clientId"`
 	}
-	if err := json.Unmarshal([]byte(first.data), &connect); first.name != "PB_CONNECT" || err != nil {
-		t.Fatalf("realtime: first event %q %q", first.name, first.data)
+	if err := json.Unmarshal([]byte(first.Data), &connect); first.Name != "PB_CONNECT" || err != nil {
+		t.Fatalf("realtime: first event %q %q", first.Name, first.Data)
 	}
 	s.id = connect.ClientID
 	return s
@@ -292,12 +272,12 @@ func (s *stream) until(t *testing.T, stop string) []string {
 		var p struct {
 			Record map[string]any `json:"record"`
 		}
-		if err := json.Unmarshal([]byte(ev.data), &p); err != nil {
-			t.Fatalf("realtime event %q: %v", ev.name, err)
+		if err := json.Unmarshal([]byte(ev.Data), &p); err != nil {
+			t.Fatalf("realtime event %q: %v", ev.Name, err)
 		}
 		name, _ := p.Record["name"].(string)
 		if !strings.HasSuffix(name, sentinelMark) {
-			out = append(out, ev.name+" "+writeTimes.ReplaceAllString(ev.data, `"$1":"<time>"`))
+			out = append(out, ev.Name+" "+writeTimes.ReplaceAllString(ev.Data, `"$1":"<time>"`))
 			continue
 		}
 		if p.Record["id"] == stop {

@@ -1,13 +1,11 @@
 package realtime_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json/v2"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,10 +16,7 @@ import (
 )
 
 // event is one SSE event as a client reads it.
-type event struct {
-	Name string
-	Data string
-}
+type event = hearthtest.SSEEvent
 
 // payload is the realtime payload.
 type payload struct {
@@ -102,29 +97,7 @@ func subscribeAnswer(t testing.TB, app core.App, srv *httptest.Server, id, user 
 	return resp.StatusCode, string(msg)
 }
 
-func (s *stream) read() {
-	defer close(s.events)
-	r := bufio.NewReader(s.resp.Body)
-	var ev event
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		line = strings.TrimRight(line, "\n")
-		switch {
-		case line == "":
-			if ev.Name != "" {
-				s.events <- ev
-			}
-			ev = event{}
-		case strings.HasPrefix(line, "event:"):
-			ev.Name = strings.TrimPrefix(line, "event:")
-		case strings.HasPrefix(line, "data:"):
-			ev.Data = strings.TrimPrefix(line, "data:")
-		}
-	}
-}
+func (s *stream) read() { hearthtest.ReadSSE(s.resp.Body, s.events) }
 
 // next returns the next event, failing after waitFor.
 func (s *stream) next() event {
