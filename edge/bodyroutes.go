@@ -142,8 +142,9 @@ func (rule bodyRule) heldToDefault() bodyRule {
 }
 
 func fixed(rule bodyRule) func(*core.RequestEvent) (bodyRule, error) {
+	// Set once here: the returned function runs for concurrent requests.
+	rule.fields = rule.limit
 	return func(*core.RequestEvent) (bodyRule, error) {
-		rule.fields = rule.limit
 		return rule, nil
 	}
 }

@@ -14,7 +14,7 @@ func (h *hub) captureWrite(e *core.RecordEvent, action string) error {
 	if err := e.Next(); err != nil {
 		return err
 	}
-	ch := &change{collection: e.Record.Collection().Name, action: action, record: e.Record.Fresh(), at: time.Now()}
+	ch := &change{collection: e.Record.Collection().Name, action: action, record: snapshot(e.Record), at: time.Now()}
 	if s := collections.SpecOf(ch.collection).Scope; action == actionUpdate && s.Field != "" && s.Parent == "" {
 		if old := e.Record.Original().GetString(s.Field); old != e.Record.GetString(s.Field) {
 			ch.oldGroup = old
@@ -31,7 +31,7 @@ func (h *hub) captureWrite(e *core.RecordEvent, action string) error {
 // with the parent still there. The messages wait in the batch and reach
 // no one if the transaction rolls back.
 func (h *hub) captureDelete(e *core.RecordEvent) error {
-	ch := &change{collection: e.Record.Collection().Name, action: actionDelete, record: e.Record.Fresh(), at: time.Now()}
+	ch := &change{collection: e.Record.Collection().Name, action: actionDelete, record: snapshot(e.Record), at: time.Now()}
 	prepared, err := h.decide(ch)
 	if err != nil {
 		h.app.Logger().Warn("realtime: deciding the recipients of a deletion failed", "collection", ch.collection, "id", ch.record.Id, "error", err)
@@ -111,4 +111,20 @@ func (h *hub) run(t *task) {
 			h.metrics.delivered(len(d.msgs), time.Since(t.ch.at))
 		}
 	}
+}
+
+// snapshot copies record for judging and delivery after the commit. Fresh
+// copies the field values, but a password field's value is a pointer to
+// the one PocketBase clears of its plain text only once the save returns,
+// while a worker may already encode the copy: the copy gets a value of its
+// own, with the hash and never the plain text (a superuser's payload shows
+// every field, the password field included).
+func snapshot(record *core.Record) *core.Record {
+	c := record.Fresh()
+	for _, f := range record.Collection().Fields {
+		if p, ok := f.(*core.PasswordField); ok {
+			c.SetRaw(p.Name, &core.PasswordFieldValue{Hash: record.GetString(p.Name + ":hash")})
+		}
+	}
+	return c
 }

@@ -39,7 +39,10 @@ func pocketbaseClient(t *testing.T, app core.App, user string, topics ...string)
 	client.Set(apis.RealtimeClientAuthKey, auth)
 	client.Subscribe(topics...)
 	app.SubscriptionsBroker().Register(client)
-	t.Cleanup(func() { app.SubscriptionsBroker().Unregister(client.Id()) })
+	// Unsubscribed, not unregistered: unregistering closes the client's
+	// channel, which PocketBase's broadcast may still be sending to from
+	// a goroutine of its own (a race the race detector reports).
+	t.Cleanup(func() { client.Unsubscribe() })
 	out := make(chan subscriptions.Message, 1000)
 	go func() {
 		for m := range client.Channel() {

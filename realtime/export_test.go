@@ -47,3 +47,6 @@ func SetLimits(app core.App, conns, topics, perChange int) {
 	h.cfg.MaxConnsPerUser, h.cfg.MaxTopicsPerUser, h.cfg.MaxTopicsPerChange = conns, topics, perChange
 	h.mu.Unlock()
 }
+
+// Snapshot is the copy of a written record that realtime delivers.
+var Snapshot = snapshot

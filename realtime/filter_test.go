@@ -5,6 +5,7 @@ import (
 
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/internal/hearthtest"
+	"github.com/crews/hearth/realtime"
 )
 
 // A subscription filter through a relation the policy lists (an event's
@@ -29,5 +30,28 @@ func TestFilterThroughRelation(t *testing.T) {
 	}
 	if got[through] < 1 || got[own] < 1 || got[excluded] != 0 {
 		t.Fatalf("events by topic: %v", got)
+	}
+}
+
+// The copy of a written user that realtime encodes never holds the plain
+// password, which PocketBase clears from the record only after the save:
+// a superuser's payload shows every field.
+func TestSnapshotHoldsNoPlainPassword(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	carol := hearthtest.Record(t, app, collections.Users, hearthtest.Carol)
+	carol.SetPassword("a-new-password-123")
+	copied := realtime.Snapshot(carol)
+	if got := copied.GetString("password"); got != "" {
+		t.Fatalf("the copy holds the plain password %q", got)
+	}
+	if copied.GetString("password:hash") == "" || copied.GetString("password:hash") != carol.GetString("password:hash") {
+		t.Fatalf("the copy lost the hash: %q", copied.GetString("password:hash"))
+	}
+	// PocketBase clearing the original's plain text later touches the
+	// original only.
+	carol.SetPassword("another-password-456")
+	if got := copied.GetString("password"); got != "" {
+		t.Fatalf("the copy follows the original: %q", got)
 	}
 }
