@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -76,14 +77,22 @@ type bodyRule struct {
 	what string
 }
 
+// The routes more than one check of the edge names, as the router
+// registers them.
+const (
+	recordCreateRoute = "POST /api/collections/{collection}/records"
+	recordUpdateRoute = "PATCH /api/collections/{collection}/records/{id}"
+	batchRoute        = "POST /api/batch"
+)
+
 // bodyRoutes are the routes with a rule of their own, by pattern.
 var bodyRoutes = map[string]func(*core.RequestEvent) (bodyRule, error){
-	"POST /api/collections/{collection}/records":       recordBody,
-	"PATCH /api/collections/{collection}/records/{id}": recordBody,
-	"POST /api/batch":       batchBody,
-	"POST /api/realtime":    fixed(bodyRule{limit: realtimeBodyLimit}),
-	"POST /api/crews/join":  fixed(bodyRule{limit: joinBodyLimit}),
-	"POST /api/files/token": fixed(bodyRule{}),
+	recordCreateRoute:              recordBody,
+	recordUpdateRoute:              recordBody,
+	batchRoute:                     batchBody,
+	"POST /api/realtime":           fixed(bodyRule{limit: realtimeBodyLimit}),
+	"POST " + collections.JoinPath: fixed(bodyRule{limit: joinBodyLimit}),
+	"POST /api/files/token":        fixed(bodyRule{}),
 
 	"POST /api/backups/upload":                fixed(bodyRule{limit: unbounded, files: unbounded, superuser: true}),
 	"PUT /api/collections/import":             fixed(bodyRule{limit: superuserBodyLimit, superuser: true}),

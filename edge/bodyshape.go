@@ -42,7 +42,7 @@ func checkBodyShape(e *core.RequestEvent) error {
 	switch {
 	case !strings.HasPrefix(r.URL.Path, "/api/"):
 	case isForm(r):
-		if r.Pattern == "POST /api/batch" && !batchEnabled(e.App) {
+		if r.Pattern == batchRoute && !batchEnabled(e.App) {
 			break // refused by PocketBase without reading the body
 		}
 		if err := parseForm(r); err != nil {
@@ -94,8 +94,7 @@ func decodeJSONPayload(payload string) (map[string]any, error) {
 // isRecordWrite reports whether r creates or updates a record through the
 // records API.
 func isRecordWrite(r *http.Request) bool {
-	return r.Pattern == "POST /api/collections/{collection}/records" ||
-		r.Pattern == "PATCH /api/collections/{collection}/records/{id}"
+	return r.Pattern == recordCreateRoute || r.Pattern == recordUpdateRoute
 }
 
 func isForm(r *http.Request) bool {
