@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/internal/hearthtest"
 	_ "github.com/crews/hearth/pb_migrations"
 	"github.com/crews/hearth/typegen"
 	"github.com/pocketbase/pocketbase"
@@ -147,14 +149,18 @@ func TestFieldTypes(t *testing.T) {
 		{"EventsCreate", "starts_at", "IsoDateString"},
 		{"EventsCreate", "ends_at?", "IsoDateString | ''"},
 		{"RsvpsCreate", "user?", "RecordId"},
-		{"RsvpsCreate", "status", "'going' | 'maybe' | 'declined' | 'waitlisted'"},
+		// Spec.ServerValues: only the server puts an RSVP on the waitlist.
+		{"RsvpsCreate", "status", "'going' | 'maybe' | 'declined'"},
 		{"MessagesCreate", "attachments?", "FileInput[]"},
 		{"UsersCreate", "password", "string"},
 		{"UsersCreate", "passwordConfirm", "string"},
 		{"InvitesCreate", "max_uses?", "number"},
 		// Update bodies: everything optional.
 		{"EventsUpdate", "title?", "string"},
-		{"RsvpsUpdate", "status?", "'going' | 'maybe' | 'declined' | 'waitlisted'"},
+		{"RsvpsUpdate", "status?", "'going' | 'maybe' | 'declined'"},
+		// A body with nothing to send takes nothing (an empty interface would take anything).
+		{"DevicesUpdate", "[field", "string]: never"},
+		{"MutesUpdate", "[field", "string]: never"},
 		{"UsersUpdate", "oldPassword?", "string"},
 	}
 	for _, c := range cases {
@@ -202,17 +208,69 @@ func TestInputsLeaveOutWhatTheServerSets(t *testing.T) {
 func TestTypedPocketBaseMapsEveryCollection(t *testing.T) {
 	src := generate(t)
 	for _, want := range []string{
-		"collection(idOrName: 'groups'): RecordService<GroupsRecord>;",
-		"collection(idOrName: 'users'): RecordService<UsersRecord>;",
-		"collection(idOrName: 'memberships'): RecordService<MembershipsRecord>;",
-		"collection(idOrName: 'invites'): RecordService<InvitesRecord>;",
-		"collection(idOrName: 'events'): RecordService<EventsRecord>;",
-		"collection(idOrName: 'rsvps'): RecordService<RsvpsRecord>;",
-		"collection(idOrName: 'messages'): RecordService<MessagesRecord>;",
+		"authStore: AuthStore;",
+		"readonly record: UsersRecord | null;",
+		"collection(idOrName: 'groups'): CollectionService<'groups'>;",
+		"collection(idOrName: 'users'): CollectionService<'users'>;",
+		"collection(idOrName: 'memberships'): CollectionService<'memberships'>;",
+		"collection(idOrName: 'invites'): CollectionService<'invites'>;",
+		"collection(idOrName: 'events'): CollectionService<'events'>;",
+		"collection(idOrName: 'rsvps'): CollectionService<'rsvps'>;",
+		"collection(idOrName: 'messages'): CollectionService<'messages'>;",
+		"collection(idOrName: 'devices'): CollectionService<'devices'>;",
+		"collection(idOrName: 'mutes'): CollectionService<'mutes'>;",
 		"collection(idOrName: string): RecordService;",
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("TypedPocketBase lacks %q", want)
+		}
+	}
+}
+
+// TestSuperuserOnlyCollectionsAreLeftOut: an app's requests to a
+// collection without API rules are refused, so its types would mislead.
+func TestSuperuserOnlyCollectionsAreLeftOut(t *testing.T) {
+	src := generate(t)
+	app := hearthtest.NewApp(t)
+	var left []string
+	for _, name := range collections.Names() {
+		c, err := app.FindCollectionByNameOrId(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		quoted := "'" + name + "'"
+		switch {
+		case typegen.SuperuserOnly(c):
+			left = append(left, name)
+			if strings.Contains(src, quoted) {
+				t.Errorf("superuser-only %s is in the output", name)
+			}
+		case !strings.Contains(src, "collectionName: "+quoted):
+			t.Errorf("%s, which apps may use, is not in the output", name)
+		}
+	}
+	if !slices.Contains(left, "push_outbox") || !slices.Contains(left, "pushes") {
+		t.Errorf("superuser-only: %v, want push_outbox and pushes among them", left)
+	}
+}
+
+// TestExpandPathsAreWhatTheServerAllows: the expand paths are the
+// relation paths of Spec.Query, which edge/queries.go lets apps expand;
+// never a back-relation, which it refuses.
+func TestExpandPathsAreWhatTheServerAllows(t *testing.T) {
+	src := generate(t)
+	for name, want := range map[string]string{
+		"Rsvps":    "'event' | 'user' | 'event.group'",
+		"Messages": "'group' | 'author'",
+		"Users":    "never",
+	} {
+		if !strings.Contains(src, "export type "+name+"ExpandPath = "+want+";") {
+			t.Errorf("%sExpandPath is not %s", name, want)
+		}
+	}
+	for _, line := range regexp.MustCompile(`(?m)^export type \w+ExpandPath = .*$`).FindAllString(src, -1) {
+		if strings.Contains(line, "_via_") {
+			t.Errorf("a back-relation among the expand paths: %s", line)
 		}
 	}
 }
