@@ -7,7 +7,7 @@ BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/crews/hearth/version.Version=$(VERSION)
 
-.PHONY: run build seed typegen test test-go test-e2e e2e-deps client-js app chromium browser-deps test-browser vet docker-test bench bench-quick bench-bins
+.PHONY: run build seed typegen test test-go test-e2e e2e-deps client-js app chromium browser-deps test-browser vet docker-test bench bench-quick bench-bins test-metro
 
 ## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
 run: build
@@ -25,8 +25,8 @@ typegen: build
 build:
 	go build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
 
-## test: every test: Go packages, the end-to-end suite against bin/hearth, the example app's type check and web build, the browser suites
-test: test-go test-e2e test-browser
+## test: every test: Go packages, the end-to-end suite against bin/hearth, the example app's type check and web build, the browser suites, the phone bundles
+test: test-go test-e2e test-browser test-metro
 
 test-go:
 	go vet ./...
@@ -46,6 +46,12 @@ test-e2e: build e2e-deps client-js
 ## app: install the example app, type-check it (tsc) and build it for the web (examples/crews-app/web-build)
 app: client-js
 	cd examples/crews-app && npm ci --no-audit --no-fund && npm run typecheck && npm run build:web
+
+## test-metro: the example app's phone bundles: `expo export` (Metro, Hermes) for Android and iOS from the app as `make app` installed it, then one copy each of pocketbase and React in each bundle (examples/crews-app/dist-phone)
+test-metro: app
+	cd examples/crews-app && rm -rf dist-phone && \
+		EXPO_OFFLINE=1 EXPO_NO_TELEMETRY=1 npx expo export --platform android --platform ios --source-maps --output-dir dist-phone && \
+		node scripts/check-bundles.mjs dist-phone
 
 ## chromium: Debian's Chromium for the browser tests, and sqlite3, with which the dashboard test reads the database; a no-op when both are installed (installing needs root)
 chromium:

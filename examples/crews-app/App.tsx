@@ -1,11 +1,12 @@
 // Crews: sign in, your groups, a group's chat and events. Every screen reads
 // the synced local store, so the app shows what it has while offline.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { SafeAreaView, StyleSheet } from 'react-native';
 import { HearthProvider, useHearth } from './src/hearth';
 import { GroupScreen } from './src/GroupScreen';
 import { GroupsScreen } from './src/GroupsScreen';
 import { SignInScreen } from './src/SignInScreen';
+import { onPushTap, type PushTarget } from './src/push';
 
 export default function App() {
   return (
@@ -20,11 +21,18 @@ export default function App() {
 function Screens() {
   const { user } = useHearth();
   const [group, setGroup] = useState<string | null>(null);
+  // A tapped push opens its group on the message's chat or the events.
+  const [opened, setOpened] = useState<PushTarget | null>(null);
+  useEffect(() => onPushTap((target) => {
+    setOpened(target);
+    setGroup(target.group);
+  }), []);
   if (!user) {
     return <SignInScreen />;
   }
   if (group) {
-    return <GroupScreen groupId={group} onBack={() => setGroup(null)} />;
+    const tab = opened?.group === group ? opened.tab : 'chat';
+    return <GroupScreen key={`${group}-${tab}`} groupId={group} initialTab={tab} onBack={() => { setGroup(null); setOpened(null); }} />;
   }
   return <GroupsScreen onOpen={setGroup} />;
 }

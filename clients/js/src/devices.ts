@@ -1,42 +1,25 @@
 // Push devices: the Expo push token of each phone a user is signed in on,
 // kept in the `devices` collection so the server can notify them.
 import type PocketBase from 'pocketbase';
-import type { RecordModel } from 'pocketbase';
+import type { DevicesCreate, DevicesRecord } from './types.gen.js';
 
 /** The platforms Expo push serves. */
-export type DevicePlatform = 'ios' | 'android';
+export type DevicePlatform = DevicesCreate['platform'];
 
-/** A record of `devices`: one phone of the signed-in user. */
-export interface Device extends RecordModel {
-  /** The owner; the server fills it with the caller. */
-  user: string;
-  /** An Expo push token: ExponentPushToken[...]. */
-  token: string;
-  platform: DevicePlatform;
-  last_seen: string;
-}
+/** A record of `devices`: one phone of the signed-in user (the generated type). */
+export type Device = DevicesRecord;
 
 /**
  * registerDevice tells the server that this phone, signed in as the
  * caller, receives pushes at token (from expo-notifications'
- * getExpoPushTokenAsync). Call it after every sign-in and app start: a
- * token that another user held (the phone changed hands) moves to the
- * caller, and registering a token the caller holds already keeps one
- * record.
+ * getExpoPushTokenAsync). Call it after every sign-in and app start: the
+ * server releases the token from whoever held it first (the caller on an
+ * earlier start, or another user when the phone changed hands), so a
+ * registration always creates the one record of the token.
  */
 export async function registerDevice(pb: PocketBase, token: string, platform: DevicePlatform): Promise<Device> {
-  try {
-    return await pb.collection('devices').create<Device>({ token, platform });
-  } catch (err) {
-    // A server that keeps tokens unique refuses the second registration
-    // of a token the caller holds: touch that record instead.
-    const code = (err as { response?: { data?: { token?: { code?: string } } } }).response?.data?.token?.code;
-    const held = code === 'validation_not_unique' ? await findDevice(pb, token) : undefined;
-    if (!held) {
-      throw err;
-    }
-    return pb.collection('devices').update<Device>(held.id, { platform });
-  }
+  const body: DevicesCreate = { token, platform };
+  return pb.collection('devices').create<Device>(body);
 }
 
 /**

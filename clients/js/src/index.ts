@@ -3,6 +3,7 @@
 export * from './types.gen.js';
 export { AUTH_KEY, createClient, currentUser, signIn, signUp, type ClientOptions } from './client.js';
 export { MemoryStorage, type KeyValueStorage } from './storage.js';
+export { secureStorage, type SecureStoreLike } from './storage.js';
 export { installEventSource, type EventSourceClass } from './realtime.js';
 export {
   MemoryStore,
@@ -19,3 +20,5 @@ export { LiveSync, type Connection } from './live.js';
 export { cancelRsvp, createInvite, findRsvp, joinByCode, rsvp, type Joined, type RsvpRequest } from './crews.js';
 export { registerDevice, unregisterDevice, type Device, type DevicePlatform } from './devices.js';
 export { signOut, type SignOutOptions } from './session.js';
+export { keepSession, refreshSession, type AppStateLike, type KeepSessionOptions, type SessionState } from './session.js';
+export { fieldErrors } from './errors.js';

@@ -29,3 +29,33 @@ export class MemoryStorage implements KeyValueStorage {
     this.items.delete(key);
   }
 }
+
+/** What secureStorage needs of expo-secure-store. */
+export interface SecureStoreLike {
+  getItemAsync(key: string): Promise<string | null>;
+  setItemAsync(key: string, value: string): Promise<void>;
+  deleteItemAsync(key: string): Promise<void>;
+}
+
+/**
+ * secureStorage makes expo-secure-store (the iOS Keychain, Android's
+ * Keystore-encrypted preferences) a KeyValueStorage, for the session: its
+ * token lets whoever holds it act as the user, so it belongs in the
+ * platform's secure storage rather than in AsyncStorage's plain files.
+ * SecureStore is meant for small values (iOS warns above 2048 bytes): keep
+ * the synced store in AsyncStorage.
+ *
+ *   import * as SecureStore from 'expo-secure-store';
+ *   const pb = await createClient(url, { storage: secureStorage(SecureStore), EventSource });
+ *   const live = await LiveSync.open(pb, AsyncStorage);
+ *
+ * SecureStore has no web implementation: a web build keeps AsyncStorage
+ * (localStorage) for the session.
+ */
+export function secureStorage(store: SecureStoreLike): KeyValueStorage {
+  return {
+    getItem: (key) => store.getItemAsync(key),
+    setItem: (key, value) => store.setItemAsync(key, value),
+    removeItem: (key) => store.deleteItemAsync(key),
+  };
+}

@@ -3,14 +3,15 @@
 import { useState } from 'react';
 import { FlatList, Text, View } from 'react-native';
 import { errorText, useSession } from './hearth';
-import { messagesOf, userName } from './records';
+import { useMessages, useNames } from './records';
 import { Button, ErrorText, Field, Row, colors, styles } from './ui';
 
 export function ChatTab({ groupId }: { groupId: string }) {
   const { pb, user, live } = useSession();
   const [body, setBody] = useState('');
   const [error, setError] = useState('');
-  const messages = messagesOf(live, groupId);
+  const messages = useMessages(groupId);
+  const names = useNames();
 
   async function send() {
     setError('');
@@ -35,7 +36,7 @@ export function ChatTab({ groupId }: { groupId: string }) {
           const mine = item.author === user.id;
           return (
             <View testID="message" style={[styles.card, { alignSelf: mine ? 'flex-end' : 'flex-start', maxWidth: '80%', backgroundColor: mine ? '#fbe9e2' : colors.card }]}>
-              <Text style={styles.muted}>{mine ? 'You' : userName(live, item.author)}</Text>
+              <Text style={styles.muted}>{mine ? 'You' : names.get(item.author) ?? 'someone'}</Text>
               <Text style={styles.text}>{item.body}</Text>
             </View>
           );

@@ -5,7 +5,7 @@ import { rsvp, type EventsRecord, type RsvpRequest } from '@crews/hearth-client'
 import { useEffect, useRef, useState } from 'react';
 import { FlatList, Text, View } from 'react-native';
 import { errorText, useSession } from './hearth';
-import { eventsOf, rsvpsOf, waitlistPlace } from './records';
+import { useEvents, useRsvps, waitlistPlace } from './records';
 import { Button, Card, ErrorText, Field, Row, styles } from './ui';
 
 const WEEK = 7 * 24 * 60 * 60 * 1000;
@@ -15,7 +15,7 @@ export function EventsTab({ groupId }: { groupId: string }) {
   const [title, setTitle] = useState('');
   const [capacity, setCapacity] = useState('');
   const [error, setError] = useState('');
-  const events = eventsOf(live, groupId);
+  const events = useEvents(groupId);
 
   async function create() {
     setError('');
@@ -58,7 +58,8 @@ export function EventsTab({ groupId }: { groupId: string }) {
 function EventCard({ event }: { event: EventsRecord }) {
   const { pb, user, live } = useSession();
   const [error, setError] = useState('');
-  const mine = rsvpsOf(live, event.id).find((r) => r.user === user.id);
+  const rsvps = useRsvps(event.id);
+  const mine = rsvps.find((r) => r.user === user.id);
   const status = mine?.status;
   const promoted = usePromotion(status);
 
@@ -76,7 +77,7 @@ function EventCard({ event }: { event: EventsRecord }) {
   if (status === 'going') statusText = 'You are going';
   if (status === 'maybe') statusText = 'You might go';
   if (status === 'declined') statusText = 'You are not going';
-  if (status === 'waitlisted' && mine) statusText = `You are waitlisted (#${waitlistPlace(live, mine)} in line)`;
+  if (status === 'waitlisted' && mine) statusText = `You are waitlisted (#${waitlistPlace(rsvps, mine)} in line)`;
 
   return (
     <Card testID={`event-${event.title}`}>

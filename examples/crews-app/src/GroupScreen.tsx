@@ -4,19 +4,18 @@ import { useState } from 'react';
 import { Share, Text, View } from 'react-native';
 import { ChatTab } from './ChatTab';
 import { EventsTab } from './EventsTab';
-import { errorText, useSession, useStoreChanges } from './hearth';
-import { list, membership } from './records';
+import { errorText, useSession } from './hearth';
+import { useGroup, useMembership } from './records';
 import { Button, ConnectionBanner, ErrorText, Row, styles } from './ui';
 
-export function GroupScreen({ groupId, onBack }: { groupId: string; onBack: () => void }) {
-  const { pb, user, live } = useSession();
-  useStoreChanges(live);
-  const [tab, setTab] = useState<'chat' | 'events'>('chat');
+export function GroupScreen({ groupId, onBack, initialTab = 'chat' }: { groupId: string; onBack: () => void; initialTab?: 'chat' | 'events' }) {
+  const { pb, user } = useSession();
+  const [tab, setTab] = useState<'chat' | 'events'>(initialTab);
   const [code, setCode] = useState('');
   const [error, setError] = useState('');
 
-  const group = list(live, 'groups').find((g) => g.id === groupId);
-  const role = membership(live, groupId, user.id)?.role;
+  const group = useGroup(groupId);
+  const role = useMembership(groupId, user.id)?.role;
 
   async function invite() {
     setError('');

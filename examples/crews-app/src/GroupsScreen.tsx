@@ -2,14 +2,14 @@
 import { joinByCode } from '@crews/hearth-client';
 import { useState } from 'react';
 import { FlatList, Pressable, Text, View } from 'react-native';
-import { errorText, useHearth, useSession, useStoreChanges } from './hearth';
-import { myGroups } from './records';
+import { errorText, useHearth, useSession } from './hearth';
+import { useMyGroups } from './records';
 import { Button, Card, ConnectionBanner, ErrorText, Field, Row, styles } from './ui';
 
 export function GroupsScreen({ onOpen }: { onOpen: (group: string) => void }) {
   const { signOut } = useHearth();
   const { pb, user, live } = useSession();
-  useStoreChanges(live);
+  const groups = useMyGroups(user.id);
   const [name, setName] = useState('');
   const [code, setCode] = useState('');
   const [error, setError] = useState('');
@@ -37,7 +37,6 @@ export function GroupsScreen({ onOpen }: { onOpen: (group: string) => void }) {
     onOpen(joined.group);
   });
 
-  const groups = myGroups(live, user.id);
   return (
     <View style={styles.screen}>
       <Row>

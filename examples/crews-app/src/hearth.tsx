@@ -1,27 +1,28 @@
 // The app's one connection to Hearth, through @crews/hearth-client only:
-// the typed client with its session in AsyncStorage, realtime through
-// react-native-sse, and LiveSync's persistent store, which every screen
-// reads.
+// the typed client with its session in secure storage, realtime through
+// react-native-sse, and the package's React bindings (HearthSession,
+// HearthProvider, useSession, useLiveQuery), which keep the session fresh
+// (refreshed at start and on resume, realtime restarted) and LiveSync's
+// persistent store, which every screen reads. Push: registered after
+// sign-in, unregistered at sign-out.
 import AsyncStorage from '@react-native-async-storage/async-storage';
 import NetInfo from '@react-native-community/netinfo';
+import { createClient, type Connection, type LiveSync, type TypedPocketBase, type UsersRecord } from '@crews/hearth-client';
 import {
-  LiveSync,
-  createClient,
-  currentUser,
-  signIn as passwordSignIn,
-  signOut as endSession,
-  signUp as createAccount,
-  type Connection,
-  type TypedPocketBase,
-  type UsersRecord,
-} from '@crews/hearth-client';
-import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+  HearthProvider as SessionProvider,
+  HearthSession,
+  useHearthSession,
+  useSession as useSessionSnapshot,
+} from '@crews/hearth-client/react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { AppState } from 'react-native';
 import EventSource from 'react-native-sse';
 import { serverUrl } from './config';
+import { registerForPush } from './push';
+import { sessionStorage } from './sessionStorage';
 
 interface Hearth {
-  /** The client, once created (its session restored from storage). */
-  pb: TypedPocketBase | null;
+  pb: TypedPocketBase;
   user: UsersRecord | null;
   /** The signed-in user's sync and local store. */
   live: LiveSync | null;
@@ -30,8 +31,6 @@ interface Hearth {
   signUp(name: string, email: string, password: string): Promise<void>;
   signOut(): Promise<void>;
 }
-
-const HearthContext = createContext<Hearth | null>(null);
 
 // NetInfo checks that the internet is reachable by fetching a Google URL
 // unless told otherwise; what matters here is whether Hearth is, so it asks
@@ -42,38 +41,39 @@ NetInfo.configure({
   useNativeReachability: false,
 });
 
+/** Creates the client and its session (restored from storage); renders children once both are ready. */
 export function HearthProvider({ children }: { children: ReactNode }) {
-  const [pb, setPb] = useState<TypedPocketBase | null>(null);
-  const [live, setLive] = useState<LiveSync | null>(null);
-  const [user, setUser] = useState<UsersRecord | null>(null);
-  const [connection, setConnection] = useState<Connection>('connecting');
-
-  const begin = useCallback(async (client: TypedPocketBase) => {
-    const sync = await LiveSync.open(client, AsyncStorage);
-    sync.onConnection = setConnection;
-    setLive(sync);
-    setUser(currentUser(client));
-    // Offline, the first sync fails and LiveSync keeps trying; the store
-    // already holds what the last session synced.
-    sync.start().catch(() => undefined);
-  }, []);
-
+  const [session, setSession] = useState<HearthSession | null>(null);
   useEffect(() => {
     let alive = true;
-    createClient(serverUrl(), { storage: AsyncStorage, EventSource }).then(async (client) => {
-      if (!alive) {
-        return;
+    (async () => {
+      const pb = await createClient(serverUrl(), { storage: sessionStorage, EventSource });
+      const s = new HearthSession(pb, { storage: AsyncStorage, appState: AppState });
+      await s.start();
+      if (alive) {
+        setSession(s);
       }
-      setPb(client);
-      if (client.authStore.isValid && currentUser(client)) {
-        await begin(client);
-      }
-    });
+    })();
     return () => {
       alive = false;
     };
-  }, [begin]);
+  }, []);
+  if (!session) {
+    return null;
+  }
+  return (
+    <SessionProvider session={session}>
+      <Device>{children}</Device>
+    </SessionProvider>
+  );
+}
 
+// The push token of this phone for the signed-in user, for signOut.
+let deviceToken: string | null = null;
+
+/** What the phone adds to the session: the network state and the push token. */
+function Device({ children }: { children: ReactNode }) {
+  const { pb, user, live } = useSessionSnapshot();
   // The device's network, as NetInfo sees it, drives the sync: realtime
   // ends when the network goes, and a sync catches up when it returns.
   useEffect(() => {
@@ -84,54 +84,52 @@ export function HearthProvider({ children }: { children: ReactNode }) {
       live.setOnline(state.isConnected !== false && state.isInternetReachable !== false);
     });
   }, [live]);
+  // Register for pushes once per signed-in user; a failure (offline, no
+  // permission) is tried again at the next start.
+  const registered = useRef<string | null>(null);
+  useEffect(() => {
+    if (!user) {
+      registered.current = null;
+      return;
+    }
+    if (registered.current === user.id) {
+      return;
+    }
+    registered.current = user.id;
+    registerForPush(pb).then(
+      (token) => {
+        deviceToken = token;
+      },
+      () => undefined,
+    );
+  }, [pb, user]);
+  return <>{children}</>;
+}
 
-  const value: Hearth = {
+export function useHearth(): Hearth {
+  const session = useHearthSession();
+  const { pb, user, live, connection } = useSessionSnapshot();
+  return {
     pb,
     user,
     live,
     connection,
-    async signIn(email, password) {
-      if (!pb) return;
-      await passwordSignIn(pb, email, password);
-      await begin(pb);
-    },
-    async signUp(name, email, password) {
-      if (!pb) return;
-      await createAccount(pb, { name, email, password, passwordConfirm: password });
-      await begin(pb);
-    },
+    signIn: (email, password) => session.signIn(email, password),
+    signUp: (name, email, password) => session.signUp({ name, email, password, passwordConfirm: password }),
     async signOut() {
-      if (!pb) return;
-      await endSession(pb, { live });
-      setLive(null);
-      setUser(null);
-      setConnection('connecting');
+      await session.signOut({ deviceToken });
+      deviceToken = null;
     },
   };
-  return <HearthContext.Provider value={value}>{children}</HearthContext.Provider>;
-}
-
-export function useHearth(): Hearth {
-  const h = useContext(HearthContext);
-  if (!h) {
-    throw new Error('useHearth outside HearthProvider');
-  }
-  return h;
 }
 
 /** The signed-in parts: for screens shown only after sign-in. */
 export function useSession(): { pb: TypedPocketBase; user: UsersRecord; live: LiveSync; connection: Connection } {
-  const { pb, user, live, connection } = useHearth();
-  if (!pb || !user || !live) {
+  const { pb, user, live, connection } = useSessionSnapshot();
+  if (!user || !live) {
     throw new Error('useSession before sign-in');
   }
   return { pb, user, live, connection };
-}
-
-/** Re-renders the caller whenever the local store changes. */
-export function useStoreChanges(live: LiveSync): void {
-  const [, setTick] = useState(0);
-  useEffect(() => live.store.subscribe(() => setTick((t) => t + 1)), [live]);
 }
 
 /** The message of an SDK error, for people. */

@@ -30,6 +30,10 @@ const result = await build({
   alias: { 'react-native': 'react-native-web' },
   resolveExtensions: ['.web.tsx', '.web.ts', '.web.js', '.tsx', '.ts', '.js', '.json'],
   mainFields: ['browser', 'module', 'main'],
+  // @crews/hearth-client is a link to ../../clients/js: resolved where the
+  // link is, its imports of pocketbase and react find the app's copies, not
+  // the package's dev dependencies (metro.config.js does the same for Metro).
+  preserveSymlinks: true,
   // React Native libraries ship JSX in .js files.
   loader: { '.js': 'jsx' },
   define: {
