@@ -140,3 +140,23 @@ test('two people: invite, join, chat, waitlist, offline and back, sign-out', asy
   await ann.context.close();
   await bob.context.close();
 });
+
+test('a refused sign-up shows what the server said about the field, not "Failed to create record."', async () => {
+  const context = await browser.newContext({ viewport: { width: 480, height: 820 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(web.url);
+  await page.getByTestId('toggle-mode').click();
+  await page.getByTestId('name').fill('Cleo');
+  await page.getByTestId('email').fill('cleo@app.test');
+  await page.getByTestId('password').fill('short');
+  await page.getByTestId('submit').click();
+  // PocketBase's own message for the password field (data.password.message).
+  await page.getByTestId('password-error').getByText('Must be at least 8 character(s).').waitFor(SHOWN);
+  assert.equal(await page.getByTestId('auth-error').count(), 0, 'no general message beside the field\'s');
+  assert.equal(await page.getByText('Failed to create record.').count(), 0);
+  await shot(page, 'app-7-field-error');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -86,8 +86,8 @@ export interface KeepSessionOptions extends SignOutOptions {
 
 /**
  * keepSession refreshes the session now and each time the app comes back to
- * the foreground (AppState 'active'), and pauses realtime while the app is
- * in the background: a phone that sleeps drops or freezes the stream
+ * the foreground (AppState 'active'), and ends realtime when the app goes
+ * to the background: a phone that sleeps drops or freezes the stream
  * without an error, so on resume LiveSync starts again, which opens a new
  * stream and syncs what was missed. Call it once signed in, instead of
  * live.start() (it starts LiveSync); remove() ends it (before signing out).
@@ -112,11 +112,13 @@ export function keepSession(pb: PocketBase, options: KeepSessionOptions): { remo
   const refreshAndRestart = async (): Promise<SessionState> => {
     const state = await refreshSession(pb, options);
     if (state !== 'signed-out' && active) {
-      // The stream is restarted even when the refresh found no server:
-      // LiveSync keeps trying and shows 'offline' meanwhile. Once start
-      // is done, the store holds what changed while the app slept.
-      await live?.stop();
-      await live?.start().catch(() => undefined);
+      // Starts LiveSync unless it runs (a resume from 'inactive', or
+      // NetInfo started it first): stopping a start in flight would cancel
+      // its subscriptions mid-request. It starts even when the refresh
+      // found no server: LiveSync keeps trying and shows 'offline'
+      // meanwhile. Once it has started, the store holds what changed while
+      // the app slept.
+      await live?.setOnline(true);
     }
     onSession?.(state);
     return state;
