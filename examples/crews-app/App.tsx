@@ -31,8 +31,16 @@ function Screens() {
     return <SignInScreen />;
   }
   if (group) {
-    const tab = opened?.group === group ? opened.tab : 'chat';
-    return <GroupScreen key={`${group}-${tab}`} groupId={group} initialTab={tab} onBack={() => { setGroup(null); setOpened(null); }} />;
+    const target = opened?.group === group ? opened : null;
+    return (
+      <GroupScreen
+        key={`${group}-${target?.tab}-${target?.event}`}
+        groupId={group}
+        initialTab={target?.tab}
+        focusEvent={target?.event}
+        onBack={() => { setGroup(null); setOpened(null); }}
+      />
+    );
   }
   return <GroupsScreen onOpen={setGroup} />;
 }

@@ -10,7 +10,7 @@ import { Button, Card, ErrorText, Field, Row, styles } from './ui';
 
 const WEEK = 7 * 24 * 60 * 60 * 1000;
 
-export function EventsTab({ groupId }: { groupId: string }) {
+export function EventsTab({ groupId, focus }: { groupId: string; focus?: string }) {
   const { pb, live } = useSession();
   const [title, setTitle] = useState('');
   const [capacity, setCapacity] = useState('');
@@ -43,7 +43,7 @@ export function EventsTab({ groupId }: { groupId: string }) {
         keyExtractor={(e) => e.id}
         contentContainerStyle={{ gap: 8 }}
         ListEmptyComponent={<Text style={styles.muted}>No events yet.</Text>}
-        renderItem={({ item }) => <EventCard event={item} />}
+        renderItem={({ item }) => <EventCard event={item} focused={item.id === focus} />}
       />
       <ErrorText text={error} />
       <Row>
@@ -55,7 +55,7 @@ export function EventsTab({ groupId }: { groupId: string }) {
   );
 }
 
-function EventCard({ event }: { event: EventsRecord }) {
+function EventCard({ event, focused }: { event: EventsRecord; focused: boolean }) {
   const { pb, user, live } = useSession();
   const [error, setError] = useState('');
   const rsvps = useRsvps(event.id);
@@ -80,7 +80,7 @@ function EventCard({ event }: { event: EventsRecord }) {
   if (status === 'waitlisted' && mine) statusText = `You are waitlisted (#${waitlistPlace(rsvps, mine)} in line)`;
 
   return (
-    <Card testID={`event-${event.title}`}>
+    <Card testID={`event-${event.title}`} marked={focused}>
       <Text style={styles.heading}>{event.title}</Text>
       <Text style={styles.muted}>
         {new Date(event.starts_at.replace(' ', 'T')).toLocaleString()} ·{' '}

@@ -8,7 +8,13 @@ import { errorText, useSession } from './hearth';
 import { useGroup, useMembership } from './records';
 import { Button, ConnectionBanner, ErrorText, Row, styles } from './ui';
 
-export function GroupScreen({ groupId, onBack, initialTab = 'chat' }: { groupId: string; onBack: () => void; initialTab?: 'chat' | 'events' }) {
+export function GroupScreen({ groupId, onBack, initialTab = 'chat', focusEvent }: {
+  groupId: string;
+  onBack: () => void;
+  initialTab?: 'chat' | 'events';
+  /** An event to show marked (a tapped push's). */
+  focusEvent?: string;
+}) {
   const { pb, user } = useSession();
   const [tab, setTab] = useState<'chat' | 'events'>(initialTab);
   const [code, setCode] = useState('');
@@ -50,7 +56,7 @@ export function GroupScreen({ groupId, onBack, initialTab = 'chat' }: { groupId:
         <Button testID="tab-chat" kind={tab === 'chat' ? 'primary' : 'plain'} title="Chat" onPress={() => setTab('chat')} />
         <Button testID="tab-events" kind={tab === 'events' ? 'primary' : 'plain'} title="Events" onPress={() => setTab('events')} />
       </Row>
-      {tab === 'chat' ? <ChatTab groupId={groupId} /> : <EventsTab groupId={groupId} />}
+      {tab === 'chat' ? <ChatTab groupId={groupId} /> : <EventsTab groupId={groupId} focus={focusEvent} />}
     </View>
   );
 }

@@ -9,10 +9,11 @@ import * as Device from 'expo-device';
 import * as Notifications from 'expo-notifications';
 import { Platform } from 'react-native';
 
-/** Where a tapped notification leads: a group's chat or its events. */
+/** Where a tapped notification leads: a group's chat, or its events with the push's event shown. */
 export interface PushTarget {
   group: string;
   tab: 'chat' | 'events';
+  event?: string;
 }
 
 // Show pushes that arrive while the app is open, too.
@@ -57,8 +58,8 @@ export async function registerForPush(pb: TypedPocketBase): Promise<string | nul
 
 /**
  * onPushTap calls open with the screen a tapped notification is about
- * (docs/push.md lists each push's data): a message's chat, or the event's
- * group's events. It covers the tap that started the app, too. Returns the
+ * (docs/push.md lists each push's data): a message's chat, or the events
+ * of the event's group with that event shown. It covers the tap that started the app, too. Returns the
  * function that stops listening.
  */
 export function onPushTap(open: (target: PushTarget) => void): () => void {
@@ -78,5 +79,8 @@ export function pushTarget(data: Record<string, unknown> | undefined): PushTarge
   if (!data || typeof data.group !== 'string') {
     return null;
   }
-  return { group: data.group, tab: data.type === 'message' ? 'chat' : 'events' };
+  if (data.type === 'message') {
+    return { group: data.group, tab: 'chat' };
+  }
+  return { group: data.group, tab: 'events', event: typeof data.event === 'string' ? data.event : undefined };
 }

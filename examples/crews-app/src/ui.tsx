@@ -33,8 +33,8 @@ export function Row({ children }: { children: ReactNode }) {
   return <View style={styles.row}>{children}</View>;
 }
 
-export function Card({ children, testID }: { children: ReactNode; testID?: string }) {
-  return <View testID={testID} style={styles.card}>{children}</View>;
+export function Card({ children, testID, marked }: { children: ReactNode; testID?: string; marked?: boolean }) {
+  return <View testID={testID} style={[styles.card, marked && styles.marked]}>{children}</View>;
 }
 
 export function ErrorText({ text, testID }: { text: string; testID?: string }) {
@@ -62,6 +62,7 @@ export const styles = StyleSheet.create({
   muted: { fontSize: 13, color: colors.muted },
   row: { flexDirection: 'row', alignItems: 'center', gap: 8 },
   card: { backgroundColor: colors.card, borderRadius: 10, padding: 12, gap: 6, borderWidth: 1, borderColor: colors.line },
+  marked: { borderColor: colors.accent, borderWidth: 2 },
   field: { flex: 1, borderWidth: 1, borderColor: colors.line, borderRadius: 8, paddingHorizontal: 10, paddingVertical: 8, fontSize: 15, backgroundColor: '#fff', color: colors.ink },
   button: { backgroundColor: colors.accent, borderRadius: 8, paddingHorizontal: 14, paddingVertical: 9 },
   buttonText: { color: '#fff', fontWeight: '600', fontSize: 15 },
