@@ -120,7 +120,9 @@ export function keepSession(pb: PocketBase, options: KeepSessionOptions): { remo
       // the app slept.
       await live?.setOnline(true);
     }
-    onSession?.(state);
+    if (active) {
+      onSession?.(state);
+    }
     return state;
   };
   const subscription = appState.addEventListener('change', (state) => {
