@@ -7,7 +7,7 @@
 // sign-in, unregistered at sign-out.
 import AsyncStorage from '@react-native-async-storage/async-storage';
 import NetInfo from '@react-native-community/netinfo';
-import { createClient, type Connection, type LiveSync, type TypedPocketBase, type UsersRecord } from '@crews/hearth-client';
+import { createClient, fieldErrors, type Connection, type LiveSync, type TypedPocketBase, type UsersRecord } from '@crews/hearth-client';
 import {
   HearthProvider as SessionProvider,
   HearthSession,
@@ -132,11 +132,19 @@ export function useSession(): { pb: TypedPocketBase; user: UsersRecord; live: Li
   return { pb, user, live, connection };
 }
 
-/** The message of an SDK error, for people. */
+/**
+ * The message of an SDK error, for people: what the server said about each
+ * refused field (fieldErrors) before the request's own message ("Failed to
+ * create record.").
+ */
 export function errorText(err: unknown): string {
   const e = err as { status?: number; response?: { message?: string }; message?: string };
   if (e?.status === 0) {
     return 'Cannot reach the server. Check your connection.';
+  }
+  const fields = Object.entries(fieldErrors(err));
+  if (fields.length) {
+    return fields.map(([field, message]) => `${field}: ${message}`).join(' ');
   }
   return e?.response?.message || e?.message || String(err);
 }
