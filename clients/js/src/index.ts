@@ -26,7 +26,8 @@ export {
   type Tx,
 } from './offline.js';
 export { MAX_ATTEMPTS, WriteQueue, newRecordId, type AttachedFile, type WriteQueueOptions } from './queue.js';
-export { LiveSync, type Connection } from './live.js';
+export { LiveSync, type Connection, type LiveSyncOptions } from './live.js';
+export { SQLITE_SCHEMA, SqliteStore, type SqlValue, type SqliteDatabase } from './sqlitestore.js';
 export { cancelRsvp, createInvite, findRsvp, joinByCode, rsvp, type Joined, type RsvpRequest } from './crews.js';
 export { registerDevice, unregisterDevice, type Device, type DevicePlatform } from './devices.js';
 export { signOut, type SignOutOptions } from './session.js';

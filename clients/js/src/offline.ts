@@ -259,6 +259,7 @@ export abstract class OfflineStore extends MemoryStore implements QueueStore {
     const pending = this.queue.filter((w) => w.collection === collection && w.id === id);
     if (fresh && pending.length > 0) {
       pending[0].before = server ?? undefined;
+      tx.queued.push(pending[0]);
     }
     let shown: RecordModel | null = server;
     for (const w of pending) {
