@@ -23,7 +23,7 @@ func TestLinkSettings(t *testing.T) {
 		{name: "all", env: map[string]string{
 			"HEARTH_IOS_APP_ID": " ABCDE12345.com.example.crews ", "HEARTH_ANDROID_PACKAGE": "com.example.crews",
 			"HEARTH_ANDROID_CERT_SHA256": strings.ToLower(fingerprint) + ", " + strings.ReplaceAll(fingerprint, "14:", "15:"),
-			"HEARTH_APP_SCHEME": "crews-dev",
+			"HEARTH_APP_SCHEME":          "crews-dev",
 		}, want: links.Config{
 			IOSAppID: "ABCDE12345.com.example.crews", AndroidPackage: "com.example.crews",
 			AndroidCertSHA256: []string{fingerprint, strings.ReplaceAll(fingerprint, "14:", "15:")}, Scheme: "crews-dev",
