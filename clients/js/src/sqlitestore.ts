@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS hearth_queue (seq INTEGER PRIMARY KEY NOT NULL, body 
 CREATE TABLE IF NOT EXISTS hearth_refused (seq INTEGER PRIMARY KEY NOT NULL, body TEXT NOT NULL);
 `;
 
+/** Rows read at a time when the store opens. */
+const LOAD_SLICE = 2000;
+
 /**
  * SqliteStore keeps the offline store in a SQLite database, one row per
  * record: each change (a sync page, a realtime record, a queued write and
@@ -63,14 +66,30 @@ export class SqliteStore extends OfflineStore implements DurableStore {
   static async open(db: SqliteDatabase): Promise<SqliteStore> {
     await db.execAsync(SQLITE_SCHEMA);
     const store = new SqliteStore(db);
-    const [records, meta, queue, refused] = await Promise.all([
-      db.getAllAsync<{ collection: string; body: string }>('SELECT collection, body FROM hearth_records', []),
+    const records: Array<{ collection: string; record: RecordModel }> = [];
+    // In slices, in key order: a slice's rows are parsed and dropped
+    // before the next is read, so the rows of the whole store (100,000
+    // messages: 40 MB of text) are never all in memory twice.
+    for (let last = ['', '']; ; ) {
+      const rows = await db.getAllAsync<{ collection: string; id: string; body: string }>(
+        'SELECT collection, id, body FROM hearth_records WHERE (collection, id) > (?, ?) ORDER BY collection, id LIMIT ?',
+        [last[0], last[1], LOAD_SLICE],
+      );
+      for (const r of rows) {
+        records.push({ collection: r.collection, record: JSON.parse(r.body) as RecordModel });
+      }
+      if (rows.length < LOAD_SLICE) {
+        break;
+      }
+      last = [rows[rows.length - 1].collection, rows[rows.length - 1].id];
+    }
+    const [meta, queue, refused] = await Promise.all([
       db.getAllAsync<{ value: string }>("SELECT value FROM hearth_meta WHERE key = 'cursor'", []),
       db.getAllAsync<{ body: string }>('SELECT body FROM hearth_queue ORDER BY seq', []),
       db.getAllAsync<{ body: string }>('SELECT body FROM hearth_refused ORDER BY seq', []),
     ]);
     store.load(
-      records.map((r) => ({ collection: r.collection, record: JSON.parse(r.body) as RecordModel })),
+      records,
       meta[0]?.value ?? START_CURSOR,
       queue.map((q) => JSON.parse(q.body) as QueuedWrite),
       refused.map((r) => JSON.parse(r.body) as RefusedWrite),
