@@ -6,6 +6,8 @@ import { HearthProvider, useHearth } from './src/hearth';
 import { GroupScreen } from './src/GroupScreen';
 import { GroupsScreen } from './src/GroupsScreen';
 import { SignInScreen } from './src/SignInScreen';
+import { useJoinLink } from './src/links';
+import { ErrorText } from './src/ui';
 
 export default function App() {
   return (
@@ -20,13 +22,13 @@ export default function App() {
 function Screens() {
   const { user } = useHearth();
   const [group, setGroup] = useState<string | null>(null);
-  if (!user) {
-    return <SignInScreen />;
-  }
-  if (group) {
-    return <GroupScreen groupId={group} onBack={() => setGroup(null)} />;
-  }
-  return <GroupsScreen onOpen={setGroup} />;
+  const linkError = useJoinLink(setGroup);
+  return (
+    <>
+      {linkError !== '' && <ErrorText testID="link-error" text={linkError} />}
+      {!user ? <SignInScreen /> : group ? <GroupScreen groupId={group} onBack={() => setGroup(null)} /> : <GroupsScreen onOpen={setGroup} />}
+    </>
+  );
 }
 
 const styles = StyleSheet.create({

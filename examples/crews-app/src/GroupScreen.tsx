@@ -5,6 +5,7 @@ import { Share, Text, View } from 'react-native';
 import { ChatTab } from './ChatTab';
 import { EventsTab } from './EventsTab';
 import { errorText, useSession, useStoreChanges } from './hearth';
+import { inviteLink } from './links';
 import { list, membership } from './records';
 import { Button, ConnectionBanner, ErrorText, Row, styles } from './ui';
 
@@ -23,6 +24,8 @@ export function GroupScreen({ groupId, onBack }: { groupId: string; onBack: () =
     try {
       const inv = await createInvite(pb, groupId);
       setCode(inv.code);
+      // The share sheet at once: the link opens the app, or the join page.
+      Share.share({ message: `Join ${group?.name} on Crews: ${inviteLink(inv.code)}`, url: inviteLink(inv.code) }).catch(() => undefined);
     } catch (err) {
       setError(errorText(err));
     }
@@ -41,7 +44,7 @@ export function GroupScreen({ groupId, onBack }: { groupId: string; onBack: () =
           {code !== '' && (
             <>
               <Text testID="invite-code" selectable style={[styles.heading, { letterSpacing: 2 }]}>{code}</Text>
-              <Button testID="share-invite" kind="plain" title="Share" onPress={() => Share.share({ message: `Join ${group?.name} on Crews with the code ${code}` })} />
+              <Button testID="share-invite" kind="plain" title="Share" onPress={() => Share.share({ message: `Join ${group?.name} on Crews: ${inviteLink(code)} (or use the code ${code})`, url: inviteLink(code) })} />
             </>
           )}
         </Row>

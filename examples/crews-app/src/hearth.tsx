@@ -11,6 +11,7 @@ import {
   signIn as passwordSignIn,
   signOut as endSession,
   signUp as createAccount,
+  storeKey,
   type Connection,
   type TypedPocketBase,
   type UsersRecord,
@@ -18,6 +19,7 @@ import {
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import EventSource from 'react-native-sse';
 import { serverUrl } from './config';
+import { openStore } from './store';
 
 interface Hearth {
   /** The client, once created (its session restored from storage). */
@@ -42,6 +44,19 @@ NetInfo.configure({
   useNativeReachability: false,
 });
 
+// openLive opens the signed-in user's sync over the platform's store. A
+// store that cannot be read must not stop the app at start: it is dropped
+// and synced again from the server (writes still queued in it are lost).
+async function openLive(client: TypedPocketBase): Promise<LiveSync> {
+  const id = client.authStore.record?.id ?? '';
+  try {
+    return await LiveSync.open(client, AsyncStorage, { store: await openStore(id) });
+  } catch {
+    await AsyncStorage.removeItem(storeKey(id));
+    return LiveSync.open(client, AsyncStorage);
+  }
+}
+
 export function HearthProvider({ children }: { children: ReactNode }) {
   const [pb, setPb] = useState<TypedPocketBase | null>(null);
   const [live, setLive] = useState<LiveSync | null>(null);
@@ -49,7 +64,7 @@ export function HearthProvider({ children }: { children: ReactNode }) {
   const [connection, setConnection] = useState<Connection>('connecting');
 
   const begin = useCallback(async (client: TypedPocketBase) => {
-    const sync = await LiveSync.open(client, AsyncStorage);
+    const sync = await openLive(client);
     sync.onConnection = setConnection;
     setLive(sync);
     setUser(currentUser(client));
