@@ -1,7 +1,7 @@
 // Package crews wires the Crews domain into a PocketBase app: the
 // collections' hooks, rules and routes, then the sync change log that
-// records their writes, the realtime fan-out of those writes, and the push
-// notifications they ask for. main.go and every test app call Register, so
+// records their writes, the realtime fan-out of those writes, the push
+// notifications they ask for, and the invite links' pages. main.go and every test app call Register, so
 // a capability wired here is under test as soon as it is wired.
 //
 // Usage:
