@@ -7,7 +7,7 @@ BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/crews/hearth/version.Version=$(VERSION)
 
-.PHONY: run build seed typegen test test-go test-e2e e2e-deps client-js app chromium browser-deps test-browser vet docker-test bench bench-quick bench-bins test-metro
+.PHONY: run build seed typegen test test-go test-e2e e2e-deps client-js app chromium sqlite3 browser-deps test-browser vet docker-test bench bench-quick bench-bins test-metro
 
 ## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
 run: build
@@ -39,8 +39,12 @@ e2e-deps:
 client-js:
 	cd clients/js && npm ci --no-audit --no-fund && npm run build && npm run typecheck
 
+## sqlite3: Debian's sqlite3, with which the store test recovers a killed store's file as a phone's SQLite does; a no-op when installed (installing needs root)
+sqlite3:
+	@command -v sqlite3 >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y sqlite3; }
+
 ## test-e2e: the e2e suite; E2E=file.test.mjs runs one file
-test-e2e: build e2e-deps client-js
+test-e2e: build e2e-deps client-js sqlite3
 	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test -- $(E2E)
 
 ## app: install the example app, type-check it (tsc) and build it for the web (examples/crews-app/web-build)

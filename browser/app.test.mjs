@@ -105,10 +105,11 @@ test('two people: invite, join, chat, waitlist, offline and back, sign-out', asy
   await A.getByTestId('message-input').fill('Rope is in my car');
   await A.getByTestId('send').click();
   await A.getByText('Rope is in my car').waitFor(SHOWN);
-  // Bob's own post fails while offline and says so.
+  // Bob's own post is queued while offline and shown as pending (sent on
+  // return: browser/offline.test.mjs).
   await B.getByTestId('message-input').fill('Can anyone hear me?');
   await B.getByTestId('send').click();
-  await B.getByTestId('chat-error').waitFor(SHOWN);
+  await B.getByTestId('pending').waitFor(SHOWN);
   assert.equal(await B.getByText('Rope is in my car').count(), 0, 'nothing arrives while offline');
   await shot(B, 'app-5-bob-offline');
 

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crews/hearth/links"
 	"github.com/crews/hearth/logs"
 	"github.com/crews/hearth/metrics"
 	"github.com/crews/hearth/replica"
@@ -73,6 +74,10 @@ type Config struct {
 	// Settings are the dashboard settings declared in HEARTH_* variables
 	// (settings.go), saved over the stored ones at every start.
 	Settings Settings
+	// Links are the invite links' settings (HEARTH_IOS_APP_ID,
+	// HEARTH_ANDROID_PACKAGE, HEARTH_ANDROID_CERT_SHA256,
+	// HEARTH_APP_SCHEME); links.go.
+	Links links.Config
 }
 
 // Defaults are relative to the working directory, so `hearth serve` run from
@@ -120,6 +125,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		cfg.SyncRetention = d
 	}
 	errs = append(errs, cfg.readPush(getenv)...)
+	errs = append(errs, cfg.readLinks(getenv)...)
 	settings, err := SettingsFromEnv(getenv, cfg.Dev)
 	cfg.Settings = settings
 	errs = append(errs, err)

@@ -1,7 +1,7 @@
 // Package crews wires the Crews domain into a PocketBase app: the
 // collections' hooks, rules and routes, then the sync change log that
-// records their writes, the realtime fan-out of those writes, and the push
-// notifications they ask for. main.go and every test app call Register, so
+// records their writes, the realtime fan-out of those writes, the push
+// notifications they ask for, and the invite links' pages. main.go and every test app call Register, so
 // a capability wired here is under test as soon as it is wired.
 //
 // Usage:
@@ -17,6 +17,7 @@ import (
 	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/edge"
+	"github.com/crews/hearth/links"
 	"github.com/crews/hearth/push"
 	"github.com/crews/hearth/realtime"
 	"github.com/pocketbase/pocketbase/core"
@@ -34,6 +35,9 @@ type Config struct {
 	// Push configures push delivery (HEARTH_PUSH_*); its zero value logs
 	// pushes instead of sending them. Push.Now is set to Now.
 	Push push.Config
+	// Links configures the invite links (HEARTH_IOS_APP_ID,
+	// HEARTH_ANDROID_*, HEARTH_APP_SCHEME). Links.Now is set to Now.
+	Links links.Config
 }
 
 // Register binds the Crews domain to app, in the order it must bind: the
@@ -47,4 +51,6 @@ func Register(app core.App, cfg Config) {
 	realtime.Register(app, cfg.Realtime)
 	cfg.Push.Now = cfg.Now
 	push.Register(app, cfg.Push)
+	cfg.Links.Now = cfg.Now
+	links.Register(app, cfg.Links)
 }

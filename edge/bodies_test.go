@@ -125,7 +125,7 @@ func TestBodiesOnEveryRoute(t *testing.T) {
 				}
 				path = strings.NewReplacer("{collection}", name, "{id}", ids[name], "{recordId}", ids[name]).Replace(path)
 			}
-			path = strings.NewReplacer("{id}", "x", "{key}", "x.zip", "{filename}", "x.png").Replace(path)
+			path = strings.NewReplacer("{id}", "x", "{key}", "x.zip", "{filename}", "x.png", "{code}", "x").Replace(path)
 			if strings.Contains(path, "{") {
 				t.Fatalf("%s: a path parameter this walk does not fill", route.Path)
 			}

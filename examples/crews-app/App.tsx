@@ -6,7 +6,9 @@ import { HearthProvider, useHearth } from './src/hearth';
 import { GroupScreen } from './src/GroupScreen';
 import { GroupsScreen } from './src/GroupsScreen';
 import { SignInScreen } from './src/SignInScreen';
+import { useJoinLink } from './src/links';
 import { onPushTap, type PushTarget } from './src/push';
+import { ErrorText } from './src/ui';
 
 export default function App() {
   return (
@@ -27,22 +29,26 @@ function Screens() {
     setOpened(target);
     setGroup(target.group);
   }), []);
-  if (!user) {
-    return <SignInScreen />;
-  }
-  if (group) {
-    const target = opened?.group === group ? opened : null;
-    return (
-      <GroupScreen
-        key={`${group}-${target?.tab}-${target?.event}`}
-        groupId={group}
-        initialTab={target?.tab}
-        focusEvent={target?.event}
-        onBack={() => { setGroup(null); setOpened(null); }}
-      />
-    );
-  }
-  return <GroupsScreen onOpen={setGroup} />;
+  const linkError = useJoinLink(setGroup);
+  const target = group && opened?.group === group ? opened : null;
+  return (
+    <>
+      {linkError !== '' && <ErrorText testID="link-error" text={linkError} />}
+      {!user ? (
+        <SignInScreen />
+      ) : group ? (
+        <GroupScreen
+          key={`${group}-${target?.tab}-${target?.event}`}
+          groupId={group}
+          initialTab={target?.tab}
+          focusEvent={target?.event}
+          onBack={() => { setGroup(null); setOpened(null); }}
+        />
+      ) : (
+        <GroupsScreen onOpen={setGroup} />
+      )}
+    </>
+  );
 }
 
 const styles = StyleSheet.create({

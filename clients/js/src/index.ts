@@ -15,8 +15,20 @@ export {
   type SyncPage,
   type SyncResult,
 } from './sync.js';
-export { PersistentStore, storeKey } from './store.js';
-export { LiveSync, type Connection } from './live.js';
+export { PersistentStore, storeKey, type DurableStore } from './store.js';
+export {
+  OfflineStore,
+  PENDING_FIELD,
+  isPending,
+  type QueueStore,
+  type QueuedFile,
+  type QueuedWrite,
+  type RefusedWrite,
+  type Tx,
+} from './offline.js';
+export { MAX_ATTEMPTS, WriteQueue, newRecordId, type AttachedFile, type WriteQueueOptions } from './queue.js';
+export { LiveSync, type Connection, type LiveSyncOptions } from './live.js';
+export { SQLITE_SCHEMA, SqliteStore, type SqlValue, type SqliteDatabase } from './sqlitestore.js';
 export { cancelRsvp, createInvite, findRsvp, joinByCode, rsvp, type Joined, type RsvpRequest } from './crews.js';
 export { registerDevice, unregisterDevice, type Device, type DevicePlatform } from './devices.js';
 export { signOut, type SignOutOptions } from './session.js';

@@ -3,7 +3,8 @@
 // back. A thin layer: what to fetch and how to apply it stays in sync.ts.
 import type PocketBase from 'pocketbase';
 import { SYNCED_COLLECTIONS, SyncClient, type SyncOptions, type SyncResult } from './sync.js';
-import { PersistentStore, storeKey } from './store.js';
+import { PersistentStore, storeKey, type DurableStore } from './store.js';
+import { WriteQueue, type WriteQueueOptions } from './queue.js';
 import type { KeyValueStorage } from './storage.js';
 
 // Timers exist in every runtime the app targets but not in the ES2020 lib
@@ -13,6 +14,13 @@ declare function clearTimeout(id: unknown): void;
 
 /** Waits between attempts to start while the server cannot be reached, in ms. */
 const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
+
+/** LiveSync's options: sync's, the store (PersistentStore on storage by default), the queue's. */
+export interface LiveSyncOptions extends SyncOptions {
+  /** The user's store, e.g. a SqliteStore; by default a PersistentStore kept in storage. */
+  store?: DurableStore;
+  queue?: WriteQueueOptions;
+}
 
 /** Whether the last contact with the server worked. */
 export type Connection = 'connecting' | 'online' | 'offline';
@@ -44,24 +52,27 @@ export class LiveSync {
   private attempts = 0;
   private running = false;
   private previousOnDisconnect: PocketBase['realtime']['onDisconnect'];
+  /** The app's writes, sent whenever the connection comes back (queue.ts). */
+  readonly queue: WriteQueue;
 
   private constructor(
     private readonly pb: PocketBase,
-    readonly store: PersistentStore,
-    options: SyncOptions,
+    readonly store: DurableStore,
+    options: LiveSyncOptions,
   ) {
+    this.queue = new WriteQueue(pb, store, options.queue);
     this.client = new SyncClient(pb, store, { ...options, onError: (err) => this.failed(err) });
     this.topics = ['PB_CONNECT', ...(options.collections ?? SYNCED_COLLECTIONS).map((c) => `${c}/*`)];
     this.previousOnDisconnect = pb.realtime.onDisconnect;
   }
 
   /** Opens the signed-in user's store (restored from storage) for pb. */
-  static async open(pb: PocketBase, storage: KeyValueStorage, options: SyncOptions = {}): Promise<LiveSync> {
+  static async open(pb: PocketBase, storage: KeyValueStorage, options: LiveSyncOptions = {}): Promise<LiveSync> {
     const user = pb.authStore.record;
     if (!user || !pb.authStore.isValid) {
       throw new Error('hearth: LiveSync.open needs a signed-in client');
     }
-    return new LiveSync(pb, await PersistentStore.open(storage, storeKey(user.id)), options);
+    return new LiveSync(pb, options.store ?? (await PersistentStore.open(storage, storeKey(user.id))), options);
   }
 
   /** The state of the connection to the server. */
@@ -135,9 +146,10 @@ export class LiveSync {
     }
   }
 
-  /** Ends realtime and background syncs; the store stays as it is. */
+  /** Ends realtime, background syncs and the queue's retries; the store stays as it is. */
   async stop(): Promise<void> {
     this.running = false;
+    await this.queue.stop();
     if (this.retryTimer !== null) {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
@@ -173,6 +185,11 @@ export class LiveSync {
   }
 
   private set(c: Connection): void {
+    if (c === 'online') {
+      // Back in touch: send what was written meanwhile (a no-op when the
+      // queue is empty or already sending).
+      this.queue.flush().catch(() => undefined);
+    }
     if (c !== this.state) {
       this.state = c;
       this.onConnection?.(c);

@@ -12,8 +12,8 @@
 import { createContext, createElement, useContext, useMemo, useSyncExternalStore, type ReactNode } from 'react';
 import { currentUser, signIn, signUp } from './client.js';
 import { LiveSync, type Connection } from './live.js';
+import { storeKey, type DurableStore } from './store.js';
 import { keepSession, signOut, type AppStateLike, type SessionState } from './session.js';
-import type { PersistentStore } from './store.js';
 import type { KeyValueStorage } from './storage.js';
 import type { CollectionName, CollectionRecords, TypedPocketBase, UsersCreate, UsersRecord } from './types.gen.js';
 
@@ -34,6 +34,11 @@ export interface HearthSessionOptions {
   appState?: AppStateLike;
   /** Told of every start's and resume's refresh. */
   onSession?: (state: SessionState) => void;
+  /**
+   * Opens the signed-in user's durable store (a SqliteStore on a phone);
+   * undefined or absent: LiveSync's PersistentStore in `storage`.
+   */
+  openStore?: (userId: string) => Promise<DurableStore | undefined>;
 }
 
 /**
@@ -93,7 +98,7 @@ export class HearthSession {
   private async begin(): Promise<void> {
     this.kept?.remove();
     await this.snap.live?.stop();
-    const live = await LiveSync.open(this.pb, this.options.storage);
+    const live = await this.openLive();
     live.onConnection = (connection) => this.set({ connection });
     this.set({ user: currentUser(this.pb), live });
     const { appState, onSession } = this.options;
@@ -117,6 +122,19 @@ export class HearthSession {
       // Offline, the first sync fails and LiveSync keeps trying; the store
       // already holds what the last session synced.
       live.start().catch(() => undefined);
+    }
+  }
+
+  // A store that cannot be read must not stop the app at start: it is
+  // dropped and synced again from the server (writes still queued in it
+  // are lost, which is why this is the last resort).
+  private async openLive(): Promise<LiveSync> {
+    const id = this.pb.authStore.record?.id ?? '';
+    try {
+      return await LiveSync.open(this.pb, this.options.storage, { store: await this.options.openStore?.(id) });
+    } catch {
+      await this.options.storage.removeItem(storeKey(id));
+      return LiveSync.open(this.pb, this.options.storage);
     }
   }
 
@@ -154,9 +172,9 @@ export function useSession(): SessionSnapshot {
 // as useSyncExternalStore needs (list() builds a new array on every call).
 // The counter listens from the first read on, so a change between a render
 // and its subscription is still seen.
-const versions = new WeakMap<PersistentStore, { n: number }>();
+const versions = new WeakMap<DurableStore, { n: number }>();
 
-function version(store: PersistentStore): { n: number } {
+function version(store: DurableStore): { n: number } {
   let v = versions.get(store);
   if (!v) {
     const counter = { n: 0 };

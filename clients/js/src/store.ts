@@ -3,7 +3,8 @@
 // that the app shows its synced records at once on start and while the
 // server is unreachable.
 import type { RecordModel } from 'pocketbase';
-import { MemoryStore, START_CURSOR, type Change } from './sync.js';
+import { START_CURSOR } from './sync.js';
+import { OfflineStore, type QueueStore, type QueuedWrite, type RefusedWrite, type Tx } from './offline.js';
 import type { KeyValueStorage } from './storage.js';
 
 /** The storage key of a user's synced store. */
@@ -12,36 +13,45 @@ export function storeKey(userId: string): string {
 }
 
 /**
- * What is written to storage: the cursor and every record, by collection.
- * Version 1 held the first protocol's numeric cursors, which the server no
- * longer serves: such a snapshot is dropped and the store syncs from the
- * start.
+ * What is written to storage: the cursor, every record by collection, and
+ * the write queue (absent in snapshots of clients without one). Version 1
+ * held the first protocol's numeric cursors, which the server no longer
+ * serves: such a snapshot is dropped and the store syncs from the start.
  */
 interface Snapshot {
   version: 2;
   cursor: string;
   records: Record<string, RecordModel[]>;
+  queue?: QueuedWrite[];
+  refused?: RefusedWrite[];
 }
 
 /**
- * PersistentStore keeps every change of a MemoryStore in storage under one
+ * The offline stores' common face: a LocalStore for sync, the write queue's
+ * store, and what the screens read. PersistentStore (one key-value item)
+ * and SqliteStore (expo-sqlite, a row per record) are the two.
+ */
+export interface DurableStore extends QueueStore {
+  list(collection: string): RecordModel[];
+  subscribe(listener: () => void): () => void;
+  /** Forgets everything and removes it from the device (signing out). */
+  destroy(): Promise<void>;
+}
+
+/**
+ * PersistentStore keeps every change of the store in storage under one
  * key. One key is one write: AsyncStorage writes a single item atomically,
- * so a page's changes and its cursor are stored together, as LocalStore
- * requires, and a crash leaves either the old snapshot or the new one.
- * Writing the whole store on each change is right for what one person's
- * groups hold (hundreds to a few thousand records); an app that keeps far
- * more implements LocalStore over SQLite instead.
+ * so a page's changes, its cursor and the queue are stored together, as
+ * LocalStore requires, and a crash leaves either the old snapshot or the
+ * new one. Writing the whole store on each change is right for what one
+ * person's groups hold (hundreds to a few thousand records): Android's
+ * AsyncStorage cannot read an item over about 2 MB (some 6,000 messages),
+ * so an app that keeps more uses SqliteStore.
  *
  *   const store = await PersistentStore.open(AsyncStorage, storeKey(user.id));
  *   store.subscribe(() => render(store.list('messages')));
  */
-export class PersistentStore extends MemoryStore {
-  private listeners = new Set<() => void>();
-  private writes: Promise<void> = Promise.resolve();
-  // The cursor as of the last change, kept here so that a snapshot is
-  // taken synchronously, in the order of the changes.
-  private at = START_CURSOR;
-
+export class PersistentStore extends OfflineStore implements DurableStore {
   private constructor(
     private readonly storage: KeyValueStorage,
     readonly key: string,
@@ -55,68 +65,26 @@ export class PersistentStore extends MemoryStore {
     const raw = await storage.getItem(key);
     const snap = raw ? (JSON.parse(raw) as Snapshot) : undefined;
     if (snap?.version === 2) {
-      const changes: Change[] = [];
-      for (const [collection, records] of Object.entries(snap.records)) {
-        for (const record of records) {
-          changes.push({ seq: 0, op: 'upsert', collection, id: record.id, record });
-        }
-      }
-      await MemoryStore.prototype.applyPage.call(store, changes, snap.cursor);
-      store.at = snap.cursor;
+      const records = Object.entries(snap.records).flatMap(([collection, rs]) => rs.map((record) => ({ collection, record })));
+      store.load(records, snap.cursor, snap.queue ?? [], snap.refused ?? []);
     }
     return store;
   }
 
-  /** Calls listener after every change; returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  async applyPage(changes: Change[], cursor: string): Promise<void> {
-    await super.applyPage(changes, cursor);
-    this.at = cursor;
-    await this.changed();
-  }
-
-  async put(collection: string, record: RecordModel): Promise<void> {
-    await super.put(collection, record);
-    await this.changed();
-  }
-
-  async remove(collection: string, id: string): Promise<void> {
-    await super.remove(collection, id);
-    await this.changed();
-  }
-
-  async clear(): Promise<void> {
-    await super.clear();
-    this.at = START_CURSOR;
-    await this.changed();
-  }
-
   /** Forgets everything and removes the key from storage (signing out). */
   async destroy(): Promise<void> {
-    await super.clear();
-    this.at = START_CURSOR;
-    await this.write(() => this.storage.removeItem(this.key));
+    this.records.clear();
+    this.queue = [];
+    this.refused = [];
+    this.load([], START_CURSOR, [], []);
+    await this.storage.removeItem(this.key);
     this.notify();
   }
 
-  // changed writes the snapshot, taken now, after the writes queued before
-  // it, then tells the listeners.
-  private async changed(): Promise<void> {
-    const snap = JSON.stringify(this.snapshot());
-    await this.write(() => this.storage.setItem(this.key, snap));
-    this.notify();
-  }
-
-  // write runs op after the queued writes. A failed write fails its caller
-  // (the sync that applied the page) but not the writes after it.
-  private async write(op: () => Promise<void>): Promise<void> {
-    const w = this.writes.then(op);
-    this.writes = w.catch(() => undefined);
-    await w;
+  // persist writes the whole snapshot, taken now: the memory state already
+  // holds tx.
+  protected async persist(_tx: Tx): Promise<void> {
+    await this.storage.setItem(this.key, JSON.stringify(this.snapshot()));
   }
 
   private snapshot(): Snapshot {
@@ -124,12 +92,6 @@ export class PersistentStore extends MemoryStore {
     for (const collection of this.records.keys()) {
       records[collection] = this.list(collection);
     }
-    return { version: 2, cursor: this.at, records };
-  }
-
-  private notify(): void {
-    for (const l of this.listeners) {
-      l();
-    }
+    return { version: 2, cursor: this.at, records, queue: this.writes(), refused: this.refusals() };
   }
 }

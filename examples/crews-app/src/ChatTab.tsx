@@ -1,5 +1,6 @@
 // A group's chat: the synced messages, newest at the bottom, live through
 // realtime.
+import { isPending } from '@crews/hearth-client';
 import { useState } from 'react';
 import { FlatList, Text, View } from 'react-native';
 import { errorText, useSession } from './hearth';
@@ -7,22 +8,23 @@ import { useMessages, useNames } from './records';
 import { Button, ErrorText, Field, Row, colors, styles } from './ui';
 
 export function ChatTab({ groupId }: { groupId: string }) {
-  const { pb, user, live } = useSession();
+  const { user, live } = useSession();
   const [body, setBody] = useState('');
   const [error, setError] = useState('');
   const messages = useMessages(groupId);
   const names = useNames();
 
+  // Queued: shown at once as pending, sent when the server can be reached.
   async function send() {
     setError('');
     try {
-      const message = await pb.collection('messages').create({ group: groupId, body: body.trim() });
-      await live.store.put('messages', message);
+      await live.queue.create('messages', { group: groupId, body: body.trim() });
       setBody('');
     } catch (err) {
       setError(`Not sent: ${errorText(err)}`);
     }
   }
+  const refused = live.store.refusals().filter((r) => r.collection === 'messages' && r.data.group === groupId);
 
   return (
     <View style={{ flex: 1, gap: 8 }}>
@@ -38,10 +40,17 @@ export function ChatTab({ groupId }: { groupId: string }) {
             <View testID="message" style={[styles.card, { alignSelf: mine ? 'flex-end' : 'flex-start', maxWidth: '80%', backgroundColor: mine ? '#fbe9e2' : colors.card }]}>
               <Text style={styles.muted}>{mine ? 'You' : names.get(item.author) ?? 'someone'}</Text>
               <Text style={styles.text}>{item.body}</Text>
+              {isPending(item) && <Text testID="pending" style={styles.muted}>Sending…</Text>}
             </View>
           );
         }}
       />
+      {refused.map((r) => (
+        <Row key={r.seq}>
+          <ErrorText testID="refused" text={`Not sent: "${String(r.data.body ?? '')}": ${r.message}`} />
+          <Button testID="dismiss-refused" kind="plain" title="OK" onPress={() => live.store.dismiss(r.seq)} />
+        </Row>
+      ))}
       <ErrorText testID="chat-error" text={error} />
       <Row>
         <Field testID="message-input" placeholder="Message" value={body} onChangeText={setBody} autoCapitalize="sentences" onSubmitEditing={send} />

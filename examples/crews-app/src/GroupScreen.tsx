@@ -6,6 +6,7 @@ import { ChatTab } from './ChatTab';
 import { EventsTab } from './EventsTab';
 import { errorText, useSession } from './hearth';
 import { useGroup, useMembership } from './records';
+import { inviteLink } from './links';
 import { Button, ConnectionBanner, ErrorText, Row, styles } from './ui';
 
 export function GroupScreen({ groupId, onBack, initialTab = 'chat', focusEvent }: {
@@ -28,6 +29,8 @@ export function GroupScreen({ groupId, onBack, initialTab = 'chat', focusEvent }
     try {
       const inv = await createInvite(pb, groupId);
       setCode(inv.code);
+      // The share sheet at once: the link opens the app, or the join page.
+      Share.share({ message: `Join ${group?.name} on Crews: ${inviteLink(inv.code)}`, url: inviteLink(inv.code) }).catch(() => undefined);
     } catch (err) {
       setError(errorText(err));
     }
@@ -46,7 +49,7 @@ export function GroupScreen({ groupId, onBack, initialTab = 'chat', focusEvent }
           {code !== '' && (
             <>
               <Text testID="invite-code" selectable style={[styles.heading, { letterSpacing: 2 }]}>{code}</Text>
-              <Button testID="share-invite" kind="plain" title="Share" onPress={() => Share.share({ message: `Join ${group?.name} on Crews with the code ${code}` })} />
+              <Button testID="share-invite" kind="plain" title="Share" onPress={() => Share.share({ message: `Join ${group?.name} on Crews: ${inviteLink(code)} (or use the code ${code})`, url: inviteLink(code) })} />
             </>
           )}
         </Row>

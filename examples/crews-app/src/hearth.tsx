@@ -3,7 +3,7 @@
 // react-native-sse, and the package's React bindings (HearthSession,
 // HearthProvider, useSession, useLiveQuery), which keep the session fresh
 // (refreshed at start and on resume, realtime restarted) and LiveSync's
-// persistent store, which every screen reads. Push: registered after
+// durable store (SQLite on a phone, store.ts), which every screen reads. Push: registered after
 // sign-in, unregistered at sign-out.
 import AsyncStorage from '@react-native-async-storage/async-storage';
 import NetInfo from '@react-native-community/netinfo';
@@ -20,6 +20,7 @@ import EventSource from 'react-native-sse';
 import { serverUrl } from './config';
 import { registerForPush } from './push';
 import { sessionStorage } from './sessionStorage';
+import { openStore } from './store';
 
 interface Hearth {
   pb: TypedPocketBase;
@@ -48,7 +49,7 @@ export function HearthProvider({ children }: { children: ReactNode }) {
     let alive = true;
     (async () => {
       const pb = await createClient(serverUrl(), { storage: sessionStorage, EventSource });
-      const s = new HearthSession(pb, { storage: AsyncStorage, appState: AppState });
+      const s = new HearthSession(pb, { storage: AsyncStorage, appState: AppState, openStore });
       await s.start();
       if (alive) {
         setSession(s);
