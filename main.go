@@ -53,6 +53,7 @@ func main() {
 	crews.Register(app, crews.Config{
 		SyncRetention: cfg.SyncRetention,
 		Push:          push.Config{URL: cfg.PushURL, AccessToken: cfg.PushAccessToken, Window: cfg.PushWindow, Retention: cfg.PushRetention},
+		Auth:          cfg.Auth,
 	})
 	seed.Register(app)
 	typegen.Register(app)

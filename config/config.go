@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crews/hearth/auth"
 	"github.com/crews/hearth/logs"
 	"github.com/crews/hearth/metrics"
 	"github.com/crews/hearth/replica"
@@ -73,6 +74,9 @@ type Config struct {
 	// Settings are the dashboard settings declared in HEARTH_* variables
 	// (settings.go), saved over the stored ones at every start.
 	Settings Settings
+	// Auth is how people sign in: OAuth2 providers (HEARTH_OAUTH2_*) and
+	// Apple's key (HEARTH_APPLE_*); see package auth.
+	Auth auth.Config
 }
 
 // Defaults are relative to the working directory, so `hearth serve` run from
@@ -129,6 +133,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("HEARTH_HTTP: port %q is not a number from 0 to 65535", port))
 	}
 	errs = append(errs, cfg.operations(getenv)...)
+	authCfg, err := auth.FromEnv(getenv)
+	cfg.Auth = authCfg
+	errs = append(errs, err)
 	switch {
 	case cfg.SuperuserEmail == "" && cfg.SuperuserPassword == "":
 	case cfg.SuperuserEmail == "":

@@ -14,6 +14,7 @@ package crews
 import (
 	"time"
 
+	"github.com/crews/hearth/auth"
 	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/edge"
@@ -34,6 +35,10 @@ type Config struct {
 	// Push configures push delivery (HEARTH_PUSH_*); its zero value logs
 	// pushes instead of sending them. Push.Now is set to Now.
 	Push push.Config
+	// Auth configures sign-in (HEARTH_OAUTH2_*, HEARTH_APPLE_*); its zero
+	// value still turns on OTP, per-user MFA and Crews' email templates.
+	// Auth.Now defaults to Now.
+	Auth auth.Config
 }
 
 // Register binds the Crews domain to app, in the order it must bind: the
@@ -47,4 +52,8 @@ func Register(app core.App, cfg Config) {
 	realtime.Register(app, cfg.Realtime)
 	cfg.Push.Now = cfg.Now
 	push.Register(app, cfg.Push)
+	if cfg.Auth.Now == nil {
+		cfg.Auth.Now = cfg.Now
+	}
+	auth.Register(app, cfg.Auth)
 }

@@ -97,6 +97,7 @@ export interface UsersRecord {
   avatar: FileName | '';
   created: IsoDateString;
   updated: IsoDateString;
+  mfa: boolean;
   expand?: UsersExpand;
 }
 
@@ -113,6 +114,7 @@ export interface UsersCreate {
   name: string;
   /** each up to 5 MiB; image/jpeg, image/png, image/gif, image/webp; protected: its URL needs a file token (pb.files.getToken()). */
   avatar?: FileInput | null;
+  mfa?: boolean;
   password: string;
   passwordConfirm: string;
 }
@@ -124,6 +126,7 @@ export interface UsersUpdate {
   name?: string;
   /** each up to 5 MiB; image/jpeg, image/png, image/gif, image/webp; protected: its URL needs a file token (pb.files.getToken()). */
   avatar?: FileInput | null;
+  mfa?: boolean;
   /** With password: the current password, required to change it. */
   oldPassword?: string;
   password?: string;
