@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,6 +94,41 @@ func Apply(app core.App, cfg Config) error {
 	users.OAuth2.Enabled = len(users.OAuth2.Providers) > 0
 	if err := app.Save(users); err != nil {
 		return fmt.Errorf("auth: save users' sign-in settings: %w", err)
+	}
+	return addEmailRateLimits(app)
+}
+
+// EmailRateLimitRules bound the requests that send an email to whatever
+// address they name: three a minute per client IP and collection, for
+// each. PocketBase's own rules only bound them with all of /api/ (300 in
+// 10 s). They apply when rate limiting is on (HEARTH_RATE_LIMITS).
+func EmailRateLimitRules() []core.RateLimitRule {
+	var rules []core.RateLimitRule
+	for _, tag := range []string{"requestVerification", "requestPasswordReset", "requestEmailChange", "requestOTP"} {
+		rules = append(rules, core.RateLimitRule{Label: "*:" + tag, MaxRequests: 3, Duration: 60})
+	}
+	return rules
+}
+
+// addEmailRateLimits stores each of EmailRateLimitRules whose label has no
+// rule yet; a rule the dashboard changed is left as it is.
+func addEmailRateLimits(app core.App) error {
+	settings, err := app.Settings().Clone()
+	if err != nil {
+		return fmt.Errorf("auth: email rate limits: %w", err)
+	}
+	added := false
+	for _, rule := range EmailRateLimitRules() {
+		if !slices.ContainsFunc(settings.RateLimits.Rules, func(r core.RateLimitRule) bool { return r.Label == rule.Label }) {
+			settings.RateLimits.Rules = append(settings.RateLimits.Rules, rule)
+			added = true
+		}
+	}
+	if !added {
+		return nil
+	}
+	if err := app.Save(settings); err != nil {
+		return fmt.Errorf("auth: save email rate limits: %w", err)
 	}
 	return nil
 }
