@@ -107,9 +107,10 @@ export async function startMailpit() {
  * startOIDC runs the OpenID Connect provider on loopback with users
  * ([{ id, username, password, email, emailVerified, firstName, lastName }])
  * and the redirect URIs its clients may use. Its clients: "web" (secret
- * "secret") and "native".
+ * "secret"; http(s) redirects) and "native" (no secret, PKCE; an app's
+ * own scheme). env configures hearth with client (default "native").
  */
-export async function startOIDC({ redirectURIs, users }) {
+export async function startOIDC({ redirectURIs, users, client = 'native' }) {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}/`;
   const dir = await mkdtemp(join(tmpdir(), 'oidcop-'));
@@ -123,12 +124,13 @@ export async function startOIDC({ redirectURIs, users }) {
   }, () => fetch(`${issuer}.well-known/openid-configuration`).then((r) => r.ok));
   return {
     issuer,
-    clientId: 'web',
-    clientSecret: 'secret',
-    /** env configures hearth's generic OpenID Connect provider with the "web" client. */
+    clientId: client,
+    /** env configures hearth's generic OpenID Connect provider with the client. */
     env: {
-      HEARTH_OAUTH2_OIDC_CLIENT_ID: 'web',
-      HEARTH_OAUTH2_OIDC_CLIENT_SECRET: 'secret',
+      HEARTH_OAUTH2_OIDC_CLIENT_ID: client,
+      // A native client has no secret (PKCE stands in for it); PocketBase
+      // requires one, which the provider ignores for such a client.
+      HEARTH_OAUTH2_OIDC_CLIENT_SECRET: client === 'web' ? 'secret' : 'none-for-a-native-client',
       HEARTH_OAUTH2_OIDC_ISSUER: issuer,
       HEARTH_OAUTH2_OIDC_DISPLAY_NAME: 'Test ID',
     },

@@ -19,3 +19,12 @@ export { LiveSync, type Connection } from './live.js';
 export { cancelRsvp, createInvite, findRsvp, joinByCode, rsvp, type Joined, type RsvpRequest } from './crews.js';
 export { registerDevice, unregisterDevice, type Device, type DevicePlatform } from './devices.js';
 export { signOut, type SignOutOptions } from './session.js';
+export {
+  finishOAuth2Redirect,
+  oauth2Providers,
+  signInWithOAuth2,
+  startOAuth2Redirect,
+  type AuthSessionResult,
+  type OAuth2Options,
+  type OpenAuthSession,
+} from './oauth2.js';
