@@ -3,7 +3,6 @@ package auth
 import (
 	_ "embed"
 	"net/http"
-	"slices"
 
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -16,19 +15,21 @@ import (
 //go:embed confirm.html
 var confirmPage []byte
 
-// registerPages serves GET ConfirmPath{action} for each of Actions; any
-// other action is a 404 like any unknown path.
+// registerPages serves GET ConfirmPath+action for each of Actions (one
+// route each, so the router's table names every page).
 func registerPages(app core.App) {
 	app.OnServe().BindFunc(func(e *core.ServeEvent) error {
-		e.Router.GET(ConfirmPath+"{action}", func(re *core.RequestEvent) error {
-			if !slices.Contains(Actions, re.Request.PathValue("action")) {
-				return re.NotFoundError("", nil)
-			}
-			re.Response.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
-			re.Response.Header().Set("Referrer-Policy", "no-referrer")
-			re.Response.Header().Set("Cache-Control", "no-store")
-			return re.Blob(http.StatusOK, "text/html; charset=utf-8", confirmPage)
-		})
+		for _, action := range Actions {
+			e.Router.GET(ConfirmPath+action, serveConfirmPage)
+		}
 		return e.Next()
 	})
+}
+
+func serveConfirmPage(re *core.RequestEvent) error {
+	h := re.Response.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	return re.Blob(http.StatusOK, "text/html; charset=utf-8", confirmPage)
 }

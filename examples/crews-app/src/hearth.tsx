@@ -29,6 +29,8 @@ interface Hearth {
   signIn(email: string, password: string): Promise<void>;
   signUp(name: string, email: string, password: string): Promise<void>;
   signOut(): Promise<void>;
+  /** adopt starts the session a sign-in outside signIn made (OAuth2: OAuth2Buttons). */
+  adopt(): Promise<void>;
 }
 
 const HearthContext = createContext<Hearth | null>(null);
@@ -85,7 +87,12 @@ export function HearthProvider({ children }: { children: ReactNode }) {
     });
   }, [live]);
 
+  const adopt = useCallback(async () => {
+    if (pb) await begin(pb);
+  }, [pb, begin]);
+
   const value: Hearth = {
+    adopt,
     pb,
     user,
     live,
