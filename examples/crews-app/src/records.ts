@@ -57,6 +57,8 @@ export function waitlistPlace(live: LiveSync, rsvp: RsvpsRecord): number {
 }
 
 export function userName(live: LiveSync, id: string): string {
+  // An author cleared by an account's deletion (docs/auth.md).
+  if (!id) return 'Deleted account';
   const u = list(live, 'users').find((x: UsersRecord) => x.id === id);
   return u?.name ?? 'someone';
 }
