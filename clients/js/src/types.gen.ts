@@ -97,7 +97,7 @@ export interface UsersRecord {
   avatar: FileName | '';
   created: IsoDateString;
   updated: IsoDateString;
-  mfa: boolean;
+  mfa?: boolean;
   expand?: UsersExpand;
 }
 
