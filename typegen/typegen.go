@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/crews/hearth/auth"
-
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/pocketbase/core"
 )
