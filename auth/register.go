@@ -275,6 +275,8 @@ func registerMFAPrivacy(app core.App) {
 		if e.RequestInfo == nil || !e.RequestInfo.HasSuperuserAuth() &&
 			(e.RequestInfo.Auth == nil || e.RequestInfo.Auth.Id != e.Record.Id) {
 			e.Record.Hide(MFAField)
+		} else {
+			e.Record.Unhide(MFAField) // enriched anonymously before (collections/users.go)
 		}
 		return e.Next()
 	})

@@ -74,6 +74,10 @@ describe('OpenID Connect', () => {
     const first = await signInWithOAuth2(pb, 'oidc', { redirectUri: REDIRECT, openAuthSession: browserAs('ann', 'ann-secret-1') });
     assert.equal(first.meta.isNew, true);
     assert.equal(first.meta.email, 'ann@idp.test');
+    // The new account's own email and MFA switch are shown to it, though
+    // the account was made before anyone was signed in.
+    assert.equal(first.record.email, 'ann@idp.test');
+    assert.equal(first.record.mfa, false);
     assert.equal(first.record.verified, true);
     assert.equal(first.record.name, 'Ann Idp');
     assert.ok(pb.authStore.isValid);
