@@ -358,3 +358,40 @@ func TestAccountDeletionRacesJoinsAndRSVPs(t *testing.T) {
 		t.Fatal("carol's rsvp remains")
 	}
 }
+
+// PocketBase removes what signs the account in (OAuth2 links, codes, MFA
+// sessions, known devices) with it; docs/auth.md says so.
+func TestAccountDeletionLeavesNoSignInRecords(t *testing.T) {
+	t.Parallel()
+	s := hearthtest.NewServer(t)
+	carol := hearthtest.Record(t, s.App, collections.Users, hearthtest.Carol)
+	ea := core.NewExternalAuth(s.App)
+	ea.SetProvider("google")
+	ea.SetProviderId("g-1")
+	otp := core.NewOTP(s.App)
+	otp.SetPassword("12345678")
+	mfa := core.NewMFA(s.App)
+	mfa.SetMethod(core.MFAMethodPassword)
+	origin := core.NewAuthOrigin(s.App)
+	origin.SetFingerprint("phone")
+	for _, m := range []interface {
+		core.Model
+		SetCollectionRef(string)
+		SetRecordRef(string)
+	}{ea, otp, mfa, origin} {
+		m.SetCollectionRef(carol.Collection().Id)
+		m.SetRecordRef(carol.Id)
+		if err := s.App.Save(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if res := deleteAccount(t, s, hearthtest.Carol, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("carol deletes her account: %d %s", res.Status, res.Raw)
+	}
+	for _, c := range []string{core.CollectionNameExternalAuths, core.CollectionNameOTPs, core.CollectionNameMFAs, core.CollectionNameAuthOrigins} {
+		if n, err := s.App.CountRecords(c, dbx.HashExp{"recordRef": hearthtest.Carol}); err != nil || n != 0 {
+			t.Errorf("%s: %d of carol's left, err %v", c, n, err)
+		}
+	}
+}
