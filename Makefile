@@ -7,7 +7,7 @@ BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/crews/hearth/version.Version=$(VERSION)
 
-.PHONY: run build seed typegen test test-go test-e2e e2e-deps client-js app chromium sqlite3 browser-deps test-browser vet docker-test bench bench-quick bench-bins test-metro
+.PHONY: run build seed typegen test test-go test-e2e e2e-deps test-servers client-js app chromium sqlite3 browser-deps test-browser vet docker-test bench bench-quick bench-bins test-metro
 
 ## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
 run: build
@@ -43,8 +43,19 @@ client-js:
 sqlite3:
 	@command -v sqlite3 >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y sqlite3; }
 
+## test-servers: the real servers the sign-in tests start (bin/mailpit, an SMTP server with an API; bin/oidcop, an OpenID Connect provider), built from the Go module proxy once
+test-servers: bin/mailpit bin/oidcop
+
+MAILPIT_MODULE := github.com/axllent/mailpit@v1.33.1
+
+bin/mailpit:
+	GOBIN=$(CURDIR)/bin go install -trimpath $(MAILPIT_MODULE)
+
+bin/oidcop: internal/oidcop/main.go internal/oidcop/go.mod internal/oidcop/go.sum
+	cd internal/oidcop && go build -trimpath -o $(CURDIR)/bin/oidcop .
+
 ## test-e2e: the e2e suite; E2E=file.test.mjs runs one file
-test-e2e: build e2e-deps client-js sqlite3
+test-e2e: build e2e-deps client-js sqlite3 test-servers
 	cd e2e && HEARTH_BIN=$(CURDIR)/$(BIN) npm test -- $(E2E)
 
 ## app: install the example app, type-check it (tsc) and build it for the web (examples/crews-app/web-build)
@@ -66,7 +77,7 @@ browser-deps: chromium
 	cd browser && npm ci --no-audit --no-fund
 
 ## test-browser: the browser suites (example app, dashboard) in headless Chromium; BROWSER=file.test.mjs runs one
-test-browser: build e2e-deps browser-deps app
+test-browser: build e2e-deps browser-deps app test-servers
 	cd browser && HEARTH_BIN=$(CURDIR)/$(BIN) npm test -- $(BROWSER)
 
 ## docker-test: the deploy (Dockerfile, compose, S3, replication under load) against a real Docker engine; needs root

@@ -54,6 +54,7 @@ func main() {
 		SyncRetention: cfg.SyncRetention,
 		Push:          push.Config{URL: cfg.PushURL, AccessToken: cfg.PushAccessToken, Window: cfg.PushWindow, Retention: cfg.PushRetention},
 		Links:         cfg.Links,
+		Auth:          cfg.Auth,
 	})
 	seed.Register(app)
 	typegen.Register(app)

@@ -192,24 +192,6 @@ func pastEventWithRSVP(t *testing.T, app core.App, user string) string {
 	return ev.Id
 }
 
-// An account whose owner is a group's last owner cannot be deleted until
-// the group is handed over or deleted.
-func TestLastOwnerAccountDeletion(t *testing.T) {
-	t.Parallel()
-	s := hearthtest.NewServer(t)
-	bobM := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Bob)
-	aliceM := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Alice)
-	hearthtest.Save(t, s.App, collections.Memberships, bobM, map[string]any{"role": collections.RoleOwner})
-	hearthtest.Save(t, s.App, collections.Memberships, aliceM, map[string]any{"role": collections.RoleMember})
-
-	res := s.Do(t, http.MethodDelete, "/api/collections/users/records/"+hearthtest.Bob, hearthtest.Token(t, s.App, hearthtest.Bob), nil)
-	if res.Status != 400 || res.FieldCode("user") != "validation_last_owner" {
-		t.Fatalf("last owner deletes account: %d %s", res.Status, res.Raw)
-	}
-	hearthtest.Record(t, s.App, collections.Users, hearthtest.Bob)
-	hearthtest.Record(t, s.App, collections.Memberships, bobM)
-}
-
 // A creator who handed their group over can delete their account: the group
 // stays with its new owner and forgets its creator.
 func TestCreatorDeletesAccountAfterHandover(t *testing.T) {

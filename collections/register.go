@@ -25,4 +25,5 @@ func Register(app core.App, cfg Config) {
 		}
 	}
 	registerJoin(app, cfg.Now)
+	registerAccountDeletion(app)
 }

@@ -35,6 +35,11 @@ func registerUsers(app core.App, cfg Config) {
 		if e.RequestInfo == nil || !e.RequestInfo.HasSuperuserAuth() &&
 			(e.RequestInfo.Auth == nil || e.RequestInfo.Auth.Id != e.Record.Id) {
 			e.Record.Hide("email")
+		} else {
+			// The same record can be enriched twice: a first OAuth2
+			// sign-in creates it anonymously, then answers it to its
+			// new owner.
+			e.Record.Unhide("email")
 		}
 		return e.Next()
 	})

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crews/hearth/auth"
 	"github.com/crews/hearth/links"
 	"github.com/crews/hearth/logs"
 	"github.com/crews/hearth/metrics"
@@ -78,6 +79,9 @@ type Config struct {
 	// HEARTH_ANDROID_PACKAGE, HEARTH_ANDROID_CERT_SHA256,
 	// HEARTH_APP_SCHEME); links.go.
 	Links links.Config
+	// Auth is how people sign in: OAuth2 providers (HEARTH_OAUTH2_*) and
+	// Apple's key (HEARTH_APPLE_*); see package auth.
+	Auth auth.Config
 }
 
 // Defaults are relative to the working directory, so `hearth serve` run from
@@ -135,6 +139,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("HEARTH_HTTP: port %q is not a number from 0 to 65535", port))
 	}
 	errs = append(errs, cfg.operations(getenv)...)
+	authCfg, err := auth.FromEnv(getenv)
+	cfg.Auth = authCfg
+	errs = append(errs, err)
 	switch {
 	case cfg.SuperuserEmail == "" && cfg.SuperuserPassword == "":
 	case cfg.SuperuserEmail == "":

@@ -14,6 +14,7 @@ package crews
 import (
 	"time"
 
+	"github.com/crews/hearth/auth"
 	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/edge"
@@ -38,6 +39,10 @@ type Config struct {
 	// Links configures the invite links (HEARTH_IOS_APP_ID,
 	// HEARTH_ANDROID_*, HEARTH_APP_SCHEME). Links.Now is set to Now.
 	Links links.Config
+	// Auth configures sign-in (HEARTH_OAUTH2_*, HEARTH_APPLE_*); its zero
+	// value still turns on OTP, per-user MFA and Crews' email templates.
+	// Auth.Now defaults to Now.
+	Auth auth.Config
 }
 
 // Register binds the Crews domain to app, in the order it must bind: the
@@ -53,4 +58,8 @@ func Register(app core.App, cfg Config) {
 	push.Register(app, cfg.Push)
 	cfg.Links.Now = cfg.Now
 	links.Register(app, cfg.Links)
+	if cfg.Auth.Now == nil {
+		cfg.Auth.Now = cfg.Now
+	}
+	auth.Register(app, cfg.Auth)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/crews/hearth/auth"
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -186,8 +187,9 @@ func (g *generator) collection(c *core.Collection) {
 		}
 		g.doc(c, f)
 		optional := ""
-		if c.IsAuth() && f.GetName() == core.FieldNameEmail {
-			// Hearth hides a user's email from everyone but that user.
+		if c.IsAuth() && (f.GetName() == core.FieldNameEmail || f.GetName() == auth.MFAField) {
+			// Hearth hides a user's email, and their MFA switch, from
+			// everyone but that user.
 			optional = "?"
 		}
 		g.p("  %s%s: %s;", f.GetName(), optional, recordType(f))

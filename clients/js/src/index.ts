@@ -34,3 +34,12 @@ export { registerDevice, unregisterDevice, type Device, type DevicePlatform } fr
 export { signOut, type SignOutOptions } from './session.js';
 export { keepSession, refreshSession, type AppStateLike, type KeepSessionOptions, type SessionState } from './session.js';
 export { fieldErrors } from './errors.js';
+export {
+  finishOAuth2Redirect,
+  oauth2Providers,
+  signInWithOAuth2,
+  startOAuth2Redirect,
+  type AuthSessionResult,
+  type OAuth2Options,
+  type OpenAuthSession,
+} from './oauth2.js';

@@ -76,6 +76,13 @@ export class HearthSession {
     }
   }
 
+  /**
+   * Starts the session of a sign-in made outside signIn and signUp (OAuth2:
+   * signInWithOAuth2, finishOAuth2Redirect). One function per session, so
+   * it can sit in a React effect's dependencies.
+   */
+  readonly adopt = (): Promise<void> => this.start();
+
   async signIn(email: string, password: string): Promise<void> {
     await signIn(this.pb, email, password);
     await this.begin();

@@ -135,6 +135,7 @@ export interface UsersRecord {
   avatar: FileName | '';
   created: IsoDateString;
   updated: IsoDateString;
+  mfa?: boolean;
   expand?: UsersExpand;
 }
 
@@ -154,6 +155,7 @@ export interface UsersCreate {
   name: string;
   /** each up to 5 MiB; image/jpeg, image/png, image/gif, image/webp; protected: its URL needs a file token (pb.files.getToken()). */
   avatar?: FileInput | null;
+  mfa?: boolean;
   password: string;
   passwordConfirm: string;
 }
@@ -165,6 +167,7 @@ export interface UsersUpdate {
   name?: string;
   /** each up to 5 MiB; image/jpeg, image/png, image/gif, image/webp; protected: its URL needs a file token (pb.files.getToken()). */
   avatar?: FileInput | null;
+  mfa?: boolean;
   /** With password: the current password, required to change it. */
   oldPassword?: string;
   password?: string;

@@ -38,7 +38,7 @@ export function ChatTab({ groupId }: { groupId: string }) {
           const mine = item.author === user.id;
           return (
             <View testID="message" style={[styles.card, { alignSelf: mine ? 'flex-end' : 'flex-start', maxWidth: '80%', backgroundColor: mine ? '#fbe9e2' : colors.card }]}>
-              <Text style={styles.muted}>{mine ? 'You' : names.get(item.author) ?? 'someone'}</Text>
+              <Text style={styles.muted}>{mine ? 'You' : !item.author ? 'Deleted account' : names.get(item.author) ?? 'someone'}</Text>
               <Text style={styles.text}>{item.body}</Text>
               {isPending(item) && <Text testID="pending" style={styles.muted}>Sending…</Text>}
             </View>

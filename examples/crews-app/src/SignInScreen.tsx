@@ -3,6 +3,7 @@ import { fieldErrors } from '@crews/hearth-client';
 import { useState } from 'react';
 import { Text, View } from 'react-native';
 import { errorText, useHearth } from './hearth';
+import { OAuth2Buttons } from './OAuth2Buttons';
 import { Button, ErrorText, Field, styles } from './ui';
 
 export function SignInScreen() {
@@ -54,6 +55,7 @@ export function SignInScreen() {
         title={mode === 'up' ? 'I have an account' : 'Create an account'}
         onPress={() => setMode(mode === 'up' ? 'in' : 'up')}
       />
+      <OAuth2Buttons />
     </View>
   );
 }

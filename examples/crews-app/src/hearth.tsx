@@ -31,6 +31,8 @@ interface Hearth {
   signIn(email: string, password: string): Promise<void>;
   signUp(name: string, email: string, password: string): Promise<void>;
   signOut(): Promise<void>;
+  /** adopt starts the session a sign-in outside signIn made (OAuth2: OAuth2Buttons). */
+  adopt(): Promise<void>;
 }
 
 // NetInfo checks that the internet is reachable by fetching a Google URL
@@ -115,6 +117,7 @@ export function useHearth(): Hearth {
     user,
     live,
     connection,
+    adopt: session.adopt,
     signIn: (email, password) => session.signIn(email, password),
     signUp: (name, email, password) => session.signUp({ name, email, password, passwordConfirm: password }),
     async signOut() {
