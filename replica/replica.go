@@ -60,7 +60,22 @@ type Config struct {
 	RestoreOnStart bool
 	// S3 connects to the bucket of an s3:// URL.
 	S3 S3
+	// LocalMax is the disk budget of the local transaction files (bytes;
+	// zero means DefaultLocalMax). Past it, while the replica fails, they
+	// are dropped and the replica gets a snapshot when it answers again.
+	LocalMax int64
+	// WALMax bounds data.db's WAL while replication is not taking it in
+	// (bytes; zero means DefaultWALMax).
+	WALMax int64
+	// Timeout abandons a request to the replica that has moved no byte
+	// for this long; zero means DefaultTimeout.
+	Timeout time.Duration
 }
+
+// DefaultLocalMax is the default disk budget of the local transaction
+// files (HEARTH_REPLICA_LOCAL_MAX): about 20 minutes of an outage at 50
+// writes/s (28 MB a minute measured).
+const DefaultLocalMax = 512 << 20
 
 // S3 is the connection to an S3 server (Hearth's HEARTH_S3_* variables).
 type S3 struct {
@@ -103,6 +118,15 @@ func Register(app core.App, cfg Config) {
 	if cfg.SyncInterval <= 0 {
 		cfg.SyncInterval = DefaultSyncInterval
 	}
+	if cfg.LocalMax <= 0 {
+		cfg.LocalMax = DefaultLocalMax
+	}
+	if cfg.WALMax <= 0 {
+		cfg.WALMax = DefaultWALMax
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
 	var s *stream
 
 	app.OnBootstrap().BindFunc(func(e *core.BootstrapEvent) error {
@@ -131,9 +155,10 @@ func Register(app core.App, cfg Config) {
 	})
 
 	app.OnBackupCreate().BindFunc(func(e *core.BackupEvent) error {
-		// Litestream's local transaction files belong to this server's
-		// stream, not to a backup (a restored backup starts a new one).
-		e.Exclude = append(e.Exclude, metaDir)
+		// Litestream's local transaction files and the replica's position
+		// belong to this server's stream, not to a backup (a restored
+		// backup starts a new one).
+		e.Exclude = append(e.Exclude, metaDir, positionFile)
 		return e.Next()
 	})
 
