@@ -129,6 +129,9 @@ func TestFaultDiskFull(t *testing.T) {
 		}
 	})
 	run := startFaultIn(t, "disk full", mnt)
+	// Nothing is committed while the disk is full: the replica lacks
+	// nothing, and the lag says so.
+	run.nothingCommitted = true
 	filler := filepath.Join(mnt, "filler")
 	run.fault(func() { fill(t, filler) }, func() {
 		if err := os.Remove(filler); err != nil {
@@ -136,6 +139,9 @@ func TestFaultDiskFull(t *testing.T) {
 		}
 	})
 	run.finish()
+	if run.acksAfterMend() == 0 {
+		t.Error("no write succeeded after space was freed")
+	}
 	if run.refused == 0 {
 		t.Fatal("no write was refused while the disk was full; the test proves nothing")
 	}
@@ -192,7 +198,11 @@ type faultRun struct {
 	healthSawFull               bool
 	metricSawFull               bool
 
-	faultStart           time.Time
+	// nothingCommitted: the fault lets no write commit (a full disk), so
+	// the replica lacks nothing during it.
+	nothingCommitted bool
+
+	faultStart, mended   time.Time
 	lagReported, lagReal time.Duration
 	recovered            time.Duration
 }
@@ -378,13 +388,28 @@ func (r *faultRun) fault(breakIt, mend func()) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.lagReal = time.Since(r.faultStart)
+	if !r.nothingCommitted {
+		r.lagReal = time.Since(r.faultStart)
+	}
 	r.lagReported = time.Duration(st.LagSeconds * float64(time.Second))
-	mended := time.Now()
+	r.mended = time.Now()
 	mend()
-	r.recovered = r.waitLevel(mended)
+	r.recovered = r.waitLevel(r.mended)
 	// Some more writes after the recovery.
 	time.Sleep(2 * time.Second)
+}
+
+// acksAfterMend counts the writes acknowledged after the fault was mended.
+func (r *faultRun) acksAfterMend() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, a := range r.acks {
+		if a.at.After(r.mended) {
+			n++
+		}
+	}
+	return n
 }
 
 // restart stops the server (SIGTERM, as a redeploy does) and starts it
@@ -415,8 +440,11 @@ func (r *faultRun) finish() {
 	groups := idsOf(t, filepath.Join(restored, "data.db"), "SELECT id FROM groups")
 	old, kept, missing := 0, 0, 0
 	var latencies []time.Duration
-	var gap time.Duration
+	var gap, firstAfter time.Duration
 	for i, a := range r.acks {
+		if a.at.After(r.mended) && firstAfter == 0 {
+			firstAfter = a.at.Sub(r.mended)
+		}
 		latencies = append(latencies, a.latency)
 		if i > 0 {
 			gap = max(gap, a.at.Sub(r.acks[i-1].at))
@@ -439,18 +467,23 @@ func (r *faultRun) finish() {
 	// The lag reported just before S3's return counts from the fault's
 	// start: the oldest change the replica lacks is at most a sync
 	// interval and a sample older than the fault.
-	if lo, hi := r.lagReal-time.Second, r.lagReal+2*time.Second; r.name != "disk full" && (r.lagReported < lo || r.lagReported > hi) {
+	if lo, hi := r.lagReal-time.Second, r.lagReal+2*time.Second; r.lagReported < lo || r.lagReported > hi {
 		t.Errorf("lag reported %v after %v of outage (want %v to %v)", r.lagReported, r.lagReal, lo, hi)
 	}
 	if r.walHigh > max(walMax, litestreamWAL)+2<<20 {
 		t.Errorf("WAL high-water %d bytes", r.walHigh)
 	}
+	// The local files are measured every second: one second of writes
+	// past the budget at most.
+	if r.localHigh > 2*localMax {
+		t.Errorf("local transaction files reached %d bytes (HEARTH_REPLICA_LOCAL_MAX %d)", r.localHigh, localMax)
+	}
 	t.Logf("fault: %s: %d writes acknowledged, %d refused with 503 disk_full, %d failed otherwise; write p99 %v, longest gap %v; "+
 		"WAL high-water %.1f MB, local files high-water %.1f MB, data dir high-water %.1f MB; lag reported %.1f s vs real %.1f s; "+
-		"recovered %.1f s after the fault ended; restore: %d of %d writes acknowledged more than %v before the kill",
+		"replica level again %.1f s and first write %.2f s after the fault ended; restore: %d of %d writes acknowledged more than %v before the kill",
 		r.name, len(r.acks), r.refused, r.otherFailures, p99.Round(time.Millisecond), gap.Round(time.Millisecond),
 		mb(r.walHigh), mb(r.localHigh), mb(r.dirHigh), r.lagReported.Seconds(), r.lagReal.Seconds(),
-		r.recovered.Seconds(), kept, old, lossWindow)
+		r.recovered.Seconds(), firstAfter.Seconds(), kept, old, lossWindow)
 }
 
 func mb(n int64) float64 { return float64(n) / (1 << 20) }

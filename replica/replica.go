@@ -14,6 +14,17 @@
 // full snapshot. Litestream also writes to data.db, so PocketBase's
 // transactions there take the write lock when they begin (dbconnect.go).
 //
+// Hearth runs Litestream's loops itself (stream.go), for bounds whatever
+// S3 does: the WAL is taken into local files without asking S3; retries
+// wait at most 4 s; a request that moves no byte for Config.Timeout is
+// abandoned (timeout.go) and a WARN line says since when replication is
+// stuck; while Litestream cannot take data.db in (S3 unreachable at its
+// start-up, which asks S3 first, or its local files dropped past
+// Config.LocalMax during an outage), Hearth checkpoints the WAL past
+// Config.WALMax itself (guard.go) and Litestream ships a snapshot when S3
+// answers. The lag is read from the replica's position kept beside data.db
+// (position.go, lag.go), so a restart does not reset it.
+//
 // Usage (main.go):
 //
 //	app := pocketbase.NewWithConfig(pocketbase.Config{DBConnect: replica.DBConnect(nil, 0), ...})
@@ -22,6 +33,7 @@
 //		SyncInterval:   time.Second,
 //		RestoreOnStart: true,
 //		S3:             replica.S3{Endpoint: "http://minio:9000", Region: "us-east-1", AccessKey: "...", Secret: "...", ForcePathStyle: true},
+//		LocalMax:       512 << 20, WALMax: 32 << 20, Timeout: 30 * time.Second, // the defaults
 //	})
 //
 // and, for a point-in-time restore into an empty data dir, before PocketBase

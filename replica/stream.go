@@ -27,7 +27,7 @@ const metaDir = "." + dataDB + litestream.MetaDirSuffix
 const maxRetryWait = 4 * time.Second
 
 // startAttempt bounds the attempt to reach the replica before serving.
-const startAttempt = 5 * time.Second
+const startAttempt = time.Second
 
 // stuckLogInterval is how often the WARN line "replication stuck" repeats
 // while the replica fails.
@@ -156,7 +156,8 @@ func (s *stream) open(app core.App) error {
 	}
 	// A first attempt before serving, so that a healthy replica takes
 	// data.db in before the first request, as before; bounded, so that a
-	// hung replica delays the start by startAttempt at most.
+	// replica that is down or hung delays the start by startAttempt at most
+	// (the AWS SDK retries a refused connection for seconds).
 	first, stop := context.WithTimeout(ctx, min(startAttempt, s.cfg.Timeout))
 	now := time.Now()
 	if err := s.probe(first); err == nil {
