@@ -194,7 +194,7 @@ type faultRun struct {
 	// high-water marks, and the WAL's while replication was detached
 	walHigh, localHigh, dirHigh int64
 	detachedWAL                 int64
-	restarted                   time.Time
+	detachedAt                  time.Time
 	healthSawFull               bool
 	metricSawFull               bool
 
@@ -300,8 +300,14 @@ func (r *faultRun) sample() {
 		st, _ := r.status()
 		r.mu.Lock()
 		r.walHigh, r.localHigh, r.dirHigh = max(r.walHigh, wal), max(r.localHigh, local), max(r.dirHigh, dir)
-		// The WAL a restarted server finds is bounded within a tick.
-		if st.Detached && !r.restarted.IsZero() && time.Since(r.restarted) > time.Second {
+		// The WAL found when replication detaches (at a restart, at a drop
+		// of the local files) is bounded within a tick or two.
+		switch {
+		case !st.Detached:
+			r.detachedAt = time.Time{}
+		case r.detachedAt.IsZero():
+			r.detachedAt = time.Now()
+		case time.Since(r.detachedAt) > time.Second:
 			r.detachedWAL = max(r.detachedWAL, wal)
 		}
 		if st.DiskFull {
@@ -419,7 +425,7 @@ func (r *faultRun) restart() {
 	srv := serve(r.t, r.env)
 	c := signIn(r.t, srv.URL)
 	r.mu.Lock()
-	r.srv, r.c, r.restarted = srv, c, time.Now()
+	r.srv, r.c = srv, c
 	r.mu.Unlock()
 }
 
@@ -479,10 +485,10 @@ func (r *faultRun) finish() {
 		t.Errorf("local transaction files reached %d bytes (HEARTH_REPLICA_LOCAL_MAX %d)", r.localHigh, localMax)
 	}
 	t.Logf("fault: %s: %d writes acknowledged, %d refused with 503 disk_full, %d failed otherwise; write p99 %v, longest gap %v; "+
-		"WAL high-water %.1f MB, local files high-water %.1f MB, data dir high-water %.1f MB; lag reported %.1f s vs real %.1f s; "+
+		"WAL high-water %.1f MB (%.1f MB while detached), local files high-water %.1f MB, data dir high-water %.1f MB; lag reported %.1f s vs real %.1f s; "+
 		"replica level again %.1f s and first write %.2f s after the fault ended; restore: %d of %d writes acknowledged more than %v before the kill",
 		r.name, len(r.acks), r.refused, r.otherFailures, p99.Round(time.Millisecond), gap.Round(time.Millisecond),
-		mb(r.walHigh), mb(r.localHigh), mb(r.dirHigh), r.lagReported.Seconds(), r.lagReal.Seconds(),
+		mb(r.walHigh), mb(r.detachedWAL), mb(r.localHigh), mb(r.dirHigh), r.lagReported.Seconds(), r.lagReal.Seconds(),
 		r.recovered.Seconds(), firstAfter.Seconds(), kept, old, lossWindow)
 }
 

@@ -26,7 +26,7 @@ const metaDir = "." + dataDB + litestream.MetaDirSuffix
 // minutes; Hearth runs these loops itself (stream.run*) for this cap.
 const maxRetryWait = 4 * time.Second
 
-// startAttempt bounds the attempt to reach the replica before serving.
+// startAttempt bounds the first probe of the replica, before serving.
 const startAttempt = time.Second
 
 // stuckLogInterval is how often the WARN line "replication stuck" repeats
@@ -73,6 +73,7 @@ type stream struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	persistMu sync.Mutex
+	kept      *position // last written by persist (under persistMu)
 	// logs is where Litestream logs.
 	logs logTarget
 }
@@ -131,12 +132,9 @@ type Status struct {
 // It needs no answer from the replica: Litestream's start-up, which reads
 // the replica's position, is retried by runLocal.
 func (s *stream) open(app core.App) error {
-	client, err := s.cfg.client()
+	client, err := s.cfg.watchedClient()
 	if err != nil {
 		return err
-	}
-	if _, ok := client.(*file.ReplicaClient); !ok {
-		client = timeoutClient{ReplicaClient: client, timeout: s.cfg.Timeout}
 	}
 	p, err := readPosition(filepath.Join(filepath.Dir(s.path), positionFile))
 	if err != nil {
@@ -147,6 +145,7 @@ func (s *stream) open(app core.App) error {
 	s.mu.Lock()
 	s.client = client
 	s.book = newLagBook(p)
+	s.kept = &p
 	s.fail = failure{}
 	s.running, s.cancel = true, cancel
 	s.mu.Unlock()
@@ -160,12 +159,15 @@ func (s *stream) open(app core.App) error {
 	// (the AWS SDK retries a refused connection for seconds).
 	first, stop := context.WithTimeout(ctx, min(startAttempt, s.cfg.Timeout))
 	now := time.Now()
-	if err := s.probe(first); err == nil {
-		s.attach(first, s.db, now)
+	err = s.probe(first)
+	stop()
+	if err == nil {
+		// The replica answers: Litestream's start-up (which asks it again)
+		// is given the time it needs, however loaded the machine.
+		s.attach(ctx, s.db, now)
 	} else {
 		s.failed(now, time.Now(), err)
 	}
-	stop()
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.runLocal(ctx) }()
 	go func() { defer s.wg.Done(); s.runShip(ctx) }()
@@ -220,11 +222,23 @@ func (s *stream) close(ctx context.Context, logs slog.Handler) error {
 	s.logs.set(logs)
 
 	s.mu.Lock()
-	db, store := s.db, s.store
+	db, store, attached := s.db, s.store, s.attached
 	s.db, s.store, s.attached = nil, nil, false
 	failing := !s.fail.since.IsZero()
 	s.mu.Unlock()
 	defer s.guard.close()
+	// A cancelled context: Litestream's close then ships nothing and takes
+	// no time.
+	noShip, cancelShip := context.WithCancel(ctx)
+	cancelShip()
+	if failing && !attached {
+		// Litestream has not taken data.db in and cannot without the
+		// replica: nothing to flush (the guard kept the WAL bounded).
+		if store != nil {
+			_ = store.Close(noShip)
+		}
+		return nil
+	}
 	if db == nil {
 		// The local files were dropped and the replica has not answered
 		// since: a new Litestream may still ship a snapshot now.
@@ -251,9 +265,7 @@ func (s *stream) close(ctx context.Context, logs slog.Handler) error {
 		// The replica is failing: a restart does not wait for it. What is
 		// not shipped stays in the local files, shipped after the next
 		// start.
-		var cancel context.CancelFunc
-		shipCtx, cancel = context.WithCancel(ctx)
-		cancel()
+		shipCtx = noShip
 	}
 	err = errors.Join(err, store.Close(shipCtx))
 	if tx := uint64(db.Replica.Pos().TXID); err == nil && tx > 0 {
@@ -495,13 +507,14 @@ func (s *stream) persist() {
 	s.mu.Lock()
 	p := s.book.position()
 	s.mu.Unlock()
-	path := filepath.Join(filepath.Dir(s.path), positionFile)
-	if kept, err := readPosition(path); err == nil && kept == p {
+	if s.kept != nil && *s.kept == p {
 		return
 	}
-	if err := p.write(path); err != nil {
+	if err := p.write(filepath.Join(filepath.Dir(s.path), positionFile)); err != nil {
 		s.logger().Warn("replica: keeping the position failed", "error", err.Error())
+		return
 	}
+	s.kept = &p
 }
 
 // measureLocal measures the local transaction files every
@@ -535,12 +548,12 @@ func (s *stream) measureLocal(ctx context.Context, now time.Time) {
 		}
 		return
 	}
-	// Litestream's read transaction goes with it; its close ships nothing
-	// (the replica fails) and takes no time.
-	done, cancel := context.WithCancel(ctx)
+	// Litestream's read transaction goes with it; with a cancelled context
+	// its close ships nothing (the replica fails) and takes no time.
+	noShip, cancel := context.WithCancel(ctx)
 	cancel()
 	s.attachMu.Lock()
-	_ = store.Close(done)
+	_ = store.Close(noShip)
 	err := os.RemoveAll(filepath.Join(filepath.Dir(s.path), metaDir))
 	s.mu.Lock()
 	s.db, s.store, s.attached, s.reachable = nil, nil, false, time.Time{}

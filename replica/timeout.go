@@ -21,10 +21,13 @@ const DefaultTimeout = 30 * time.Second
 var errNoAnswer = errors.New("no answer from the replica")
 
 // timeoutClient abandons a request to the replica once no byte has moved
-// for timeout: a listing between pages, an upload while its file is read
-// or its answer awaited, a download while its body is read. A large
-// snapshot therefore takes as long as it needs while it progresses, and a
-// hung server is noticed within timeout.
+// for timeout: a call that waits for the server (a listing's first page or
+// next one, a download's answer or the next bytes of its body), an upload
+// while its file is read or its answer awaited. A large snapshot therefore
+// takes as long as it needs while it progresses, and a hung server is
+// noticed within timeout. The clock runs only while Litestream waits for
+// the server: between two reads of a download it is stopped, since
+// Litestream may hold several open and read them in turn.
 type timeoutClient struct {
 	litestream.ReplicaClient
 	timeout time.Duration
@@ -48,7 +51,9 @@ func (c timeoutClient) watch(ctx context.Context) *watchdog {
 	return w
 }
 
-func (w *watchdog) feed() { w.timer.Reset(w.timeout) }
+// feed restarts the clock; pause stops it until the next feed.
+func (w *watchdog) feed()  { w.timer.Reset(w.timeout) }
+func (w *watchdog) pause() { w.timer.Stop() }
 
 // end stops the watchdog and says why err happened: the watchdog's cause
 // when it fired.
@@ -73,6 +78,7 @@ func (c timeoutClient) LTXFiles(ctx context.Context, level int, seek ltx.TXID, u
 	if err != nil {
 		return nil, w.end(err)
 	}
+	w.pause()
 	return &watchedIterator{FileIterator: itr, w: w}, nil
 }
 
@@ -82,7 +88,7 @@ func (c timeoutClient) OpenLTXFile(ctx context.Context, level int, minTXID, maxT
 	if err != nil {
 		return nil, w.end(err)
 	}
-	w.feed()
+	w.pause()
 	return &watchedBody{ReadCloser: rc, w: w}, nil
 }
 
@@ -108,7 +114,8 @@ func (c timeoutClient) DeleteAll(ctx context.Context) error {
 	return w.end(c.ReplicaClient.DeleteAll(w.ctx))
 }
 
-// watchedIterator feeds its watchdog at each item (a page fetched).
+// watchedIterator runs its watchdog while it fetches the next item (a
+// page may be fetched).
 type watchedIterator struct {
 	ltx.FileIterator
 	w *watchdog
@@ -116,6 +123,7 @@ type watchedIterator struct {
 
 func (it *watchedIterator) Next() bool {
 	it.w.feed()
+	defer it.w.pause()
 	return it.FileIterator.Next()
 }
 
@@ -134,17 +142,16 @@ func (w *watchdog) endless(err error) error {
 	return err
 }
 
-// watchedBody feeds its watchdog as its bytes arrive.
+// watchedBody runs its watchdog during each read of the body.
 type watchedBody struct {
 	io.ReadCloser
 	w *watchdog
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
+	b.w.feed()
 	n, err := b.ReadCloser.Read(p)
-	if n > 0 {
-		b.w.feed()
-	}
+	b.w.pause()
 	if err != nil && err != io.EOF {
 		err = b.w.endless(err)
 	}
