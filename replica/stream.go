@@ -240,8 +240,9 @@ func (s *stream) close(ctx context.Context, logs slog.Handler) error {
 		return nil
 	}
 	if db == nil {
-		// The local files were dropped and the replica has not answered
-		// since: a new Litestream may still ship a snapshot now.
+		// The local files were dropped and the replica answers again, but
+		// replication has not taken data.db in since: a new Litestream
+		// ships a snapshot now.
 		if err := s.openLitestream(ctx); err != nil {
 			return err
 		}
@@ -369,6 +370,9 @@ func (s *stream) attach(ctx context.Context, db *litestream.DB, now time.Time) {
 	}
 	s.mu.Unlock()
 	if !attached {
+		if err == nil {
+			err = errors.New("litestream did not open data.db")
+		}
 		if ctx.Err() == nil {
 			s.failed(now, now, err)
 		}
