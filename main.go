@@ -11,6 +11,7 @@ import (
 
 	"github.com/crews/hearth/config"
 	"github.com/crews/hearth/crews"
+	"github.com/crews/hearth/diskfull"
 	"github.com/crews/hearth/healthcheck"
 	"github.com/crews/hearth/logs"
 	"github.com/crews/hearth/metrics"
@@ -44,6 +45,7 @@ func main() {
 
 	config.Register(app, cfg)
 	replica.Register(app, cfg.Replica)
+	diskfull.Register(app)
 	metrics.Register(app, cfg.Metrics)
 	logs.Register(app, cfg.Log)
 	// HooksPoolSize: without a pool every JS hook call builds a fresh VM

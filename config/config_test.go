@@ -118,6 +118,19 @@ var envCases = []envCase{
 		want: func(c *config.Config) {
 			c.Replica = replica.Config{URL: "file:///r", SyncInterval: 250 * time.Millisecond}
 		}},
+	{name: "HEARTH_REPLICA_LOCAL_MAX, HEARTH_REPLICA_WAL_MAX and HEARTH_REPLICA_TIMEOUT",
+		env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_REPLICA_LOCAL_MAX": "2MB", "HEARTH_REPLICA_WAL_MAX": "1048576", "HEARTH_REPLICA_TIMEOUT": "3s"},
+		want: func(c *config.Config) {
+			c.Replica = replica.Config{URL: "file:///r", SyncInterval: time.Second, RestoreOnStart: true, LocalMax: 2 << 20, WALMax: 1 << 20, Timeout: 3 * time.Second}
+		}},
+	{name: "HEARTH_REPLICA_LOCAL_MAX in gigabytes", env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_REPLICA_LOCAL_MAX": "2gb"},
+		want: func(c *config.Config) {
+			c.Replica = replica.Config{URL: "file:///r", SyncInterval: time.Second, RestoreOnStart: true, LocalMax: 2 << 30}
+		}},
+	{name: "HEARTH_REPLICA_LOCAL_MAX not a size", env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_REPLICA_LOCAL_MAX": "lots"}, errs: []string{"HEARTH_REPLICA_LOCAL_MAX"}},
+	{name: "HEARTH_REPLICA_WAL_MAX too small", env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_REPLICA_WAL_MAX": "1KB"}, errs: []string{"HEARTH_REPLICA_WAL_MAX"}},
+	{name: "HEARTH_REPLICA_TIMEOUT not a duration", env: map[string]string{"HEARTH_REPLICA_URL": "file:///r", "HEARTH_REPLICA_TIMEOUT": "long"}, errs: []string{"HEARTH_REPLICA_TIMEOUT"}},
+	{name: "HEARTH_REPLICA_TIMEOUT without a replica", env: map[string]string{"HEARTH_REPLICA_TIMEOUT": "30s"}, errs: []string{"HEARTH_REPLICA_TIMEOUT"}},
 	{name: "HEARTH_REPLICA_URL without bucket", env: map[string]string{"HEARTH_REPLICA_URL": "s3:///hearth"}, errs: []string{"HEARTH_REPLICA_URL"}},
 	{name: "HEARTH_REPLICA_URL other scheme", env: map[string]string{"HEARTH_REPLICA_URL": "gs://bucket/hearth"}, errs: []string{"HEARTH_REPLICA_URL"}},
 	{name: "HEARTH_REPLICA_URL relative file", env: map[string]string{"HEARTH_REPLICA_URL": "file:replica"}, errs: []string{"HEARTH_REPLICA_URL"}},

@@ -40,7 +40,7 @@ func (cfg *Config) replicaFromEnv(getenv func(string) string) []error {
 	r.URL = v("HEARTH_REPLICA_URL")
 	if r.URL == "" {
 		var errs []error
-		for _, name := range []string{"HEARTH_REPLICA_SYNC_INTERVAL", "HEARTH_RESTORE_ON_START"} {
+		for _, name := range []string{"HEARTH_REPLICA_SYNC_INTERVAL", "HEARTH_RESTORE_ON_START", "HEARTH_REPLICA_LOCAL_MAX", "HEARTH_REPLICA_WAL_MAX", "HEARTH_REPLICA_TIMEOUT"} {
 			if v(name) != "" {
 				errs = append(errs, fmt.Errorf("%s: set, but HEARTH_REPLICA_URL is not (it turns replication on)", name))
 			}
@@ -68,6 +68,23 @@ func (cfg *Config) replicaFromEnv(getenv func(string) string) []error {
 			errs = append(errs, fmt.Errorf("HEARTH_RESTORE_ON_START: %q is not a boolean (use true or false)", s))
 		}
 		r.RestoreOnStart = b
+	}
+	// Unset, these stay zero: replica.Register applies its defaults.
+	for name, dst := range map[string]*int64{"HEARTH_REPLICA_LOCAL_MAX": &r.LocalMax, "HEARTH_REPLICA_WAL_MAX": &r.WALMax} {
+		if s := v(name); s != "" {
+			n, err := parseBytes(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+			*dst = n
+		}
+	}
+	if s := v("HEARTH_REPLICA_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 100*time.Millisecond || d > time.Hour {
+			errs = append(errs, fmt.Errorf("HEARTH_REPLICA_TIMEOUT: %q is not a duration from 100ms to 1h (e.g. 30s)", s))
+		}
+		r.Timeout = d
 	}
 	if u == nil || u.Scheme != "s3" {
 		return errs
@@ -99,6 +116,29 @@ func (cfg *Config) replicaFromEnv(getenv func(string) string) []error {
 		errs = append(errs, fmt.Errorf("HEARTH_S3_ACCESS_KEY, HEARTH_S3_SECRET: set both or neither (neither: the AWS default credentials)"))
 	}
 	return errs
+}
+
+// byteUnits are the units a size setting may end with (binary multiples).
+var byteUnits = []struct {
+	suffix string
+	n      int64
+}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}}
+
+// parseBytes reads a size: a whole number of bytes, or one followed by
+// KB, MB or GB (1024-based), e.g. 512MB; at least 64KB.
+func parseBytes(s string) (int64, error) {
+	num, mult := strings.ToUpper(s), int64(1)
+	for _, u := range byteUnits {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<50)/mult || n*mult < 64<<10 {
+		return 0, fmt.Errorf("%q is not a size of at least 64KB (bytes, or a number with KB, MB or GB, e.g. 512MB)", s)
+	}
+	return n * mult, nil
 }
 
 // metricsFromEnv: HEARTH_METRICS_ADDR, a host:port other than HEARTH_HTTP's.

@@ -39,7 +39,10 @@ func TestServedOnTheirOwnAddressOnly(t *testing.T) {
 	before := scrape(t, scrapeURL)
 	for _, name := range append(appFamilies,
 		"hearth_replica_txid", "hearth_replica_replicated_txid", "hearth_replica_lag_seconds",
-		"hearth_replica_last_sync_timestamp_seconds") {
+		"hearth_replica_last_sync_timestamp_seconds",
+		"hearth_replica_failing_since_timestamp_seconds", "hearth_replica_errors_total", "hearth_replica_detached",
+		"hearth_replica_detached_checkpoints_total", "hearth_replica_local_bytes", "hearth_replica_local_max_bytes",
+		"hearth_replica_local_dropped_total", "hearth_storage_disk_full", "hearth_storage_disk_full_writes_total") {
 		if _, ok := before[name]; !ok {
 			t.Errorf("family %s missing", name)
 		}

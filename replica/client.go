@@ -57,3 +57,17 @@ func (cfg Config) client() (litestream.ReplicaClient, error) {
 	c.SecretAccessKey = cfg.S3.Secret
 	return c, nil
 }
+
+// watchedClient is client() with every request abandoned once it has moved
+// no byte for cfg.Timeout (DefaultTimeout when zero): a hung S3 fails the
+// request instead of holding it for a day.
+func (cfg Config) watchedClient() (litestream.ReplicaClient, error) {
+	c, err := cfg.client()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := c.(*file.ReplicaClient); ok {
+		return c, nil
+	}
+	return timeoutClient{ReplicaClient: c, timeout: cmp.Or(cfg.Timeout, DefaultTimeout)}, nil
+}

@@ -14,6 +14,17 @@
 // full snapshot. Litestream also writes to data.db, so PocketBase's
 // transactions there take the write lock when they begin (dbconnect.go).
 //
+// Hearth runs Litestream's loops itself (stream.go), for bounds whatever
+// S3 does: the WAL is taken into local files without asking S3; retries
+// wait at most 4 s; a request that moves no byte for Config.Timeout is
+// abandoned (timeout.go) and a WARN line says since when replication is
+// stuck; while Litestream cannot take data.db in (S3 unreachable at its
+// start-up, which asks S3 first, or its local files dropped past
+// Config.LocalMax during an outage), Hearth checkpoints the WAL past
+// Config.WALMax itself (guard.go) and Litestream ships a snapshot when S3
+// answers. The lag is read from the replica's position kept beside data.db
+// (position.go, lag.go), so a restart does not reset it.
+//
 // Usage (main.go):
 //
 //	app := pocketbase.NewWithConfig(pocketbase.Config{DBConnect: replica.DBConnect(nil, 0), ...})
@@ -22,6 +33,7 @@
 //		SyncInterval:   time.Second,
 //		RestoreOnStart: true,
 //		S3:             replica.S3{Endpoint: "http://minio:9000", Region: "us-east-1", AccessKey: "...", Secret: "...", ForcePathStyle: true},
+//		LocalMax:       512 << 20, WALMax: 32 << 20, Timeout: 30 * time.Second, // the defaults
 //	})
 //
 // and, for a point-in-time restore into an empty data dir, before PocketBase
@@ -60,7 +72,22 @@ type Config struct {
 	RestoreOnStart bool
 	// S3 connects to the bucket of an s3:// URL.
 	S3 S3
+	// LocalMax is the disk budget of the local transaction files (bytes;
+	// zero means DefaultLocalMax). Past it, while the replica fails, they
+	// are dropped and the replica gets a snapshot when it answers again.
+	LocalMax int64
+	// WALMax bounds data.db's WAL while replication is not taking it in
+	// (bytes; zero means DefaultWALMax).
+	WALMax int64
+	// Timeout abandons a request to the replica that has moved no byte
+	// for this long; zero means DefaultTimeout.
+	Timeout time.Duration
 }
+
+// DefaultLocalMax is the default disk budget of the local transaction
+// files (HEARTH_REPLICA_LOCAL_MAX): about 20 minutes of an outage at 50
+// writes/s (28 MB a minute measured).
+const DefaultLocalMax = 512 << 20
 
 // S3 is the connection to an S3 server (Hearth's HEARTH_S3_* variables).
 type S3 struct {
@@ -103,6 +130,15 @@ func Register(app core.App, cfg Config) {
 	if cfg.SyncInterval <= 0 {
 		cfg.SyncInterval = DefaultSyncInterval
 	}
+	if cfg.LocalMax <= 0 {
+		cfg.LocalMax = DefaultLocalMax
+	}
+	if cfg.WALMax <= 0 {
+		cfg.WALMax = DefaultWALMax
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
 	var s *stream
 
 	app.OnBootstrap().BindFunc(func(e *core.BootstrapEvent) error {
@@ -131,9 +167,10 @@ func Register(app core.App, cfg Config) {
 	})
 
 	app.OnBackupCreate().BindFunc(func(e *core.BackupEvent) error {
-		// Litestream's local transaction files belong to this server's
-		// stream, not to a backup (a restored backup starts a new one).
-		e.Exclude = append(e.Exclude, metaDir)
+		// Litestream's local transaction files and the replica's position
+		// belong to this server's stream, not to a backup (a restored
+		// backup starts a new one).
+		e.Exclude = append(e.Exclude, metaDir, positionFile)
 		return e.Next()
 	})
 

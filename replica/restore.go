@@ -30,7 +30,7 @@ func Restore(ctx context.Context, cfg Config, path string, at time.Time, logger 
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return 0, err
 	}
-	client, err := cfg.client()
+	client, err := cfg.watchedClient()
 	if err != nil {
 		return 0, err
 	}

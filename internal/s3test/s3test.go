@@ -15,6 +15,9 @@
 //	func TestSomething(t *testing.T) {
 //		srv := s3test.Start(t, "replica")
 //		// srv.Endpoint, srv.Region, srv.AccessKey, srv.Secret; bucket "replica"
+//		srv.Kill(); srv.Restart() // down, back
+//		srv.Pause(); srv.Resume() // hung (SIGSTOP), back
+//		srv.Refuse(); srv.Restart() // refusing the clients' credentials, back
 //	}
 package s3test
 
@@ -26,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -56,6 +60,11 @@ type Server struct {
 	AccessKey, Secret string
 	// Dir is the served folder: object KEY of bucket B is the file Dir/B/KEY.
 	Dir string
+
+	t    testing.TB
+	addr string
+	log  string
+	cmd  *exec.Cmd
 }
 
 // Start runs versitygw with the buckets, stopped when t ends.
@@ -64,7 +73,7 @@ func Start(t testing.TB, buckets ...string) *Server {
 	if bin == "" {
 		t.Fatal("s3test: call s3test.Build from TestMain")
 	}
-	srv := &Server{Region: "us-east-1", AccessKey: "hearth-test", Secret: "hearth-test-secret", Dir: t.TempDir()}
+	srv := &Server{Region: "us-east-1", AccessKey: "hearth-test", Secret: "hearth-test-secret", Dir: t.TempDir(), t: t}
 	for _, b := range buckets {
 		if err := os.Mkdir(filepath.Join(srv.Dir, b), 0o755); err != nil {
 			t.Fatal(err)
@@ -74,37 +83,85 @@ func Start(t testing.TB, buckets ...string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
+	srv.addr = l.Addr().String()
 	l.Close()
-	srv.Endpoint = "http://" + addr
+	srv.Endpoint = "http://" + srv.addr
+	srv.log = filepath.Join(t.TempDir(), "versitygw.log")
+	t.Cleanup(srv.Kill)
+	srv.run(srv.AccessKey, srv.Secret)
+	return srv
+}
 
-	out, err := os.Create(filepath.Join(t.TempDir(), "versitygw.log"))
+// run starts versitygw on the server's address and folder, accepting the
+// credentials given, and waits until it answers.
+func (s *Server) run(access, secret string) {
+	s.t.Helper()
+	out, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--access", srv.AccessKey, "--secret", srv.Secret, "--region", srv.Region,
-		"--port", addr, "posix", srv.Dir)
+	defer out.Close()
+	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--region", s.Region,
+		"--port", s.addr, "posix", s.Dir)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("s3test: start versitygw: %v", err)
+		s.t.Fatalf("s3test: start versitygw: %v", err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		out.Close()
-	})
+	s.cmd = cmd
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res, err := http.Get(srv.Endpoint + "/")
+		res, err := http.Get(s.Endpoint + "/")
 		if err == nil {
 			res.Body.Close()
-			return srv
+			return
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(out.Name())
-			t.Fatalf("s3test: versitygw not answering on %s: %v\n%s", addr, err, log)
+			log, _ := os.ReadFile(s.log)
+			s.t.Fatalf("s3test: versitygw not answering on %s: %v\n%s", s.addr, err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Kill stops the server (SIGKILL): connections are refused until Restart.
+func (s *Server) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGCONT) // a paused server dies too
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same address and folder, with
+// the credentials clients were given.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Kill()
+	s.run(s.AccessKey, s.Secret)
+}
+
+// Refuse restarts the server with other credentials: every request of a
+// client with the old ones is refused (403) until Restart.
+func (s *Server) Refuse() {
+	s.t.Helper()
+	s.Kill()
+	s.run(s.AccessKey+"-other", s.Secret+"-other")
+}
+
+// Pause stops the server's process (SIGSTOP): connections are accepted by
+// the kernel and never answered, a hung S3, until Resume.
+func (s *Server) Pause() {
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatalf("s3test: SIGSTOP: %v", err)
+	}
+}
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() {
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		s.t.Fatalf("s3test: SIGCONT: %v", err)
 	}
 }
 
