@@ -17,6 +17,7 @@ import (
 	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/edge"
+	"github.com/crews/hearth/firebase"
 	"github.com/crews/hearth/push"
 	"github.com/crews/hearth/realtime"
 	"github.com/pocketbase/pocketbase/core"
@@ -34,6 +35,8 @@ type Config struct {
 	// Push configures push delivery (HEARTH_PUSH_*); its zero value logs
 	// pushes instead of sending them. Push.Now is set to Now.
 	Push push.Config
+	// Firebase caps the checks of imported Firebase password hashes.
+	Firebase firebase.Config
 }
 
 // Register binds the Crews domain to app, in the order it must bind: the
@@ -47,4 +50,5 @@ func Register(app core.App, cfg Config) {
 	realtime.Register(app, cfg.Realtime)
 	cfg.Push.Now = cfg.Now
 	push.Register(app, cfg.Push)
+	firebase.Register(app, cfg.Firebase)
 }
