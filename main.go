@@ -11,6 +11,7 @@ import (
 
 	"github.com/crews/hearth/config"
 	"github.com/crews/hearth/crews"
+	"github.com/crews/hearth/firebase"
 	"github.com/crews/hearth/healthcheck"
 	"github.com/crews/hearth/logs"
 	"github.com/crews/hearth/metrics"
@@ -55,6 +56,7 @@ func main() {
 		Push:          push.Config{URL: cfg.PushURL, AccessToken: cfg.PushAccessToken, Window: cfg.PushWindow, Retention: cfg.PushRetention},
 	})
 	seed.Register(app)
+	firebase.RegisterCommand(app)
 	typegen.Register(app)
 	version.Register(app)
 

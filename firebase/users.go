@@ -300,7 +300,7 @@ func updateUser(tx core.App, row *userRow, keepHash bool, now types.DateTime) er
 	if !row.created.IsZero() {
 		set += ", [[created]] = {:created}"
 	}
-	_, err := tx.DB().NewQuery("UPDATE {{users}} SET "+set+" WHERE [[id]] = {:id}").
+	_, err := tx.DB().NewQuery("UPDATE {{users}} SET " + set + " WHERE [[id]] = {:id}").
 		Bind(dbx.Params{"id": row.id, "email": row.email, "verified": row.verified, "name": row.name, "updated": now.String(),
 			"claims": nullableJSON(row.claims), "disabled": row.disabled, "hash": row.hash, "created": row.created.String()}).Execute()
 	if err != nil {

@@ -19,8 +19,8 @@ import (
 //     custom claims; disabled, a user Firebase had disabled, who cannot
 //     sign in.
 //   - _firebase_docs, one row per imported Firestore document: its path,
-//     the Hearth collection and record it became, and the import run that
-//     last wrote it. A plain table, like the change log: only the importer
+//     the Hearth collection and record it became, the import run that
+//     first wrote it and the one that last did. A plain table, like the change log: only the importer
 //     reads and writes it.
 func init() {
 	m.Register(func(app core.App) error {
@@ -44,7 +44,7 @@ func init() {
 				[[collection]] TEXT NOT NULL,
 				[[record]]     TEXT NOT NULL,
 				[[run]]        INTEGER NOT NULL,
-				[[created]]    INTEGER NOT NULL
+				[[first_run]]  INTEGER NOT NULL
 			)`,
 			"CREATE INDEX idx_firebase_docs_record ON {{_firebase_docs}} ([[collection]], [[record]])",
 			"CREATE INDEX idx_firebase_docs_run ON {{_firebase_docs}} ([[run]], [[collection]])",
