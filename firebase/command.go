@@ -49,7 +49,8 @@ func authCommand(app *pocketbase.PocketBase) *cobra.Command {
 				return ErrNoHashConfig
 			}
 			opts.Total = users
-			opts.Progress = cmd.ErrOrStderr()
+			// os.Stderr, not cmd.ErrOrStderr(): PocketBase silences cobra's error writer.
+			opts.Progress = os.Stderr
 			if err := app.RunAllMigrations(); err != nil {
 				return fmt.Errorf("import: migrations: %w", err)
 			}
@@ -108,7 +109,8 @@ func firestoreCommand(app *pocketbase.PocketBase) *cobra.Command {
 					return fmt.Errorf("--files %s: not a directory", opts.FilesDir)
 				}
 			}
-			opts.Progress = cmd.ErrOrStderr()
+			// os.Stderr, not cmd.ErrOrStderr(): PocketBase silences cobra's error writer.
+			opts.Progress = os.Stderr
 			if err := app.RunAllMigrations(); err != nil {
 				return fmt.Errorf("import: migrations: %w", err)
 			}

@@ -202,6 +202,22 @@ type existingUser struct {
 	Password    string `db:"password"`
 }
 
+// findExisting finds the user a row updates: by uid, else the user who
+// holds its email. Each lookup repeats its unique index's condition
+// ("!= ''"), without which SQLite cannot use a partial index and scans
+// the table once per imported user.
+func findExisting(tx core.App, row *userRow) (existingUser, error) {
+	var found existingUser
+	err := tx.DB().NewQuery("SELECT [[id]], [[firebase_uid]], [[password]] FROM {{users}} WHERE [[firebase_uid]] = {:uid} AND [[firebase_uid]] != ''").
+		Bind(dbx.Params{"uid": row.uid}).One(&found)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return found, err
+	}
+	err = tx.DB().NewQuery("SELECT [[id]], [[firebase_uid]], [[password]] FROM {{users}} WHERE [[email]] = {:email} AND [[email]] != ''").
+		Bind(dbx.Params{"email": row.email}).One(&found)
+	return found, err
+}
+
 func writeUsers(app core.App, users *core.Collection, batch []*AuthUser, opts AuthOptions, rep *Report) error {
 	now, _ := types.ParseDateTime(opts.Now().UTC())
 	write := func(tx core.App) error {
@@ -212,9 +228,7 @@ func writeUsers(app core.App, users *core.Collection, batch []*AuthUser, opts Au
 				rep.skip(collections.Users, "uid "+u.UID, reason)
 				continue
 			}
-			var found existingUser
-			err := tx.DB().NewQuery("SELECT [[id]], [[firebase_uid]], [[password]] FROM {{users}} WHERE [[firebase_uid]] = {:uid} OR [[email]] = {:email} COLLATE NOCASE ORDER BY [[firebase_uid]] = {:uid} DESC LIMIT 1").
-				Bind(dbx.Params{"uid": row.uid, "email": row.email}).One(&found)
+			found, err := findExisting(tx, row)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				if err := insertUser(tx, row, now); err != nil {
