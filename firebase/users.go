@@ -204,7 +204,7 @@ type existingUser struct {
 
 // findExisting finds the user a row updates: by uid, else the user who
 // holds its email. Each lookup repeats its unique index's condition
-// ("!= ''"), without which SQLite cannot use a partial index and scans
+// ("!= ”"), without which SQLite cannot use a partial index and scans
 // the table once per imported user.
 func findExisting(tx core.App, row *userRow) (existingUser, error) {
 	var found existingUser
