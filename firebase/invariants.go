@@ -115,6 +115,7 @@ func (im *importer) owners() error {
 				}
 				if len(oldest) == 0 {
 					im.rep.skip(collections.Groups, g.Path, "no member to be its owner (record removed)")
+					im.rep.unwrite(collections.Groups)
 					group, err := tx.FindRecordById(collections.Groups, g.ID)
 					if err != nil {
 						return err

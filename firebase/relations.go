@@ -139,13 +139,8 @@ func (im *importer) danglingField(tx core.App, c *core.Collection, rf *core.Rela
 	if _, err := tx.DB().Delete("_firebase_docs", dbx.And(dbx.HashExp{"collection": c.Name}, dbx.In("record", ids...))).Execute(); err != nil {
 		return 0, fmt.Errorf("import documents: remove %s: %w", c.Name, err)
 	}
-	cnt := im.rep.count(c.Name)
 	for range found {
-		if cnt.Created > 0 {
-			cnt.Created--
-		} else if cnt.Updated > 0 {
-			cnt.Updated--
-		}
+		im.rep.unwrite(c.Name)
 	}
 	return len(found), nil
 }

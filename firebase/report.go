@@ -62,6 +62,17 @@ func (r *Report) skip(collection, where, reason string) {
 	}
 }
 
+// unwrite takes back a record counted as created (or updated) that the
+// end of the import removed again.
+func (r *Report) unwrite(collection string) {
+	c := r.count(collection)
+	if c.Created > 0 {
+		c.Created--
+	} else if c.Updated > 0 {
+		c.Updated--
+	}
+}
+
 func (r *Report) note(format string, args ...any) {
 	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
 }
