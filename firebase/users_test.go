@@ -145,6 +145,29 @@ func TestImportUsersAndSignInWithTheFirebasePassword(t *testing.T) {
 	}
 }
 
+// Sign-ins of one migrated user at once: each verifies the Firebase
+// hash (under the cap), one stores the PocketBase hash, and every one
+// gets a token.
+func TestConcurrentFirstSignIns(t *testing.T) {
+	s := hearthtest.NewServer(t)
+	cfg := readmeHashConfig
+	importAuth(t, s.App, authJSON, firebase.AuthOptions{Hash: &cfg})
+	const n = 6
+	statuses := make(chan int, n)
+	for range n {
+		go func() { statuses <- signIn(t, s, "user1@test.com", "user1password").Status }()
+	}
+	for range n {
+		if status := <-statuses; status != http.StatusOK {
+			t.Errorf("a concurrent first sign-in: %d", status)
+		}
+	}
+	u := userByUID(t, s.App, "kYi4EvWQlQTKSfnJ3dRSP6IH3ed2")
+	if u.GetString("firebase_hash") != "" || !u.ValidatePassword("user1password") {
+		t.Fatal("after concurrent sign-ins the password is not PocketBase's")
+	}
+}
+
 func TestImportUsersNeedsTheHashConfig(t *testing.T) {
 	app := hearthtest.NewApp(t)
 	r, _ := firebase.NewAuthReader(strings.NewReader(authJSON))
