@@ -118,6 +118,7 @@ func crewsExport(uids [3]string) string {
 		`{"path": "groups/g1/messages/x2", "data": {"author": ` + ref("users/"+uids[1]) + `, "body": 42}}`,
 		`{"path": "groups/g1/messages/x3", "data": {"author": ` + ref("users/"+uids[1]) + `, "body": "hello", "reactions": {"👍": 2}}}`,
 		`{"path": "analytics/a1", "data": {"n": 1}}`,
+		`{"path": "groups/lonely", "data": {"name": "Nobody here"}}`,
 	}
 	return strings.Join(lines, "\n") + "\n"
 }
@@ -176,6 +177,7 @@ func TestImportFirestoreWithoutMapping(t *testing.T) {
 		"events/ghost/rsvps/r9: event refers to a events record that is not in the export (record removed)",
 		"groups/g1/messages/x1: author refers to a users record that is not in the export (cleared)",
 		"groups/g1/messages/x2: body: expects text, the document has a number",
+		"groups/lonely: no member to be its owner (record removed)",
 	} {
 		if !strings.Contains(skips, want) {
 			t.Errorf("report lacks %q:\n%s", want, skips)
@@ -186,6 +188,12 @@ func TestImportFirestoreWithoutMapping(t *testing.T) {
 		t.Errorf("notes %v", rep.Notes)
 	}
 
+	if c := rep.Counts["groups"]; c.Created != 1 || c.Skipped != 1 {
+		t.Errorf("groups counted %+v, want 1 created (the removed one taken back), 1 skipped", c)
+	}
+	if n, _ := app.CountRecords("groups", dbx.HashExp{"name": "Nobody here"}); n != 0 || idOfPath(t, app, "groups/lonely") != "missing:groups/lonely" {
+		t.Error("a group without an owner was kept")
+	}
 	group := findByDoc(t, app, "groups", "groups/g1")
 	event := findByDoc(t, app, "events", "events/e1")
 	if event.GetString("group") != group.Id {

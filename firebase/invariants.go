@@ -120,7 +120,11 @@ func (im *importer) owners() error {
 					if err != nil {
 						return err
 					}
-					return tx.Delete(group)
+					if err := tx.Delete(group); err != nil {
+						return err
+					}
+					_, err = tx.DB().Delete("_firebase_docs", dbx.HashExp{"collection": collections.Groups, "record": g.ID}).Execute()
+					return err
 				}
 				m = oldest[0]
 			}
