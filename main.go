@@ -12,6 +12,7 @@ import (
 	"github.com/crews/hearth/config"
 	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/diskfull"
+	"github.com/crews/hearth/firebase"
 	"github.com/crews/hearth/healthcheck"
 	"github.com/crews/hearth/logs"
 	"github.com/crews/hearth/metrics"
@@ -59,6 +60,7 @@ func main() {
 		Auth:          cfg.Auth,
 	})
 	seed.Register(app)
+	firebase.RegisterCommand(app)
 	typegen.Register(app)
 	version.Register(app)
 

@@ -59,7 +59,7 @@ func TestCommandTable(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("hearth --help: exit %d\n%s", res.ExitCode, res.Output)
 	}
-	for _, name := range []string{"serve", "migrate", "superuser", "seed", "version"} {
+	for _, name := range []string{"serve", "migrate", "superuser", "seed", "version", "import"} {
 		if !strings.Contains(res.Output, "\n  "+name+" ") {
 			t.Errorf("hearth --help does not list %s:\n%s", name, res.Output)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/crews/hearth/changefeed"
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/edge"
+	"github.com/crews/hearth/firebase"
 	"github.com/crews/hearth/links"
 	"github.com/crews/hearth/push"
 	"github.com/crews/hearth/realtime"
@@ -43,6 +44,8 @@ type Config struct {
 	// value still turns on OTP, per-user MFA and Crews' email templates.
 	// Auth.Now defaults to Now.
 	Auth auth.Config
+	// Firebase caps the checks of imported Firebase password hashes.
+	Firebase firebase.Config
 }
 
 // Register binds the Crews domain to app, in the order it must bind: the
@@ -62,4 +65,5 @@ func Register(app core.App, cfg Config) {
 		cfg.Auth.Now = cfg.Now
 	}
 	auth.Register(app, cfg.Auth)
+	firebase.Register(app, cfg.Firebase)
 }

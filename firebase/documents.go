@@ -1,0 +1,639 @@
+package firebase
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/crews/hearth/collections"
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/filesystem"
+	"github.com/pocketbase/pocketbase/tools/types"
+)
+
+// DocOptions tune ImportFirestore.
+type DocOptions struct {
+	// Mapping renames and skips collections and fields (nil: names decide).
+	Mapping *Mapping
+	// FilesDir is a copy of the Cloud Storage bucket (gsutil rsync
+	// gs://bucket DIR); "" attaches no files.
+	FilesDir string
+	// DryRun reads, converts, checks and writes everything in one
+	// transaction that it rolls back.
+	DryRun bool
+	// Batch is the number of documents written per transaction.
+	Batch int
+	// Progress receives progress output (nil for none).
+	Progress io.Writer
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// ImportFirestore writes the documents of r as records: each document to
+// the record whose id derives from its path (idFor), so that a rerun
+// updates what an earlier run wrote and a reference is written before the
+// document it names is read. Each batch is one transaction. After the
+// last document, references to documents that are not there are cleared
+// or their records removed (relations.go), the domain's invariants are
+// restored (owners, going counts, waitlists: invariants.go), and every
+// record the run wrote is appended to the change log.
+func ImportFirestore(app core.App, r DocReader, opts DocOptions) (*Report, error) {
+	if opts.DryRun {
+		var rep *Report
+		err := dryRun(app, func(tx core.App) error {
+			var err error
+			rep, err = importDocs(tx, r, opts)
+			return err
+		})
+		return rep, err
+	}
+	return importDocs(app, r, opts)
+}
+
+type importer struct {
+	app   core.App
+	opts  DocOptions
+	res   *resolver
+	rep   *Report
+	run   int64
+	now   types.DateTime
+	fsys  *filesystem.System
+	batch []*docRow
+	// ignored counts, per collection and field, the Firestore fields that
+	// went nowhere; skippedCollections, per Firestore collection id, the
+	// documents of collections that were not imported.
+	ignored            map[string]int
+	skippedCollections map[string]int
+	skipReasons        map[string]string
+}
+
+// docRow is one converted document, ready to write.
+type docRow struct {
+	path       string
+	collection *core.Collection
+	id         string
+	values     map[string]any // column values
+	created    bool           // the document sets the record's created time
+	files      []*filesystem.File
+	userUpdate bool // a users document: updates the imported user's own fields
+}
+
+func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
+	defer r.Close()
+	if opts.Batch <= 0 {
+		opts.Batch = 2000
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	res, err := newResolver(app, opts.Mapping)
+	if err != nil {
+		return nil, err
+	}
+	start := opts.Now()
+	now, _ := types.ParseDateTime(start.UTC())
+	im := &importer{app: app, opts: opts, res: res, rep: newReport("documents", opts.DryRun), run: start.UnixNano(), now: now,
+		ignored: map[string]int{}, skippedCollections: map[string]int{}, skipReasons: map[string]string{}}
+	defer func() { im.rep.Elapsed = opts.Now().Sub(start) }()
+	if opts.FilesDir != "" && !opts.DryRun {
+		fsys, err := app.NewFilesystem()
+		if err != nil {
+			return nil, fmt.Errorf("import documents: files: %w", err)
+		}
+		defer fsys.Close()
+		im.fsys = fsys
+	}
+	prog := newProgress(opts.Progress, "documents", 0)
+	for {
+		d, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var row *RowError
+		if errors.As(err, &row) {
+			im.rep.Read++
+			im.rep.skip("", row.Where, row.Reason)
+			continue
+		}
+		if err != nil {
+			return im.rep, err
+		}
+		im.rep.Read++
+		if dr := im.convert(d); dr != nil {
+			im.batch = append(im.batch, dr)
+		}
+		if len(im.batch) >= opts.Batch {
+			if err := im.flush(); err != nil {
+				return im.rep, err
+			}
+		}
+		prog.update(im.rep.Read)
+	}
+	if err := im.flush(); err != nil {
+		return im.rep, err
+	}
+	prog.done()
+	if err := im.finish(); err != nil {
+		return im.rep, err
+	}
+	im.notes()
+	return im.rep, nil
+}
+
+// convert turns d into a row, or records why it cannot be one.
+func (im *importer) convert(d *Doc) *docRow {
+	cid, parent := splitPath(d.Path)
+	t := im.res.target(cid)
+	if t.collection == nil {
+		im.skippedCollections[cid]++
+		im.skipReasons[cid] = t.reason
+		return nil
+	}
+	col := t.collection
+	dr := &docRow{path: d.Path, collection: col, id: idFor(d.Path)}
+	if col.Name == collections.Users {
+		// A users document describes an imported user: the record is
+		// the user's (found by uid, the document id), and only the
+		// profile fields a user edits are taken from it.
+		segs := strings.Split(d.Path, "/")
+		dr.id, dr.userUpdate = idFor(userPath(segs[len(segs)-1])), true
+	}
+	rec := core.NewRecord(col)
+	rec.Id = dr.id
+	var problems []string
+	autodates := map[string]types.DateTime{}
+	for name, v := range d.Fields {
+		hf := t.field(name)
+		if hf == "" {
+			if t.mapping.Fields[name] != "-" {
+				im.ignored[col.Name+"."+name]++
+			}
+			continue
+		}
+		f := col.Fields.GetByName(hf)
+		if dr.userUpdate && !userProfileField(f) {
+			im.ignored[col.Name+"."+name]++
+			continue
+		}
+		val, err := im.value(t, f, v, dr)
+		if err != nil {
+			problems = append(problems, hf+": "+err.Error())
+			continue
+		}
+		if _, ok := f.(*core.AutodateField); ok {
+			// Record.Set ignores autodate fields: their value is the
+			// column's, written below.
+			if dt, ok := val.(types.DateTime); ok {
+				autodates[hf] = dt
+				dr.created = dr.created || hf == "created"
+			}
+			continue
+		}
+		rec.Set(hf, val)
+	}
+	if parent != "" && !dr.userUpdate {
+		if field := im.parentField(t, parent); field != "" && rec.GetString(field) == "" {
+			rec.Set(field, im.relationID(col, field, Ref(parent)))
+		}
+	}
+	if len(problems) == 0 {
+		problems = im.validate(rec, dr)
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		im.rep.skip(col.Name, d.Path, strings.Join(problems, "; "))
+		return nil
+	}
+	values, err := rec.DBExport(im.app)
+	if err != nil {
+		im.rep.skip(col.Name, d.Path, err.Error())
+		return nil
+	}
+	for _, f := range col.Fields {
+		if ad, ok := f.(*core.AutodateField); ok {
+			values[ad.Name] = im.now.String()
+			if dt, ok := autodates[ad.Name]; ok {
+				values[ad.Name] = dt.String()
+			}
+		}
+	}
+	if dr.userUpdate {
+		for k := range values {
+			if f := col.Fields.GetByName(k); k != "id" && (f == nil || !userProfileField(f) || !mapped(t, d, k)) {
+				delete(values, k)
+			}
+		}
+	}
+	dr.values = values
+	return dr
+}
+
+// userProfileField reports whether a users document may set f: the
+// fields a user edits about themselves, never the account's (email,
+// password, verification) or the import's own.
+func userProfileField(f core.Field) bool {
+	return f != nil && !f.GetSystem() && !f.GetHidden() && f.Type() != core.FieldTypeAutodate
+}
+
+// mapped reports whether the Hearth field k got a value from d.
+func mapped(t *target, d *Doc, k string) bool {
+	for name := range d.Fields {
+		if t.field(name) == k {
+			return true
+		}
+	}
+	return false
+}
+
+// parentField is the relation field of t's collection that a
+// subcollection document's parent goes to: the mapping's, or the one
+// relation to the parent's collection.
+func (im *importer) parentField(t *target, parent string) string {
+	if t.mapping.Parent != "" {
+		return t.mapping.Parent
+	}
+	pcid, _ := splitPath(parent)
+	pt := im.res.target(pcid)
+	if pt.collection == nil {
+		return ""
+	}
+	var found []string
+	for _, f := range t.collection.Fields {
+		if rf, ok := f.(*core.RelationField); ok && rf.CollectionId == pt.collection.Id {
+			found = append(found, rf.Name)
+		}
+	}
+	if len(found) != 1 {
+		return ""
+	}
+	return found[0]
+}
+
+// validate checks rec against its collection's schema the way a save
+// would, except for relations, whose targets may come later in the
+// export (relations.go checks them after the last document).
+func (im *importer) validate(rec *core.Record, dr *docRow) []string {
+	var problems []string
+	ctx := context.Background()
+	for _, f := range rec.Collection().Fields {
+		switch f.(type) {
+		case *core.AutodateField, *core.PasswordField:
+			continue
+		case *core.RelationField:
+			if rf := f.(*core.RelationField); rf.Required && rec.GetString(rf.Name) == "" && len(rec.GetStringSlice(rf.Name)) == 0 {
+				problems = append(problems, f.GetName()+": required relation missing")
+			}
+			continue
+		}
+		if dr.userUpdate && !userProfileField(f) {
+			continue
+		}
+		if f.GetName() == core.FieldNameId {
+			continue
+		}
+		if err := f.ValidateValue(ctx, im.app, rec); err != nil {
+			problems = append(problems, f.GetName()+": "+err.Error())
+		}
+	}
+	return problems
+}
+
+// value converts a Firestore value for the Hearth field f.
+func (im *importer) value(t *target, f core.Field, v any, dr *docRow) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch ff := f.(type) {
+	case *core.TextField, *core.EmailField, *core.URLField, *core.EditorField:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		return nil, fmt.Errorf("expects text, the document has %s", kindOf(v))
+	case *core.NumberField:
+		if n, ok := v.(json.Number); ok {
+			return n.Float64()
+		}
+		return nil, fmt.Errorf("expects a number, the document has %s", kindOf(v))
+	case *core.BoolField:
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+		return nil, fmt.Errorf("expects a boolean, the document has %s", kindOf(v))
+	case *core.DateField, *core.AutodateField:
+		switch d := v.(type) {
+		case Timestamp:
+			return types.ParseDateTime(time.Time(d))
+		case string:
+			dt, err := types.ParseDateTime(d)
+			if err != nil || dt.IsZero() {
+				return nil, fmt.Errorf("expects a date, %q is not one", d)
+			}
+			return dt, nil
+		}
+		return nil, fmt.Errorf("expects a timestamp, the document has %s", kindOf(v))
+	case *core.SelectField:
+		switch s := v.(type) {
+		case string:
+			return s, nil
+		case []any:
+			out := make([]string, 0, len(s))
+			for _, e := range s {
+				str, ok := e.(string)
+				if !ok {
+					return nil, fmt.Errorf("expects text values, the list holds %s", kindOf(e))
+				}
+				out = append(out, str)
+			}
+			return out, nil
+		}
+		return nil, fmt.Errorf("expects one of its values, the document has %s", kindOf(v))
+	case *core.JSONField:
+		b, err := json.Marshal(plainJSON(v))
+		if err != nil {
+			return nil, err
+		}
+		return types.JSONRaw(b), nil
+	case *core.GeoPointField:
+		if g, ok := v.(GeoPoint); ok {
+			return types.GeoPoint{Lon: g.Lon, Lat: g.Lat}, nil
+		}
+		return nil, fmt.Errorf("expects a geopoint, the document has %s", kindOf(v))
+	case *core.RelationField:
+		return im.relation(t.collection, ff, v)
+	case *core.FileField:
+		return im.attach(ff, v, dr)
+	}
+	return nil, fmt.Errorf("a %s field is not imported", f.Type())
+}
+
+// relation converts a reference, a path or a plain id into the id of
+// the record it becomes: a reference to a user's document, or a uid,
+// into that user's.
+func (im *importer) relation(col *core.Collection, f *core.RelationField, v any) (any, error) {
+	one := func(x any) (string, error) {
+		switch r := x.(type) {
+		case Ref:
+			return im.relationID(col, f.Name, r), nil
+		case string:
+			if r == "" {
+				return "", nil
+			}
+			if strings.Contains(r, "/") {
+				p := strings.Trim(r, "/")
+				if checkDocPath(p) != nil {
+					return "", fmt.Errorf("%q is not a document path", r)
+				}
+				return im.relationID(col, f.Name, Ref(p)), nil
+			}
+			return im.plainID(f, r)
+		}
+		return "", fmt.Errorf("expects a reference, the document has %s", kindOf(x))
+	}
+	if list, ok := v.([]any); ok {
+		out := make([]string, 0, len(list))
+		for _, e := range list {
+			id, err := one(e)
+			if err != nil {
+				return nil, err
+			}
+			if id != "" {
+				out = append(out, id)
+			}
+		}
+		return out, nil
+	}
+	return one(v)
+}
+
+// relationID is the id of the record the document at ref becomes when
+// the relation field of col points there: a user's when the field points
+// to users (by uid, the document id), else the document's own.
+func (im *importer) relationID(col *core.Collection, field string, ref Ref) string {
+	rf, _ := col.Fields.GetByName(field).(*core.RelationField)
+	if rf != nil && im.isUsers(rf.CollectionId) {
+		segs := strings.Split(string(ref), "/")
+		return idFor(userPath(segs[len(segs)-1]))
+	}
+	return idFor(string(ref))
+}
+
+func (im *importer) isUsers(collectionID string) bool {
+	c, err := im.app.FindCachedCollectionByNameOrId(collectionID)
+	return err == nil && c.Name == collections.Users
+}
+
+// plainID resolves a bare document id: a uid for users, else the id of a
+// document of the one top-level Firestore collection that maps to the
+// field's target.
+func (im *importer) plainID(f *core.RelationField, id string) (string, error) {
+	if im.isUsers(f.CollectionId) {
+		return idFor(userPath(id)), nil
+	}
+	target, err := im.app.FindCachedCollectionByNameOrId(f.CollectionId)
+	if err != nil {
+		return "", err
+	}
+	var sources []string
+	for fid, cm := range im.res.mapping.Collections {
+		if cm.To == target.Name && !cm.Skip {
+			sources = append(sources, fid)
+		}
+	}
+	if _, renamed := im.res.mapping.Collections[target.Name]; !renamed {
+		sources = append(sources, target.Name)
+	}
+	if len(sources) != 1 {
+		return "", fmt.Errorf("the plain id %q could be a document of %s: use a reference or a path", id, strings.Join(sources, " or "))
+	}
+	return idFor(sources[0] + "/" + id), nil
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case string:
+		return "text"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a map"
+	case Timestamp:
+		return "a timestamp"
+	case GeoPoint:
+		return "a geopoint"
+	case Ref:
+		return "a reference"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// plainJSON writes Firestore's types in a JSON field as JSON can hold
+// them: a timestamp as RFC 3339, a geopoint as {lat, lon}, a reference
+// as its path.
+func plainJSON(v any) any {
+	switch t := v.(type) {
+	case Timestamp:
+		return time.Time(t).Format(time.RFC3339Nano)
+	case GeoPoint:
+		return map[string]float64{"lat": t.Lat, "lon": t.Lon}
+	case Ref:
+		return string(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = plainJSON(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = plainJSON(e)
+		}
+		return out
+	}
+	return v
+}
+
+// flush writes the batch in one transaction. A document the database
+// refuses (a unique index: two memberships of one user in one group) is
+// reported and the others are written.
+func (im *importer) flush() error {
+	if len(im.batch) == 0 {
+		return nil
+	}
+	batch := im.batch
+	im.batch = im.batch[:0]
+	return im.app.RunInTransaction(func(tx core.App) error {
+		stmts := map[string]*dbx.Query{}
+		defer func() {
+			for _, q := range stmts {
+				q.Close()
+			}
+		}()
+		docs := tx.DB().NewQuery(`INSERT INTO {{_firebase_docs}} ([[path]], [[collection]], [[record]], [[run]], [[first_run]])
+			VALUES ({:path}, {:collection}, {:record}, {:run}, {:run})
+			ON CONFLICT ([[path]]) DO UPDATE SET [[collection]] = excluded.[[collection]], [[record]] = excluded.[[record]], [[run]] = excluded.[[run]]
+			RETURNING [[first_run]]`).Prepare()
+		defer docs.Close()
+		for _, dr := range batch {
+			if err := im.write(tx, stmts, dr); err != nil {
+				im.rep.skip(dr.collection.Name, dr.path, err.Error())
+				continue
+			}
+			var first int64
+			if err := docs.Bind(dbx.Params{"path": dr.path, "collection": dr.collection.Name, "record": dr.id, "run": im.run}).Row(&first); err != nil {
+				return fmt.Errorf("import documents: %s: %w", dr.path, err)
+			}
+			if first == im.run && !dr.userUpdate {
+				im.rep.count(dr.collection.Name).Created++
+			} else {
+				im.rep.count(dr.collection.Name).Updated++
+			}
+			if err := im.upload(dr); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// errNoUser is a users document whose user was not imported.
+var errNoUser = errors.New("no imported user has this uid (run `hearth import firebase auth` first)")
+
+func (im *importer) write(tx core.App, stmts map[string]*dbx.Query, dr *docRow) error {
+	if dr.userUpdate {
+		cols := make([]string, 0, len(dr.values))
+		params := dbx.Params{}
+		for k, v := range dr.values {
+			if k == "id" {
+				continue
+			}
+			cols = append(cols, fmt.Sprintf("[[%s]] = {:%s}", k, k))
+			params[k] = v
+		}
+		params["id"] = dr.id
+		cols = append(cols, "[[updated]] = {:updated}")
+		params["updated"] = im.now.String()
+		res, err := tx.DB().NewQuery("UPDATE {{users}} SET " + strings.Join(cols, ", ") + " WHERE [[id]] = {:id}").Bind(params).Execute()
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errNoUser
+		}
+		return nil
+	}
+	key := dr.collection.Name
+	if dr.created {
+		key += "+created"
+	}
+	q := stmts[key]
+	if q == nil {
+		q = tx.DB().NewQuery(upsertSQL(dr.collection, dr.values, dr.created)).Prepare()
+		stmts[key] = q
+	}
+	_, err := q.Bind(dbx.Params(dr.values)).Execute()
+	return err
+}
+
+// upsertSQL inserts a record or, on a rerun, updates every column but
+// its id (and its created time, unless the document gives one).
+func upsertSQL(col *core.Collection, values map[string]any, setCreated bool) string {
+	cols := make([]string, 0, len(values))
+	for k := range values {
+		cols = append(cols, k)
+	}
+	slices.Sort(cols)
+	names, params, sets := make([]string, len(cols)), make([]string, len(cols)), []string{}
+	for i, c := range cols {
+		names[i] = "[[" + c + "]]"
+		params[i] = "{:" + c + "}"
+		if c != "id" && (c != "created" || setCreated) {
+			sets = append(sets, fmt.Sprintf("[[%s]] = excluded.[[%s]]", c, c))
+		}
+	}
+	return fmt.Sprintf("INSERT INTO {{%s}} (%s) VALUES (%s) ON CONFLICT ([[id]]) DO UPDATE SET %s",
+		col.Name, strings.Join(names, ", "), strings.Join(params, ", "), strings.Join(sets, ", "))
+}
+
+// notes adds what was left out as a whole to the report.
+func (im *importer) notes() {
+	ids := make([]string, 0, len(im.skippedCollections))
+	for id := range im.skippedCollections {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		im.rep.note("collection %s: %d documents not imported: %s", id, im.skippedCollections[id], im.skipReasons[id])
+		im.rep.Skipped += im.skippedCollections[id]
+	}
+	fields := make([]string, 0, len(im.ignored))
+	for f := range im.ignored {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	for _, f := range fields {
+		im.rep.note("field %s: in %d documents, no Hearth field takes it (map it, or \"-\" to silence this)", f, im.ignored[f])
+	}
+}
+
+// recordExists reports whether collection has a record id.
+func recordExists(app core.App, collection, id string) (bool, error) {
+	var one int
+	err := app.DB().NewQuery("SELECT 1 FROM {{" + collection + "}} WHERE [[id]] = {:id}").Bind(dbx.Params{"id": id}).Row(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,220 @@
+package firebase
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/crews/hearth/collections"
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// finish runs after the last document: references resolved (dangling
+// ones cleared, or their records removed), the domain's invariants
+// restored, and the run's records appended to the change log.
+func (im *importer) finish() error {
+	names, err := im.runCollections()
+	if err != nil {
+		return err
+	}
+	if err := im.app.RunInTransaction(func(tx core.App) error { return im.dangling(tx, names) }); err != nil {
+		return err
+	}
+	if err := im.invariants(names); err != nil {
+		return err
+	}
+	return im.app.RunInTransaction(func(tx core.App) error { return im.logRun(tx, names) })
+}
+
+// runCollections lists the Hearth collections this run wrote to, parents
+// first (collections.Names), then any others.
+func (im *importer) runCollections() ([]*core.Collection, error) {
+	var written []string
+	err := im.app.DB().NewQuery("SELECT DISTINCT [[collection]] FROM {{_firebase_docs}} WHERE [[run]] = {:run}").
+		Bind(dbx.Params{"run": im.run}).Column(&written)
+	if err != nil {
+		return nil, fmt.Errorf("import documents: collections of the run: %w", err)
+	}
+	order := collections.Names()
+	slices.SortFunc(written, func(a, b string) int {
+		ia, ib := slices.Index(order, a), slices.Index(order, b)
+		if ia < 0 {
+			ia = len(order)
+		}
+		if ib < 0 {
+			ib = len(order)
+		}
+		if ia != ib {
+			return ia - ib
+		}
+		return strings.Compare(a, b)
+	})
+	out := make([]*core.Collection, 0, len(written))
+	for _, name := range written {
+		c, err := im.app.FindCachedCollectionByNameOrId(name)
+		if err != nil {
+			return nil, fmt.Errorf("import documents: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// runRecords is the SQL of the ids of the records of collection this
+// run wrote.
+const runRecords = "SELECT [[record]] FROM {{_firebase_docs}} WHERE [[run]] = {:run} AND [[collection]] = {:collection}"
+
+// dangling finds the run's records whose relation names a record that is
+// not there (a reference to a document missing from the export or left
+// out of it). An optional relation is cleared; a record whose required
+// relation dangles is removed, and so, in the next round, are the records
+// that needed it (an RSVP of a removed event).
+func (im *importer) dangling(tx core.App, cols []*core.Collection) error {
+	for round := 0; ; round++ {
+		removed := 0
+		for _, c := range cols {
+			for _, f := range c.Fields {
+				rf, ok := f.(*core.RelationField)
+				if !ok || rf.IsMultiple() {
+					continue
+				}
+				target, err := tx.FindCachedCollectionByNameOrId(rf.CollectionId)
+				if err != nil {
+					return fmt.Errorf("import documents: %s.%s: %w", c.Name, rf.Name, err)
+				}
+				n, err := im.danglingField(tx, c, rf, target)
+				if err != nil {
+					return err
+				}
+				removed += n
+			}
+		}
+		if removed == 0 || round > 10 {
+			return nil
+		}
+	}
+}
+
+func (im *importer) danglingField(tx core.App, c *core.Collection, rf *core.RelationField, target *core.Collection) (int, error) {
+	where := fmt.Sprintf(`c.[[id]] IN (%s) AND c.[[%s]] != '' AND NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = c.[[%s]])`,
+		runRecords, rf.Name, target.Name, rf.Name)
+	params := dbx.Params{"run": im.run, "collection": c.Name}
+	var found []struct {
+		Path string `db:"path"`
+		ID   string `db:"id"`
+	}
+	err := tx.DB().NewQuery(fmt.Sprintf(`SELECT d.[[path]] AS path, c.[[id]] AS id FROM {{%s}} c
+		JOIN {{_firebase_docs}} d ON d.[[collection]] = {:collection} AND d.[[record]] = c.[[id]] AND d.[[run]] = {:run}
+		WHERE %s`, c.Name, where)).Bind(params).All(&found)
+	if err != nil {
+		return 0, fmt.Errorf("import documents: dangling %s.%s: %w", c.Name, rf.Name, err)
+	}
+	if len(found) == 0 {
+		return 0, nil
+	}
+	what := "cleared"
+	if rf.Required {
+		what = "record removed"
+	}
+	for _, d := range found {
+		im.rep.skip(c.Name, d.Path, fmt.Sprintf("%s refers to a %s record that is not in the export (%s)", rf.Name, target.Name, what))
+	}
+	if !rf.Required {
+		_, err := tx.DB().NewQuery(fmt.Sprintf("UPDATE {{%s}} AS c SET [[%s]] = '' WHERE %s", c.Name, rf.Name, where)).Bind(params).Execute()
+		if err != nil {
+			return 0, fmt.Errorf("import documents: clear %s.%s: %w", c.Name, rf.Name, err)
+		}
+		// The record stays, so its count stays as it was.
+		im.rep.count(c.Name).Skipped--
+		return 0, nil
+	}
+	ids := make([]any, len(found))
+	for i, d := range found {
+		ids[i] = d.ID
+	}
+	if _, err := tx.DB().Delete(c.Name, dbx.In("id", ids...)).Execute(); err != nil {
+		return 0, fmt.Errorf("import documents: remove %s: %w", c.Name, err)
+	}
+	if _, err := tx.DB().Delete("_firebase_docs", dbx.And(dbx.HashExp{"collection": c.Name}, dbx.In("record", ids...))).Execute(); err != nil {
+		return 0, fmt.Errorf("import documents: remove %s: %w", c.Name, err)
+	}
+	for range found {
+		im.rep.unwrite(c.Name)
+	}
+	return len(found), nil
+}
+
+// logRun appends one change-log row per record of a synced collection
+// this run wrote (create when the run first wrote it, else update), with
+// the groups whose members see it, derived from the collection's
+// collections.Spec.Scope; and an update of every user who became a
+// member of a group in this run, so that co-members' devices learn them.
+func (im *importer) logRun(tx core.App, cols []*core.Collection) error {
+	at := im.opts.Now().UnixMilli()
+	for _, c := range cols {
+		spec := collections.SpecOf(c.Name)
+		if spec == nil || !spec.Synced {
+			continue
+		}
+		groups, err := groupsSQL(spec)
+		if err != nil {
+			return err
+		}
+		// A users document updates a user the auth import created.
+		op := "CASE WHEN d.[[first_run]] = {:run} THEN 'create' ELSE 'update' END"
+		if c.Name == collections.Users {
+			op = "'update'"
+		}
+		member := "''"
+		if c.Name == collections.Memberships {
+			member = "c.[[user]]"
+		}
+		_, err = tx.DB().NewQuery(fmt.Sprintf(`INSERT INTO {{%s}} ([[at]], [[collection]], [[record]], [[op]], [[groups]], [[member]])
+			SELECT {:at}, {:collection}, c.[[id]], %s, %s, %s
+			FROM {{_firebase_docs}} d JOIN {{%s}} c ON c.[[id]] = d.[[record]]
+			WHERE d.[[run]] = {:run} AND d.[[collection]] = {:collection} ORDER BY d.rowid`, changesTable, op, groups, member, c.Name)).
+			Bind(dbx.Params{"at": at, "collection": c.Name, "run": im.run}).Execute()
+		if err != nil {
+			return fmt.Errorf("import documents: change log of %s: %w", c.Name, err)
+		}
+	}
+	var members []string
+	err := tx.DB().NewQuery(`SELECT DISTINCT m.[[user]] FROM {{memberships}} m
+		JOIN {{_firebase_docs}} d ON d.[[collection]] = 'memberships' AND d.[[record]] = m.[[id]] AND d.[[run]] = {:run}
+		WHERE m.[[user]] NOT IN (SELECT [[record]] FROM {{_firebase_docs}} WHERE [[run]] = {:run} AND [[collection]] = 'users')`).
+		Bind(dbx.Params{"run": im.run}).Column(&members)
+	if err != nil {
+		return fmt.Errorf("import documents: members of the run: %w", err)
+	}
+	for len(members) > 0 {
+		n := min(len(members), 500)
+		if err := logUsers(tx, "update", members[:n], im.opts.Now()); err != nil {
+			return err
+		}
+		members = members[n:]
+	}
+	return nil
+}
+
+// groupsSQL is the SQL expression, over the record c, of the groups
+// collections.GroupsOf returns for it.
+func groupsSQL(spec *collections.Spec) (string, error) {
+	s := spec.Scope
+	switch {
+	case !s.Grouped():
+		return "''", nil
+	case s.Self:
+		return "c.[[id]]", nil
+	case s.Members:
+		return "COALESCE((SELECT group_concat(ms.[[group]]) FROM {{memberships}} ms WHERE ms.[[user]] = c.[[id]]), '')", nil
+	case s.Parent != "":
+		parent := collections.SpecOf(s.Parent)
+		if parent == nil || parent.Scope.Field == "" {
+			return "", fmt.Errorf("import documents: the scope of %s's parent %s", spec.Name, s.Parent)
+		}
+		return fmt.Sprintf("COALESCE((SELECT p.[[%s]] FROM {{%s}} p WHERE p.[[id]] = c.[[%s]]), '')", parent.Scope.Field, s.Parent, s.Field), nil
+	default:
+		return fmt.Sprintf("c.[[%s]]", s.Field), nil
+	}
+}
