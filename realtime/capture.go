@@ -61,7 +61,7 @@ func (h *hub) dispatchChange(ch *change) {
 	if ch.action == actionDelete {
 		byOwner := map[string][]delivery{}
 		for _, d := range ch.prepared {
-			owner := h.ownerOf(d.conn)
+			owner, _ := h.ownerOf(d.conn)
 			byOwner[owner] = append(byOwner[owner], d)
 		}
 		for owner, ds := range byOwner {
@@ -69,25 +69,33 @@ func (h *hub) dispatchChange(ch *change) {
 		}
 		return
 	}
-	conns, err := h.recipients(ch)
+	conns, ruleGroups, err := h.recipients(ch)
 	if err != nil {
 		h.app.Logger().Warn("realtime: deciding the recipients of a change failed", "collection", ch.collection, "id", ch.record.Id, "error", err)
 	}
-	byOwner := map[string][]*conn{}
-	for _, c := range conns {
-		owner := h.ownerOf(c)
-		byOwner[owner] = append(byOwner[owner], c)
-	}
+	byOwner := map[string]*task{}
 	shared := newPayloads()
-	for owner, cs := range byOwner {
-		h.work.push(&task{owner: owner, ch: ch, conns: cs, shared: shared})
+	for _, c := range conns {
+		owner, user := h.ownerOf(c)
+		t := byOwner[owner]
+		if t == nil {
+			// One owner is one account, so its conns share the answer.
+			t = &task{owner: owner, ch: ch, shared: shared, admitted: h.admittedByIndex(user, ruleGroups)}
+			byOwner[owner] = t
+		}
+		t.conns = append(t.conns, c)
+	}
+	for _, t := range byOwner {
+		h.work.push(t)
 	}
 }
 
-func (h *hub) ownerOf(c *conn) string {
+// ownerOf returns whose caps c counts against, and the member it is
+// indexed as ("" for a superuser).
+func (h *hub) ownerOf(c *conn) (owner, user string) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return c.owner
+	return c.owner, c.user
 }
 
 // run is a worker's work for one task: judge (unless a deletion's
@@ -100,7 +108,7 @@ func (h *hub) run(t *task) {
 	}()
 	deliveries := t.prepared
 	if t.conns != nil {
-		deliveries = h.judge(t.ch, t.conns, t.owner, t.shared)
+		deliveries = h.judge(t.ch, t.conns, t.owner, t.admitted, t.shared)
 	}
 	for _, d := range deliveries {
 		queued, dropped := d.conn.enqueue(d.msgs)
