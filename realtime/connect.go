@@ -73,10 +73,17 @@ func (h *hub) connect(e *core.RequestEvent) error {
 				}
 				idleTimer.Reset(ce.IdleTimeout)
 			case <-c.notify:
-				for _, msg := range c.take() {
-					if err := send(ce, &msg); err != nil {
+				// What queued up since the last write goes out in one
+				// flush: a client of a busy group gets one write per
+				// wake-up, not one per message.
+				msgs := c.take()
+				for i := range msgs {
+					if err := write(ce, &msgs[i]); err != nil {
 						return nil
 					}
+				}
+				if err := ce.Flush(); err != nil {
+					return nil
 				}
 				idleTimer.Reset(ce.IdleTimeout)
 			case <-ce.Request.Context().Done():
@@ -86,17 +93,24 @@ func (h *hub) connect(e *core.RequestEvent) error {
 	})
 }
 
-// send writes one message through the OnRealtimeMessageSend hooks.
+// send writes one message through the OnRealtimeMessageSend hooks and
+// flushes it.
 func send(ce *core.RealtimeConnectRequestEvent, msg *subscriptions.Message) error {
+	if err := write(ce, msg); err != nil {
+		return err
+	}
+	return ce.Flush()
+}
+
+// write writes one message through the OnRealtimeMessageSend hooks, into
+// the response's buffer.
+func write(ce *core.RealtimeConnectRequestEvent, msg *subscriptions.Message) error {
 	me := new(core.RealtimeMessageEvent)
 	me.RequestEvent = ce.RequestEvent
 	me.Client = ce.Client
 	me.Message = msg
 	return ce.App.OnRealtimeMessageSend().Trigger(me, func(me *core.RealtimeMessageEvent) error {
-		if err := me.Message.WriteSSE(me.Response, me.Client.Id()); err != nil {
-			return err
-		}
-		return me.Flush()
+		return me.Message.WriteSSE(me.Response, me.Client.Id())
 	})
 }
 
