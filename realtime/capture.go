@@ -61,7 +61,7 @@ func (h *hub) dispatchChange(ch *change) {
 	if ch.action == actionDelete {
 		byOwner := map[string][]delivery{}
 		for _, d := range ch.prepared {
-			owner, _ := h.ownerOf(d.conn)
+			owner := h.ownerOf(d.conn)
 			byOwner[owner] = append(byOwner[owner], d)
 		}
 		for owner, ds := range byOwner {
@@ -75,27 +75,28 @@ func (h *hub) dispatchChange(ch *change) {
 	}
 	byOwner := map[string]*task{}
 	shared := newPayloads()
+	// One read lock for all recipients: a change into a group of 500
+	// took 1,000 of them.
+	h.mu.RLock()
 	for _, c := range conns {
-		owner, user := h.ownerOf(c)
-		t := byOwner[owner]
+		t := byOwner[c.owner]
 		if t == nil {
 			// One owner is one account, so its conns share the answer.
-			t = &task{owner: owner, ch: ch, shared: shared, admitted: h.admittedByIndex(user, ruleGroups)}
-			byOwner[owner] = t
+			t = &task{owner: c.owner, ch: ch, shared: shared, admitted: h.admittedLocked(c.user, ruleGroups)}
+			byOwner[c.owner] = t
 		}
 		t.conns = append(t.conns, c)
 	}
+	h.mu.RUnlock()
 	for _, t := range byOwner {
 		h.work.push(t)
 	}
 }
 
-// ownerOf returns whose caps c counts against, and the member it is
-// indexed as ("" for a superuser).
-func (h *hub) ownerOf(c *conn) (owner, user string) {
+func (h *hub) ownerOf(c *conn) string {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return c.owner, c.user
+	return c.owner
 }
 
 // run is a worker's work for one task: judge (unless a deletion's

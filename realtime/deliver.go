@@ -18,7 +18,7 @@ type messageOut = subscriptions.Message
 // user for a users record, and the subscribed superusers. Nil before the
 // index is loaded, at the first subscription: no one has subscribed.
 // ruleGroups are the groups the record's rule path leads to (without the
-// group an update moved it from), for admittedByIndex.
+// group an update moved it from), for admittedLocked.
 func (h *hub) recipients(ch *change) (conns []*conn, ruleGroups []string, err error) {
 	if !h.isLoaded() {
 		return nil, nil, nil
@@ -55,7 +55,10 @@ func (h *hub) decide(ch *change) ([]delivery, error) {
 // check, filter query and encoding, and are delivered under every name.
 func (h *hub) judge(ch *change, conns []*conn, owner string, admitted bool, shared *payloads) []delivery {
 	collection := ch.record.Collection()
-	decided := map[string][]byte{} // viewer and topic key → data; nil when not sent
+	// A struct key, not a concatenation: judge runs once per recipient,
+	// and building the strings showed in the profile of groups of 500.
+	type viewerTopic struct{ collection, auth, topic string }
+	decided := map[viewerTopic][]byte{} // nil when not sent
 	var out []delivery
 	for _, c := range conns {
 		auth, _ := c.client.Get(apis.RealtimeClientAuthKey).(*core.Record)
@@ -63,17 +66,17 @@ func (h *hub) judge(ch *change, conns []*conn, owner string, admitted bool, shar
 		if !ok {
 			continue
 		}
-		viewer := auth.Collection().Id + "/" + auth.Id + "\x00"
 		var msgs []messageOut
 		for _, t := range topics {
 			rule, match := t.matches(collection, ch.record.Id)
 			if !match {
 				continue
 			}
-			data, seen := decided[viewer+t.key]
+			key := viewerTopic{auth.Collection().Id, auth.Id, t.key}
+			data, seen := decided[key]
 			if !seen {
 				data = h.judgeTopic(ch, auth, t, rule, admitted, shared)
-				decided[viewer+t.key] = data
+				decided[key] = data
 			}
 			if data != nil {
 				msgs = append(msgs, messageOut{Name: t.name, Data: data})

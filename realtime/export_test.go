@@ -125,7 +125,9 @@ func (k *IndexChecker) Judge(record *core.Record) ([]Judgement, error) {
 	col := record.Collection()
 	var out []Judgement
 	for i, c := range k.conns {
-		j := Judgement{Owner: k.owners[i], Admitted: k.h.admittedByIndex(c.user, ruleGroups)}
+		k.h.mu.RLock()
+		j := Judgement{Owner: k.owners[i], Admitted: k.h.admittedLocked(c.user, ruleGroups)}
+		k.h.mu.RUnlock()
 		j.ByIndex = j.Admitted && k.h.rules.answers(col, col.ListRule)
 		for _, d := range k.h.judge(ch, []*conn{c}, j.Owner, j.Admitted, newPayloads()) {
 			j.IndexMessages = append(j.IndexMessages, d.msgs...)

@@ -81,16 +81,14 @@ func (r indexRules) answers(collection *core.Collection, rule *string) bool {
 	return ok && rule != nil && *rule == want
 }
 
-// admittedByIndex reports whether user is, in the index as it stands, a
-// member of one of groups. Only the dispatcher calls it, which alone
-// changes memberships in the index, so the answer is the one at the
-// change's place in commit order.
-func (h *hub) admittedByIndex(user string, groups []string) bool {
+// admittedLocked reports whether user is, in the index as it stands, a
+// member of one of groups; the caller holds h.mu. Only the dispatcher
+// changes memberships in the index, so when it asks, the answer is the
+// one at the change's place in commit order.
+func (h *hub) admittedLocked(user string, groups []string) bool {
 	if user == "" {
 		return false
 	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
 	for _, g := range groups {
 		if _, ok := h.members[g][user]; ok {
 			return true
