@@ -24,6 +24,10 @@ type LoadSpec struct {
 	WindowMS    int    `json:"window_ms"`
 	Manifest    string `json:"manifest"`
 	ServerPID   int    `json:"server_pid"` // for the server's CPU time in the window
+	// Offset is where this run's new RSVPs start among the free pairs
+	// (freeRSVP): the repetitions on one server must not create the
+	// same RSVP twice.
+	Offset int `json:"offset"`
 }
 
 // LoadResult is what the measured window saw.
@@ -169,7 +173,7 @@ func buildRequest(spec LoadSpec, m *Manifest, rng *rand.Rand, w, n, smallUsers i
 		req, err = http.NewRequest(http.MethodPatch, spec.URL+"/api/collections/rsvps/records/"+id, bytes.NewBufferString(`{"status":"`+next+`"}`))
 	case kindCreateRSVP:
 		var event string
-		event, u = freeRSVP(m.Dataset, n*spec.Concurrency+w)
+		event, u = freeRSVP(m.Dataset, spec.Offset+n*spec.Concurrency+w)
 		body := fmt.Sprintf(`{"event":%q,"user":%q,"status":"going"}`, event, userID(u))
 		req, err = http.NewRequest(http.MethodPost, spec.URL+"/api/collections/rsvps/records", bytes.NewBufferString(body))
 	case kindUpdateEvent:
