@@ -28,6 +28,11 @@ func (h *hub) recipients(ch *change) (conns []*conn, ruleGroups []string, err er
 		return nil, nil, err
 	}
 	ruleGroups = groups
+	if s := collections.SpecOf(ch.collection).Scope; s.Field != "" && s.Parent == "" {
+		// GroupsOf adds the group an update moved the record from, whose
+		// members are candidates, but the rule reads the group it is in.
+		ruleGroups = []string{ch.record.GetString(s.Field)}
+	}
 	if ch.oldGroup != "" {
 		groups = append(slices.Clone(groups), ch.oldGroup)
 	}

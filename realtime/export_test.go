@@ -118,7 +118,7 @@ func (k *IndexChecker) Subscribe(auth *core.Record, topics []string) error {
 // Judge judges an update of record for every subscribed connection.
 func (k *IndexChecker) Judge(record *core.Record) ([]Judgement, error) {
 	ch := &change{collection: record.Collection().Name, action: actionUpdate, record: snapshot(record), at: time.Now()}
-	ruleGroups, _, err := k.h.groupsOf(ch)
+	_, ruleGroups, err := k.h.recipients(ch)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -200,4 +201,27 @@ func show(msgs []realtime.Message) string {
 		out = append(out, m.Name+" "+string(m.Data))
 	}
 	return fmt.Sprint(out)
+}
+
+// TestMovedRecordReachesItsNewGroupOnly moves a message to another group
+// (as a superuser may, in the dashboard): the members of the group it left
+// are candidates for its update, but the index admits only members of the
+// group it is in now, and the rule's SQL refuses the others.
+func TestMovedRecordReachesItsNewGroupOnly(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	srv := hearthtest.Serve(t, app)
+	carol := connect(t, app, srv, hearthtest.Carol, "messages/*")
+	erin := connect(t, app, srv, hearthtest.Erin, "messages/*")
+
+	moved := hearthtest.Save(t, app, collections.Messages, hearthtest.ClimbMessage, map[string]any{"group": hearthtest.Chess})
+	climb := message(t, app, hearthtest.Climbers, hearthtest.Alice, "after the move")
+	chess := message(t, app, hearthtest.Chess, hearthtest.Dave, "after the move")
+
+	if got := ids(carol.until(climb.Id)); slices.Contains(got, moved.Id) {
+		t.Errorf("Carol, in the group the message left, received it: %v", got)
+	}
+	if got := ids(erin.until(chess.Id)); !slices.Contains(got, moved.Id) {
+		t.Errorf("Erin, in the group the message moved to, did not receive it: %v", got)
+	}
 }
