@@ -26,6 +26,13 @@ import (
 // and so do deletions, which are decided at their capture against the
 // committed state, which the index may lag behind.
 // TestIndexRuleMatchesSQL compares both paths on generated worlds.
+//
+// The index follows memberships through their record hooks (a cascade
+// included, which PocketBase deletes record by record). A membership
+// written with raw SQL would leave it stale, and where it answers the
+// rule, a removed member would still be admitted: Hearth writes none that
+// way, and a new write of memberships must go through app.Save or
+// app.Delete (an account deletion too).
 
 // ruleByIndex returns the rule the index answers for collection name, or
 // "" when it answers none.
