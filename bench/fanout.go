@@ -16,14 +16,17 @@ import (
 )
 
 // FanoutSpec is the realtime scenario: Clients SSE connections, each
-// signed in as a different user (users 0..Clients-1, ten to a small group)
-// and subscribed with the SDK's collection subscription (messages/*);
-// messages are created at a fixed rate into random small groups whose
-// members are all connected, by one of their members.
+// signed in as a different user (users 0..Clients-1, ten to a small group,
+// and the first Big*500 each in big group u % Big as well) and subscribed
+// with the SDK's collection subscription (messages/*); messages are
+// created at a fixed rate into random groups of GroupSize (10 or 500)
+// whose members are all connected, by one of their members.
 type FanoutSpec struct {
 	Server       string    `json:"server"`
 	URL          string    `json:"url"`
 	Clients      int       `json:"clients"`
+	GroupSize    int       `json:"group_size"`    // 10 (a small group) or 500 (a big one)
+	Only         string    `json:"only"`          // the one server the scenario runs on ("" for both)
 	BaselineRate float64   `json:"baseline_rate"` // creates/s for the latency with and without clients
 	Rates        []float64 `json:"rates"`         // the ladder
 	FinalRate    float64   `json:"final_rate"`    // a long run at this rate when the ladder kept up to it
@@ -57,6 +60,7 @@ type StepResult struct {
 // FanoutResult is the whole scenario.
 type FanoutResult struct {
 	Clients         int          `json:"clients"`
+	GroupSize       int          `json:"group_size"`
 	Connected       int          `json:"connected"`
 	Baseline        StepResult   `json:"baseline"`           // no client connected
 	WhileConnected  StepResult   `json:"while_connected"`    // same rate, every client connected
@@ -86,9 +90,17 @@ type fanout struct {
 func runFanout(spec FanoutSpec, m *Manifest) (*FanoutResult, error) {
 	f := &fanout{spec: spec, m: m, sent: map[string]*sentMessage{},
 		post: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
-	res := &FanoutResult{Clients: spec.Clients}
+	res := &FanoutResult{Clients: spec.Clients, GroupSize: spec.GroupSize}
 	groups := spec.Clients / 10
-	if groups == 0 || groups > m.Dataset.Small {
+	switch {
+	case spec.GroupSize == bigSize:
+		groups = m.Dataset.Big
+		if spec.Clients < groups*bigSize || spec.Clients > m.Dataset.Small*10 {
+			return nil, fmt.Errorf("fanout: groups of %d need every member of the %d big groups connected (%d clients), and at most %d", bigSize, groups, groups*bigSize, m.Dataset.Small*10)
+		}
+	case spec.GroupSize != 10:
+		return nil, fmt.Errorf("fanout: group size %d: the dataset has groups of 10 and of %d", spec.GroupSize, bigSize)
+	case groups == 0 || groups > m.Dataset.Small:
 		return nil, fmt.Errorf("fanout: %d clients need between 10 and %d users in small groups", spec.Clients, m.Dataset.Small*10)
 	}
 	res.Baseline = f.step("baseline", spec.BaselineRate, spec.StepMS, groups)
@@ -237,7 +249,7 @@ func (f *fanout) receive(u int, r *bufio.Reader, body io.Closer) {
 		}
 		var g int
 		fmt.Sscanf(p.Record.Group, "g%d", &g)
-		if g != u/10 {
+		if !f.isMember(u, g) {
 			f.nonMem.Add(1)
 		}
 		f.mu.Lock()
@@ -249,6 +261,27 @@ func (f *fanout) receive(u int, r *bufio.Reader, body io.Closer) {
 		}
 		f.mu.Unlock()
 	}
+}
+
+// isMember reports whether user u is in group index g, as seed.go
+// places them.
+func (f *fanout) isMember(u, g int) bool {
+	d := f.m.Dataset
+	if g < d.Small {
+		return g == u/10
+	}
+	return u < d.Big*bigSize && g-d.Small == u%d.Big
+}
+
+// pick returns the group index and the author of the i-th message of a
+// step, among groups groups of the scenario's size.
+func (f *fanout) pick(rng *rand.Rand, groups int) (g, author int) {
+	if f.spec.GroupSize == bigSize {
+		b := rng.IntN(groups)
+		return f.m.Dataset.Small + b, rng.IntN(bigSize)*f.m.Dataset.Big + b
+	}
+	g = rng.IntN(groups)
+	return g, g*10 + rng.IntN(10)
 }
 
 // step creates messages at rate for ms, then awaits late deliveries for
@@ -272,8 +305,7 @@ func (f *fanout) step(label string, rate float64, ms, groups int) StepResult {
 	for i := 0; next.Before(end); i++ {
 		time.Sleep(time.Until(next))
 		next = next.Add(interval)
-		g := rng.IntN(groups)
-		author := g*10 + rng.IntN(10)
+		g, author := f.pick(rng, groups)
 		body := fmt.Sprintf("%s-%d", label, i)
 		wg.Add(1)
 		go func() {
@@ -315,7 +347,7 @@ func (f *fanout) step(label string, rate float64, ms, groups int) StepResult {
 		exp, got, dup := 0, 0, 0
 		for _, s := range f.sent {
 			if f.spec.Clients > 0 && len(f.streams) > 0 {
-				exp += 10
+				exp += f.spec.GroupSize
 			}
 			for _, n := range s.received {
 				got++

@@ -24,6 +24,10 @@ type LoadSpec struct {
 	WindowMS    int    `json:"window_ms"`
 	Manifest    string `json:"manifest"`
 	ServerPID   int    `json:"server_pid"` // for the server's CPU time in the window
+	// Offset is where this run's new RSVPs start among the free pairs
+	// (freeRSVP): the repetitions on one server must not create the
+	// same RSVP twice.
+	Offset int `json:"offset"`
 }
 
 // LoadResult is what the measured window saw.
@@ -46,6 +50,8 @@ const (
 	kindMessagesTotal = "messages-skiptotal"
 	kindCreateMessage = "create-message"
 	kindToggleRSVP    = "toggle-rsvp"
+	kindCreateRSVP    = "create-rsvp"
+	kindUpdateEvent   = "update-event"
 	kindSync          = "sync"
 )
 
@@ -165,6 +171,17 @@ func buildRequest(spec LoadSpec, m *Manifest, rng *rand.Rand, w, n, smallUsers i
 		}
 		status[id] = next
 		req, err = http.NewRequest(http.MethodPatch, spec.URL+"/api/collections/rsvps/records/"+id, bytes.NewBufferString(`{"status":"`+next+`"}`))
+	case kindCreateRSVP:
+		var event string
+		event, u = freeRSVP(m.Dataset, spec.Offset+n*spec.Concurrency+w)
+		body := fmt.Sprintf(`{"event":%q,"user":%q,"status":"going"}`, event, userID(u))
+		req, err = http.NewRequest(http.MethodPost, spec.URL+"/api/collections/rsvps/records", bytes.NewBufferString(body))
+	case kindUpdateEvent:
+		g := u / 10
+		u = g * 10 // the group's owner
+		event := fmt.Sprintf("e%014d", g+rng.IntN(m.Dataset.Events/(m.Dataset.Small+m.Dataset.Big))*(m.Dataset.Small+m.Dataset.Big))
+		body := fmt.Sprintf(`{"title":"bench %d-%d"}`, w, n)
+		req, err = http.NewRequest(http.MethodPatch, spec.URL+"/api/collections/events/records/"+event, bytes.NewBufferString(body))
 	case kindSync:
 		req, err = http.NewRequest(http.MethodGet, spec.URL+"/api/sync?cursor=0&limit=1000", nil)
 	default:
@@ -176,6 +193,18 @@ func buildRequest(spec LoadSpec, m *Manifest, rng *rand.Rand, w, n, smallUsers i
 	req.Header.Set("Authorization", m.Tokens[u])
 	req.Header.Set("Content-Type", "application/json")
 	return req, nil
+}
+
+// freeRSVP returns the q-th (event, user) pair that has no RSVP in the
+// seeded data, among events of small groups: seed.go gives event i the
+// RSVPs of members i/groups+0..2 of its group (of ten), which leaves the
+// other seven. Each q names a different pair, so creates never collide.
+func freeRSVP(d Dataset, q int) (event string, user int) {
+	groups := d.Small + d.Big
+	s := q / 7
+	e := (s/d.Small)*groups + s%d.Small // the s-th event of a small group
+	g := e % groups
+	return fmt.Sprintf("e%014d", e), g*10 + (e/groups+3+q%7)%10
 }
 
 // percentile returns the p-quantile of xs (sorted in place).

@@ -25,6 +25,8 @@ func scenarios() []Scenario {
 		{kindMessagesTotal, 16, "latest 50 messages of a group, `skipTotal`"},
 		{kindCreateMessage, 32, "create a message"},
 		{kindToggleRSVP, 32, "toggle an RSVP (going/maybe)"},
+		{kindCreateRSVP, 32, "RSVP going to an event of one's group (a new RSVP)"},
+		{kindUpdateEvent, 32, "a group's owner renames one of its events"},
 		{kindSync, 1, "a full sync's first page, 1,000 changes (Hearth only)"},
 	}
 }
@@ -154,8 +156,8 @@ func (r *Report) markdown() string {
 
 	for _, f := range r.Fanout {
 		res := f.Result
-		p("**Realtime, %d SSE clients on %s** (each a different user subscribed to `messages/*`; messages created into random groups of 10 whose members are all connected; a create that fails or takes over 30 s is a failed create, and only created messages are expected). Idle server RSS per client: %.1f KB. A create with no client connected: p50 %.1f ms, p99 %.1f ms; with all connected, same rate (%.0f/s): p50 %.1f ms, p99 %.1f ms (**%.2f×** by p50).\n\n",
-			res.Clients, f.Server, res.IdleKBPerClient, res.Baseline.CreateP50, res.Baseline.CreateP99,
+		p("**Realtime, %d SSE clients on %s** (each a different user subscribed to `messages/*`; messages created into random groups of %d whose members are all connected; a create that fails or takes over 30 s is a failed create, and only created messages are expected). Idle server RSS per client: %.1f KB. A create with no client connected: p50 %.1f ms, p99 %.1f ms; with all connected, same rate (%.0f/s): p50 %.1f ms, p99 %.1f ms (**%.2f×** by p50).\n\n",
+			res.Clients, f.Server, res.GroupSize, res.IdleKBPerClient, res.Baseline.CreateP50, res.Baseline.CreateP99,
 			res.WhileConnected.Rate, res.WhileConnected.CreateP50, res.WhileConnected.CreateP99, ratioOf(res.WhileConnected.CreateP50, res.Baseline.CreateP50))
 		p("| msg/s | seconds | created | failed creates | delivery p50 | p99 | lost | duplicated | to a non-member | create p50 / p99 | server cores | server RSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		steps := append([]StepResult{res.WhileConnected}, res.Steps...)

@@ -22,7 +22,7 @@ type Dataset struct {
 // The two datasets: the issue's, and for bench-quick one with a fifth of
 // its users and a tenth of its rows.
 var (
-	Full  = Dataset{Users: 10000, Small: 1000, Big: 10, Events: 100000, RSVPs: 300000, Messages: 1000000}
+	Full  = Dataset{Users: 10000, Small: 1000, Big: 20, Events: 100000, RSVPs: 300000, Messages: 1000000}
 	Quick = Dataset{Users: 2000, Small: 200, Big: 2, Events: 10000, RSVPs: 30000, Messages: 100000}
 )
 
@@ -155,7 +155,7 @@ func backfill(collection, groupsExpr, memberExpr, table string) string {
 // cachedSeed returns a seeded template dir for d, built once per machine
 // in the temp dir (it is read only: servers run on copies).
 func cachedSeed(d Dataset) (string, *Manifest, error) {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("hearth-bench-v1-%d-%d-%d", d.Users, d.Events, d.Messages))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("hearth-bench-v2-%d-%d-%d-%d", d.Users, d.Big, d.Events, d.Messages))
 	manifestPath := filepath.Join(dir, "manifest.json")
 	if raw, err := os.ReadFile(manifestPath); err == nil {
 		m := &Manifest{}

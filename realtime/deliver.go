@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/crews/hearth/collections"
@@ -16,37 +17,53 @@ type messageOut = subscriptions.Message
 // index: the subscribed members of the record's groups, the record's own
 // user for a users record, and the subscribed superusers. Nil before the
 // index is loaded, at the first subscription: no one has subscribed.
-func (h *hub) recipients(ch *change) ([]*conn, error) {
+// ruleGroups are the groups the record's rule path leads to (without the
+// group an update moved it from), for admittedLocked.
+func (h *hub) recipients(ch *change) (conns []*conn, ruleGroups []string, err error) {
 	if !h.isLoaded() {
-		return nil, nil
+		return nil, nil, nil
 	}
 	groups, self, err := h.groupsOf(ch)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return h.candidates(groups, self), nil
+	ruleGroups = groups
+	if s := collections.SpecOf(ch.collection).Scope; s.Field != "" && s.Parent == "" {
+		// GroupsOf adds the group an update moved the record from, whose
+		// members are candidates, but the rule reads the group it is in.
+		ruleGroups = []string{ch.record.GetString(s.Field)}
+	}
+	if ch.oldGroup != "" {
+		groups = append(slices.Clone(groups), ch.oldGroup)
+	}
+	return h.candidates(groups, self), ruleGroups, nil
 }
 
 // decide returns, per recipient, the messages one change sends, judging
 // every candidate at once; a deletion's capture uses it, before its row
 // goes.
 func (h *hub) decide(ch *change) ([]delivery, error) {
-	conns, err := h.recipients(ch)
+	conns, _, err := h.recipients(ch)
 	if err != nil || len(conns) == 0 {
 		return nil, err
 	}
-	return h.judge(ch, conns, "", newPayloads()), nil
+	return h.judge(ch, conns, "", false, newPayloads()), nil
 }
 
 // judge returns the messages ch sends to conns (those of owner, when it is
 // set): each one's subscriptions judged exactly as PocketBase's broadcast
-// judges them. A topic is judged
+// judges them. admitted says that the index held owner's user as a member
+// of the record's group, which answers the rules it knows
+// (index_rules.go). A topic is judged
 // once per viewer: the same collection, record and options on several of
 // one user's connections (or twice on one, under two names) cost one rule
 // check, filter query and encoding, and are delivered under every name.
-func (h *hub) judge(ch *change, conns []*conn, owner string, shared *payloads) []delivery {
+func (h *hub) judge(ch *change, conns []*conn, owner string, admitted bool, shared *payloads) []delivery {
 	collection := ch.record.Collection()
-	decided := map[string][]byte{} // viewer and topic key → data; nil when not sent
+	// A struct key, not a concatenation: judge runs once per recipient,
+	// and building the strings showed in the profile of groups of 500.
+	type viewerTopic struct{ collection, auth, topic string }
+	decided := map[viewerTopic][]byte{} // nil when not sent
 	var out []delivery
 	for _, c := range conns {
 		auth, _ := c.client.Get(apis.RealtimeClientAuthKey).(*core.Record)
@@ -54,17 +71,17 @@ func (h *hub) judge(ch *change, conns []*conn, owner string, shared *payloads) [
 		if !ok {
 			continue
 		}
-		viewer := auth.Collection().Id + "/" + auth.Id + "\x00"
 		var msgs []messageOut
 		for _, t := range topics {
 			rule, match := t.matches(collection, ch.record.Id)
 			if !match {
 				continue
 			}
-			data, seen := decided[viewer+t.key]
+			key := viewerTopic{auth.Collection().Id, auth.Id, t.key}
+			data, seen := decided[key]
 			if !seen {
-				data = h.judgeTopic(ch, auth, t, rule, shared)
-				decided[viewer+t.key] = data
+				data = h.judgeTopic(ch, auth, t, rule, admitted, shared)
+				decided[key] = data
 			}
 			if data != nil {
 				msgs = append(msgs, messageOut{Name: t.name, Data: data})
@@ -78,8 +95,11 @@ func (h *hub) judge(ch *change, conns []*conn, owner string, shared *payloads) [
 }
 
 // judgeTopic returns the data ch sends to auth through t, or nil.
-func (h *hub) judgeTopic(ch *change, auth *core.Record, t topic, rule *string, shared *payloads) []byte {
+func (h *hub) judgeTopic(ch *change, auth *core.Record, t topic, rule *string, admitted bool, shared *payloads) []byte {
 	collection := ch.record.Collection()
+	if admitted && h.rules.answers(collection, rule) {
+		rule = &everyone
+	}
 	info := &core.RequestInfo{
 		Context: core.RequestInfoContextRealtime,
 		Method:  "GET",
@@ -102,6 +122,10 @@ func (h *hub) judgeTopic(ch *change, auth *core.Record, t topic, rule *string, s
 	shared.put(key, data)
 	return data
 }
+
+// everyone is the empty rule, which PocketBase's access check admits
+// without a query.
+var everyone = ""
 
 // payloads holds one change's encoded payloads by options and viewer, for
 // every owner's task; two tasks racing on one key both encode it, and
@@ -162,8 +186,9 @@ func viewerKey(info *core.RequestInfo, collection *core.Collection, t topic) str
 	}
 }
 
-// groupsOf returns the groups whose members may receive ch, and the user
-// who may receive it as themselves (a users record).
+// groupsOf returns the groups of ch's record, whose members may receive
+// it, and the user who may receive it as themselves (a users record); the
+// group an update moved the record from is recipients' to add.
 func (h *hub) groupsOf(ch *change) ([]string, string, error) {
 	s := collections.SpecOf(ch.collection).Scope
 	switch {
@@ -178,9 +203,6 @@ func (h *hub) groupsOf(ch *change) ([]string, string, error) {
 		return groups, "", err
 	default:
 		groups, err := collections.GroupsOf(h.app, ch.record)
-		if ch.oldGroup != "" {
-			groups = append(groups, ch.oldGroup)
-		}
 		return groups, "", err
 	}
 }

@@ -42,6 +42,11 @@
 // deletion is decided before the row goes, against the committed state, as
 // PocketBase does.
 //
+// Where a rule is the one the schema migration set, membership of the
+// record's group (index_rules.go), the index answers it for the members
+// it holds at the change's place in commit order, and no rule query runs
+// per recipient; any other rule takes PocketBase's SQL.
+//
 // The dispatcher itself runs no rule query: it queues, per recipient user
 // and change, the judging and encoding for a few workers. A user's tasks
 // run in commit order, one at a time, and users take turns, so a user

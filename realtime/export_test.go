@@ -1,6 +1,12 @@
 package realtime
 
-import "github.com/pocketbase/pocketbase/core"
+import (
+	"time"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/subscriptions"
+)
 
 // Test access to the index of an app made by hearthtest.
 
@@ -50,3 +56,86 @@ func SetLimits(app core.App, conns, topics, perChange int) {
 
 // Snapshot is the copy of a written record that realtime delivers.
 var Snapshot = snapshot
+
+// IndexChecker judges records both ways for TestIndexRuleMatchesSQL: with
+// the membership index answering the rules it knows, and with SQL alone.
+// Its hub is its own and loaded when made, so that its index is the
+// state the SQL reads (an app's hub follows writes asynchronously).
+type IndexChecker struct {
+	h      *hub
+	conns  []*conn
+	owners []string
+}
+
+// Judgement is one record judged for one connection's owner both ways:
+// the messages ("topic data") each path sends.
+type Judgement struct {
+	Owner         string
+	Admitted      bool // the index held the owner as a member of the record's group
+	ByIndex       bool // and answered the record's list rule
+	IndexMessages []Message
+	SQLMessages   []Message
+}
+
+// Message is one delivered message.
+type Message = subscriptions.Message
+
+func NewIndexChecker(app core.App) (*IndexChecker, error) {
+	h := newHub(app, Config{}.withDefaults())
+	if err := h.ensureLoaded(); err != nil {
+		h.stop()
+		return nil, err
+	}
+	return &IndexChecker{h: h}, nil
+}
+
+func (k *IndexChecker) Stop() { k.h.stop() }
+
+// Subscribe indexes a connection signed in as auth with topics, as
+// setSubscriptions does.
+func (k *IndexChecker) Subscribe(auth *core.Record, topics []string) error {
+	client := subscriptions.NewDefaultClient()
+	client.Set(apis.RealtimeClientAuthKey, auth)
+	c := newConn(client, func() {}, nil, 1024)
+	k.h.register(c)
+	subs, err := readSubscriptions(k.h.app, topics)
+	if err != nil {
+		return err
+	}
+	var hearthTopics []topic
+	for _, s := range subs {
+		hearthTopics = append(hearthTopics, *s.hearth)
+	}
+	owner := ownerKey(auth, "")
+	if err := k.h.indexConn(c, auth, owner, len(subs), hearthTopics); err != nil {
+		return err
+	}
+	k.conns = append(k.conns, c)
+	k.owners = append(k.owners, owner)
+	return nil
+}
+
+// Judge judges an update of record for every subscribed connection.
+func (k *IndexChecker) Judge(record *core.Record) ([]Judgement, error) {
+	ch := &change{collection: record.Collection().Name, action: actionUpdate, record: snapshot(record), at: time.Now()}
+	_, ruleGroups, err := k.h.recipients(ch)
+	if err != nil {
+		return nil, err
+	}
+	col := record.Collection()
+	var out []Judgement
+	for i, c := range k.conns {
+		k.h.mu.RLock()
+		j := Judgement{Owner: k.owners[i], Admitted: k.h.admittedLocked(c.user, ruleGroups)}
+		k.h.mu.RUnlock()
+		j.ByIndex = j.Admitted && k.h.rules.answers(col, col.ListRule)
+		for _, d := range k.h.judge(ch, []*conn{c}, j.Owner, j.Admitted, newPayloads()) {
+			j.IndexMessages = append(j.IndexMessages, d.msgs...)
+		}
+		for _, d := range k.h.judge(ch, []*conn{c}, j.Owner, false, newPayloads()) {
+			j.SQLMessages = append(j.SQLMessages, d.msgs...)
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}

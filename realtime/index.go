@@ -27,6 +27,8 @@ type hub struct {
 	owners     map[string]map[*conn]struct{} // owner → their subscribed conns, for the caps
 	subscribed uint64                        // subscriptions indexed so far: conn.since
 
+	rules indexRules // the rules the membership index answers
+
 	order orderer
 	work  workers
 }
@@ -42,6 +44,7 @@ func newHub(app core.App, cfg Config) *hub {
 		members: map[string]map[string]struct{}{},
 		groups:  map[string]map[string]struct{}{},
 		owners:  map[string]map[*conn]struct{}{},
+		rules:   newIndexRules(),
 	}
 	// Before the goroutines that report into them start.
 	h.metrics = registerMetrics(app, h.clients)

@@ -13,6 +13,7 @@ type task struct {
 	conns    []*conn    // the owner's candidates
 	prepared []delivery // a deletion's, decided at its capture
 	shared   *payloads  // the change's payloads, shared between owners
+	admitted bool       // the index held owner as a member of the record's group (index_rules.go)
 }
 
 // ownerTasks is the queue of one owner's tasks, in commit order.
