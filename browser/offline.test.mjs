@@ -1,8 +1,8 @@
 // The Crews example app (web build) in headless Chromium, against a real
-// hearth: an invite link opened in the browser joins the crew, and a post
-// and an RSVP made with the network cut are shown as pending, then
-// delivered (the post to the other person, the RSVP as the server decided
-// it) when the network returns.
+// hearth: an invite link opened in the browser joins the crew, and a post,
+// an RSVP and an edit made with the network cut are shown as pending, then
+// delivered (the post and the edit to the other person, the RSVP as the
+// server decided it) when the network returns.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, startHearth } from '../e2e/harness.mjs';
@@ -42,7 +42,7 @@ async function person(name, path = '/') {
   return { context, page, errors };
 }
 
-test('an invite link opened in the browser joins the crew; a post and an RSVP made offline are pending, then delivered', async () => {
+test('an invite link opened in the browser joins the crew; a post, an RSVP and an edit made offline are pending, then delivered', async () => {
   const ann = await person('Ann');
   const A = ann.page;
   await A.getByText('My groups').waitFor(SHOWN);
@@ -109,6 +109,22 @@ test('an invite link opened in the browser joins the crew; a post and an RSVP ma
   const stored = await (await hearth.superuser()).collection('messages').getFullList({ filter: `body = "Posted from the tunnel"` });
   assert.equal(stored.length, 1, 'sent exactly once');
   await shot(A, 'offline-4-ann-received');
+
+  // Offline again, Bob edits the post: pending on his screen, unchanged on
+  // Ann's until the network returns; then the one message holds the edit.
+  await bob.context.setOffline(true);
+  await B.getByTestId('offline-banner').waitFor(SHOWN);
+  await mine.getByTestId('edit-message').click();
+  await B.getByTestId('message-input').fill('Posted from the tunnel, now home');
+  await B.getByTestId('send').click();
+  const edited = B.getByTestId('message').filter({ hasText: 'now home' });
+  await edited.getByTestId('pending').waitFor(SHOWN);
+  assert.equal(await A.getByText('now home').count(), 0, 'the edit waits for the network');
+  await bob.context.setOffline(false);
+  await A.getByText('Posted from the tunnel, now home').waitFor(SHOWN);
+  await edited.getByTestId('pending').waitFor({ state: 'detached', ...SHOWN });
+  const after = await (await hearth.superuser()).collection('messages').getFullList({ filter: `group = "${members[0].group}"` });
+  assert.deepEqual(after.map((m) => [m.id, m.body]), [[stored[0].id, 'Posted from the tunnel, now home']]);
 
   assert.deepEqual([...ann.errors, ...bob.errors], [], 'no uncaught errors');
   await ann.context.close();
