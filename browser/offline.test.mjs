@@ -2,7 +2,8 @@
 // hearth: an invite link opened in the browser joins the crew, and a post,
 // an RSVP and an edit made with the network cut are shown as pending, then
 // delivered (the post and the edit to the other person, the RSVP as the
-// server decided it) when the network returns.
+// server decided it) when the network returns; an event edited through
+// the queue reaches the other person (its new capacity promotes them).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, startHearth } from '../e2e/harness.mjs';
@@ -125,6 +126,18 @@ test('an invite link opened in the browser joins the crew; a post, an RSVP and a
   await edited.getByTestId('pending').waitFor({ state: 'detached', ...SHOWN });
   const after = await (await hearth.superuser()).collection('messages').getFullList({ filter: `group = "${members[0].group}"` });
   assert.deepEqual(after.map((m) => [m.id, m.body]), [[stored[0].id, 'Posted from the tunnel, now home']]);
+
+  // Ann edits her event (through the queue too): one more place, and the
+  // server moves Bob from the waitlist to going.
+  await B.getByTestId('tab-events').click();
+  await summit.getByText('You are waitlisted (#1 in line)').waitFor(SHOWN);
+  await A.getByTestId('tab-events').click();
+  await A.getByTestId('event-Summit').getByTestId('edit-event').click();
+  await A.getByTestId('event-capacity').fill('2');
+  await A.getByTestId('create-event').click();
+  await summit.getByTestId('promoted').waitFor(SHOWN);
+  await summit.getByText('You are going').waitFor(SHOWN);
+  await A.getByTestId('event-Summit').getByTestId('event-pending').waitFor({ state: 'detached', ...SHOWN });
 
   assert.deepEqual([...ann.errors, ...bob.errors], [], 'no uncaught errors');
   await ann.context.close();
