@@ -44,7 +44,9 @@ export function ChatTab({ groupId }: { groupId: string }) {
         contentContainerStyle={{ gap: 6 }}
         ListEmptyComponent={<Text style={styles.muted}>No messages yet.</Text>}
         renderItem={({ item }) => {
-          const mine = item.author === user.id;
+          // A pending message is this phone's own write; the server sets
+          // its author when it takes it.
+          const mine = item.author === user.id || (isPending(item) && !item.author);
           return (
             <View testID="message" style={[styles.card, { alignSelf: mine ? 'flex-end' : 'flex-start', maxWidth: '80%', backgroundColor: mine ? '#fbe9e2' : colors.card }]}>
               <Text style={styles.muted}>{mine ? 'You' : !item.author ? 'Deleted account' : names.get(item.author) ?? 'someone'}</Text>
