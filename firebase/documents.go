@@ -38,7 +38,7 @@ type DocOptions struct {
 }
 
 // ImportFirestore writes the documents of r as records: each document to
-// the record whose id derives from its path (idFor), so that a rerun
+// the record whose id derives from its path (idKey), so that a rerun
 // updates what an earlier run wrote and a reference is written before the
 // document it names is read. Each batch is one transaction. After the
 // last document, references to documents that are not there are cleared
@@ -60,6 +60,7 @@ func ImportFirestore(app core.App, r DocReader, opts DocOptions) (*Report, error
 
 type importer struct {
 	app   core.App
+	ids   idKey
 	opts  DocOptions
 	res   *resolver
 	rep   *Report
@@ -98,9 +99,13 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	key, err := loadIDKey(app)
+	if err != nil {
+		return nil, err
+	}
 	start := opts.Now()
 	now, _ := types.ParseDateTime(start.UTC())
-	im := &importer{app: app, opts: opts, res: res, rep: newReport("documents", opts.DryRun), run: start.UnixNano(), now: now,
+	im := &importer{app: app, ids: key, opts: opts, res: res, rep: newReport("documents", opts.DryRun), run: start.UnixNano(), now: now,
 		ignored: map[string]int{}, skippedCollections: map[string]int{}, skipReasons: map[string]string{}}
 	defer func() { im.rep.Elapsed = opts.Now().Sub(start) }()
 	if opts.FilesDir != "" && !opts.DryRun {
@@ -158,13 +163,13 @@ func (im *importer) convert(d *Doc) *docRow {
 		return nil
 	}
 	col := t.collection
-	dr := &docRow{path: d.Path, collection: col, id: idFor(d.Path)}
+	dr := &docRow{path: d.Path, collection: col, id: im.ids.id(d.Path)}
 	if col.Name == collections.Users {
 		// A users document describes an imported user: the record is
 		// the user's (found by uid, the document id), and only the
 		// profile fields a user edits are taken from it.
 		segs := strings.Split(d.Path, "/")
-		dr.id, dr.userUpdate = idFor(userPath(segs[len(segs)-1])), true
+		dr.id, dr.userUpdate = im.ids.id(userPath(segs[len(segs)-1])), true
 	}
 	rec := core.NewRecord(col)
 	rec.Id = dr.id
@@ -420,9 +425,9 @@ func (im *importer) relationID(col *core.Collection, field string, ref Ref) stri
 	rf, _ := col.Fields.GetByName(field).(*core.RelationField)
 	if rf != nil && im.isUsers(rf.CollectionId) {
 		segs := strings.Split(string(ref), "/")
-		return idFor(userPath(segs[len(segs)-1]))
+		return im.ids.id(userPath(segs[len(segs)-1]))
 	}
-	return idFor(string(ref))
+	return im.ids.id(string(ref))
 }
 
 func (im *importer) isUsers(collectionID string) bool {
@@ -435,7 +440,7 @@ func (im *importer) isUsers(collectionID string) bool {
 // field's target.
 func (im *importer) plainID(f *core.RelationField, id string) (string, error) {
 	if im.isUsers(f.CollectionId) {
-		return idFor(userPath(id)), nil
+		return im.ids.id(userPath(id)), nil
 	}
 	target, err := im.app.FindCachedCollectionByNameOrId(f.CollectionId)
 	if err != nil {
@@ -453,7 +458,7 @@ func (im *importer) plainID(f *core.RelationField, id string) (string, error) {
 	if len(sources) != 1 {
 		return "", fmt.Errorf("the plain id %q could be a document of %s: use a reference or a path", id, strings.Join(sources, " or "))
 	}
-	return idFor(sources[0] + "/" + id), nil
+	return im.ids.id(sources[0] + "/" + id), nil
 }
 
 func kindOf(v any) string {
