@@ -42,6 +42,19 @@ func Register(app core.App, cfg Config) {
 		return e.Next()
 	})
 
+	// A password set any other way (a reset, a change with the old
+	// password, the dashboard) is the user's from then on: the Firebase
+	// one must not sign in and replace it (the reason for a reset may be
+	// that the old password leaked). Bound to every save of a user, so
+	// each route that sets a password is covered.
+	app.OnRecordUpdate(collections.Users).BindFunc(func(e *core.RecordEvent) error {
+		const hash = core.FieldNamePassword + ":hash"
+		if e.Record.GetString("firebase_hash") != "" && e.Record.GetString(hash) != e.Record.Original().GetString(hash) {
+			e.Record.Set("firebase_hash", "")
+		}
+		return e.Next()
+	})
+
 	// OnRecordAuthRequest runs before any auth answer (password, OAuth2,
 	// OTP, refresh), so a disabled user gets no token from any of them.
 	app.OnRecordAuthRequest(collections.Users).BindFunc(func(e *core.RecordAuthRequestEvent) error {

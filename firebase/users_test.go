@@ -246,3 +246,33 @@ func TestCSVExport(t *testing.T) {
 		t.Fatal("claims not JSON")
 	}
 }
+
+// TestPasswordResetEndsTheFirebasePassword: a migrated user who resets
+// their password before signing in (the reason may be that the old one
+// leaked) must not be reachable with the old one. The Firebase hash was
+// cleared only by a sign-in with it, so the old password still signed in
+// after the reset, and replaced the new one.
+func TestPasswordResetEndsTheFirebasePassword(t *testing.T) {
+	s := hearthtest.NewServer(t)
+	cfg := readmeHashConfig
+	importAuth(t, s.App, authJSON, firebase.AuthOptions{Hash: &cfg})
+	u1 := userByUID(t, s.App, "kYi4EvWQlQTKSfnJ3dRSP6IH3ed2")
+	token, err := u1.NewPasswordResetToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.Do(t, http.MethodPost, "/api/collections/users/confirm-password-reset", "",
+		map[string]any{"token": token, "password": "a-new-password-1", "passwordConfirm": "a-new-password-1"})
+	if r.Status != http.StatusNoContent {
+		t.Fatalf("reset: %d %s", r.Status, r.Raw)
+	}
+	if r := signIn(t, s, "user1@test.com", "user1password"); r.Status != http.StatusBadRequest {
+		t.Fatalf("the Firebase password after a reset: %d %s", r.Status, r.Raw)
+	}
+	if r := signIn(t, s, "user1@test.com", "a-new-password-1"); r.Status != http.StatusOK {
+		t.Fatalf("the new password: %d %s", r.Status, r.Raw)
+	}
+	if userByUID(t, s.App, u1.GetString("firebase_uid")).GetString("firebase_hash") != "" {
+		t.Fatal("the Firebase hash outlived the reset")
+	}
+}
