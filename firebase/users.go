@@ -311,7 +311,11 @@ func insertUser(tx core.App, row *userRow, now types.DateTime) error {
 }
 
 func updateUser(tx core.App, row *userRow, keepHash bool, now types.DateTime) error {
-	set := "[[email]] = {:email}, [[verified]] = {:verified}, [[name]] = {:name}, [[updated]] = {:updated}, [[firebase_claims]] = {:claims}, [[disabled]] = {:disabled}"
+	// A user disabled since the last run loses the sessions they hold
+	// (a new token key, as firebase.Register does for a save); SET reads
+	// the row as it was.
+	set := "[[email]] = {:email}, [[verified]] = {:verified}, [[name]] = {:name}, [[updated]] = {:updated}, [[firebase_claims]] = {:claims}, [[disabled]] = {:disabled}" +
+		", [[tokenKey]] = CASE WHEN {:disabled} AND NOT [[disabled]] THEN {:tokenKey} ELSE [[tokenKey]] END"
 	if keepHash {
 		set += ", [[firebase_hash]] = {:hash}"
 	}
@@ -320,7 +324,8 @@ func updateUser(tx core.App, row *userRow, keepHash bool, now types.DateTime) er
 	}
 	_, err := tx.DB().NewQuery("UPDATE {{users}} SET " + set + " WHERE [[id]] = {:id}").
 		Bind(dbx.Params{"id": row.id, "email": row.email, "verified": row.verified, "name": row.name, "updated": now.String(),
-			"claims": nullableJSON(row.claims), "disabled": row.disabled, "hash": row.hash, "created": row.created.String()}).Execute()
+			"claims": nullableJSON(row.claims), "disabled": row.disabled, "hash": row.hash, "created": row.created.String(),
+			"tokenKey": security.RandomString(50)}).Execute()
 	if err != nil {
 		return fmt.Errorf("import users: update %s: %w", row.uid, err)
 	}
