@@ -588,12 +588,29 @@ func (im *importer) write(tx core.App, stmts map[string]*dbx.Query, dr *docRow) 
 		q = tx.DB().NewQuery(upsertSQL(dr.collection, dr.values, dr.created)).Prepare()
 		stmts[key] = q
 	}
-	_, err := q.Bind(dbx.Params(dr.values)).Execute()
-	return err
+	res, err := q.Bind(dbx.Params(dr.values)).Execute()
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errFixedChanged(dr.collection.Name)
+	}
+	return nil
+}
+
+// errFixedChanged is a rerun's document that moves its record to another
+// group or user: the fields fixed after creation (Spec.Fixed) stay as
+// they were for the import too, since the server's realtime index (and
+// every client) holds them fixed: a membership the import moved would
+// leave its old member admitted to the group's changes until a restart.
+func errFixedChanged(collection string) error {
+	return fmt.Errorf("%s cannot change after creation: the record keeps its values (delete it to import it again)",
+		strings.Join(collections.SpecOf(collection).Fixed, ", "))
 }
 
 // upsertSQL inserts a record or, on a rerun, updates every column but
-// its id (and its created time, unless the document gives one).
+// its id (and its created time, unless the document gives one), unless
+// the rerun changes a field fixed after creation (no row changes then).
 func upsertSQL(col *core.Collection, values map[string]any, setCreated bool) string {
 	cols := make([]string, 0, len(values))
 	for k := range values {
@@ -608,8 +625,20 @@ func upsertSQL(col *core.Collection, values map[string]any, setCreated bool) str
 			sets = append(sets, fmt.Sprintf("[[%s]] = excluded.[[%s]]", c, c))
 		}
 	}
-	return fmt.Sprintf("INSERT INTO {{%s}} (%s) VALUES (%s) ON CONFLICT ([[id]]) DO UPDATE SET %s",
-		col.Name, strings.Join(names, ", "), strings.Join(params, ", "), strings.Join(sets, ", "))
+	var same []string
+	if spec := collections.SpecOf(col.Name); spec != nil {
+		for _, f := range spec.Fixed {
+			if _, ok := values[f]; ok {
+				same = append(same, fmt.Sprintf("[[%s]] = excluded.[[%s]]", f, f))
+			}
+		}
+	}
+	where := ""
+	if len(same) > 0 {
+		where = " WHERE " + strings.Join(same, " AND ")
+	}
+	return fmt.Sprintf("INSERT INTO {{%s}} (%s) VALUES (%s) ON CONFLICT ([[id]]) DO UPDATE SET %s%s",
+		col.Name, strings.Join(names, ", "), strings.Join(params, ", "), strings.Join(sets, ", "), where)
 }
 
 // notes adds what was left out as a whole to the report.

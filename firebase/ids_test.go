@@ -104,3 +104,28 @@ func TestImportedIdsDependOnTheDataDir(t *testing.T) {
 		first = got
 	}
 }
+
+// TestRerunKeepsFixedFields: a rerun whose membership document now names
+// another group is reported and changes nothing. The import wrote it with
+// SQL, which the server's realtime index does not see: beside a live
+// server, the member would have stayed admitted to the group they left.
+func TestRerunKeepsFixedFields(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	uids, ids := importedUsers(t, app)
+	export := crewsExport(uids) + `{"path": "groups/g2", "data": {"name": "Elsewhere", "created_by": "users/` + uids[1] + `"}}` + "\n"
+	importDocs(t, app, export, firebase.DocOptions{})
+	g1 := findByDoc(t, app, "groups", "groups/g1")
+	m1 := findByDoc(t, app, "memberships", "groups/g1/memberships/m1")
+
+	moved := strings.Replace(export, `{"path": "groups/g1/memberships/m1", "data": {`, `{"path": "groups/g1/memberships/m1", "data": {"group": {"__datatype__": "documentReference", "value": "groups/g2"}, `, 1)
+	if moved == export {
+		t.Fatal("the export has no membership m1 to move")
+	}
+	rep := importDocs(t, app, moved, firebase.DocOptions{})
+	if want := "groups/g1/memberships/m1: group, user cannot change after creation"; !strings.Contains(skipsOf(rep), want) {
+		t.Errorf("report lacks %q:\n%s", want, skipsOf(rep))
+	}
+	if got := findByDoc(t, app, "memberships", "groups/g1/memberships/m1"); got.Id != m1.Id || got.GetString("group") != g1.Id || got.GetString("user") != ids[0] {
+		t.Fatalf("the membership moved: %v", got.FieldsData())
+	}
+}
