@@ -20,6 +20,11 @@ func (h *hub) captureWrite(e *core.RecordEvent, action string) error {
 			ch.oldGroup = old
 		}
 	}
+	if ch.collection == collections.Memberships && action == actionUpdate {
+		if old := e.Record.Original().GetString("user"); old != e.Record.GetString("user") {
+			ch.oldUser = old
+		}
+	}
 	h.order.add(e.App, ch)
 	return nil
 }
