@@ -1,42 +1,25 @@
 // The Crews example app (examples/crews-app, web build) in headless
 // Chromium, two browser contexts as two people, against a real hearth:
 // invite and join, realtime chat, the waitlist, offline and back, sign-out.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PASSWORD, startHearth } from '../e2e/harness.mjs';
-import { serveWeb } from '../examples/crews-app/web/serve.mjs';
-import { launch, shot } from './browser.mjs';
+import { PASSWORD } from '../e2e/harness.mjs';
+import { SHOWN, shot, webApp } from './browser.mjs';
 
-let hearth;
-let web;
-let browser;
-before(async () => {
-  hearth = await startHearth();
-  web = await serveWeb({ hearthUrl: hearth.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await hearth?.stop();
-});
-
-// The longest wait for something the app must show: a timeout that fails a
-// stuck test, never a measurement.
-const SHOWN = { timeout: 15_000 };
+const app = webApp();
 
 /** person opens the app in a new browser context (its own storage) and signs up. */
 async function person(name) {
-  const context = await browser.newContext({ viewport: { width: 480, height: 820 } });
+  const context = await app.browser.newContext({ viewport: { width: 480, height: 820 } });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   // The app talks to its own origin and its Hearth server, nothing else
   // (NetInfo's reachability check included).
   context.on('request', (r) => {
-    if (!r.url().startsWith(web.url) && !r.url().startsWith(hearth.url)) errors.push(`request to ${r.url()}`);
+    if (!r.url().startsWith(app.web.url) && !r.url().startsWith(app.hearth.url)) errors.push(`request to ${r.url()}`);
   });
-  await page.goto(web.url);
+  await page.goto(app.web.url);
   await page.getByTestId('toggle-mode').click();
   await page.getByTestId('name').fill(name);
   await page.getByTestId('email').fill(`${name.toLowerCase()}@app.test`);
@@ -143,11 +126,11 @@ test('two people: invite, join, chat, waitlist, offline and back, sign-out', asy
 });
 
 test('a refused sign-up shows what the server said about the field, not "Failed to create record."', async () => {
-  const context = await browser.newContext({ viewport: { width: 480, height: 820 } });
+  const context = await app.browser.newContext({ viewport: { width: 480, height: 820 } });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(web.url);
+  await page.goto(app.web.url);
   await page.getByTestId('toggle-mode').click();
   await page.getByTestId('name').fill('Cleo');
   await page.getByTestId('email').fill('cleo@app.test');

@@ -9,7 +9,10 @@
 //   await browser.close();
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
+import { startHearth } from '../e2e/harness.mjs';
+import { serveWeb } from '../examples/crews-app/web/serve.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -28,4 +31,33 @@ export async function shot(page, name) {
   if (!dir) return;
   await mkdir(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * SHOWN is the longest wait for something a page must show: a timeout that
+ * fails a stuck test, never a measurement.
+ */
+export const SHOWN = { timeout: 15_000 };
+
+/**
+ * webApp starts a hearth, the Crews web build served next to it and
+ * Chromium before the file's tests, and stops them after; the fields of
+ * what it returns are set once the tests run.
+ *
+ *   const app = webApp();
+ *   test('…', async () => { const page = await (await app.browser.newContext()).newPage(); await page.goto(app.web.url); });
+ */
+export function webApp() {
+  const app = { hearth: null, web: null, browser: null };
+  before(async () => {
+    app.hearth = await startHearth();
+    app.web = await serveWeb({ hearthUrl: app.hearth.url });
+    app.browser = await launch();
+  });
+  after(async () => {
+    await app.browser?.close();
+    await app.web?.close();
+    await app.hearth?.stop();
+  });
+  return app;
 }

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, startHearth } from '../e2e/harness.mjs';
 import { startMailpit } from '../e2e/servers.mjs';
-import { launch, shot } from './browser.mjs';
+import { SHOWN, launch, shot } from './browser.mjs';
 
 let mail, hearth, browser;
 before(async () => {
@@ -20,7 +20,6 @@ after(async () => {
   await mail?.stop();
 });
 
-const SHOWN = { timeout: 15_000 };
 
 /** linkIn returns the confirm link of the newest message to `to` whose subject matches. */
 async function linkIn(to, subject) {

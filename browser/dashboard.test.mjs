@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { SUPERUSER, startHearth } from '../e2e/harness.mjs';
-import { launch, shot } from './browser.mjs';
+import { SHOWN, launch, shot } from './browser.mjs';
 
 let hearth;
 let browser;
@@ -21,7 +21,6 @@ after(async () => {
   await hearth?.stop();
 });
 
-const SHOWN = { timeout: 15_000 };
 const CREWS = ['groups', 'users', 'memberships', 'invites', 'events', 'rsvps', 'messages'];
 
 /** secretsOf reads users' password hashes and token keys from the database file itself. */

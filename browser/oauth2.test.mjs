@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startHearth } from '../e2e/harness.mjs';
 import { startOIDC } from '../e2e/servers.mjs';
 import { serveWeb } from '../examples/crews-app/web/serve.mjs';
-import { launch, shot } from './browser.mjs';
+import { SHOWN, launch, shot } from './browser.mjs';
 
 let op, hearth, web, browser;
 before(async () => {
@@ -28,7 +28,6 @@ after(async () => {
   await op?.stop();
 });
 
-const SHOWN = { timeout: 15_000 };
 
 test('the provider\'s button, its login page, and back in the app signed in', async () => {
   const context = await browser.newContext({ viewport: { width: 480, height: 820 } });

@@ -4,37 +4,20 @@
 // delivered (the post and the edit to the other person, the RSVP as the
 // server decided it) when the network returns; an event edited through
 // the queue reaches the other person (its new capacity promotes them).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PASSWORD, startHearth } from '../e2e/harness.mjs';
-import { serveWeb } from '../examples/crews-app/web/serve.mjs';
-import { launch, shot } from './browser.mjs';
+import { PASSWORD } from '../e2e/harness.mjs';
+import { SHOWN, shot, webApp } from './browser.mjs';
 
-let hearth;
-let web;
-let browser;
-before(async () => {
-  hearth = await startHearth();
-  web = await serveWeb({ hearthUrl: hearth.url });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await hearth?.stop();
-});
-
-// The longest wait for something the app must show: a timeout that fails a
-// stuck test, never a measurement.
-const SHOWN = { timeout: 15_000 };
+const app = webApp();
 
 /** person opens the app at path in a new browser context (its own storage) and signs up. */
 async function person(name, path = '/') {
-  const context = await browser.newContext({ viewport: { width: 480, height: 820 } });
+  const context = await app.browser.newContext({ viewport: { width: 480, height: 820 } });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(web.url + path);
+  await page.goto(app.web.url + path);
   await page.getByTestId('toggle-mode').click();
   await page.getByTestId('name').fill(name);
   await page.getByTestId('email').fill(`${name.toLowerCase()}@offline.test`);
@@ -59,7 +42,7 @@ test('an invite link opened in the browser joins the crew; a post, an RSVP and a
   const B = bob.page;
   await B.getByTestId('group-title').getByText('Hikers').waitFor(SHOWN);
   assert.equal(new URL(B.url()).pathname, '/', 'the link is consumed: a reload does not join again');
-  const members = await (await hearth.superuser()).collection('memberships').getFullList({ filter: `group.name = "Hikers"` });
+  const members = await (await app.hearth.superuser()).collection('memberships').getFullList({ filter: `group.name = "Hikers"` });
   assert.equal(members.length, 2);
   await shot(B, 'offline-1-bob-joined-by-link');
 
@@ -100,14 +83,14 @@ test('an invite link opened in the browser joins the crew; a post, an RSVP and a
   await bob.context.setOffline(false);
   await summit.getByText('You are waitlisted (#1 in line)').waitFor(SHOWN);
   await summit.getByTestId('rsvp-pending').waitFor({ state: 'detached', ...SHOWN });
-  const rsvps = await (await hearth.superuser()).collection('rsvps').getFullList({ filter: `event.title = "Summit"`, sort: 'created' });
+  const rsvps = await (await app.hearth.superuser()).collection('rsvps').getFullList({ filter: `event.title = "Summit"`, sort: 'created' });
   assert.deepEqual(rsvps.map((r) => r.status), ['going', 'waitlisted'], 'one answer each, Bob\'s waitlisted');
   await B.getByTestId('tab-chat').click();
 
   // The post went too: sent once, Ann receives it.
   await A.getByText('Posted from the tunnel').waitFor(SHOWN);
   await mine.getByTestId('pending').waitFor({ state: 'detached', ...SHOWN });
-  const stored = await (await hearth.superuser()).collection('messages').getFullList({ filter: `body = "Posted from the tunnel"` });
+  const stored = await (await app.hearth.superuser()).collection('messages').getFullList({ filter: `body = "Posted from the tunnel"` });
   assert.equal(stored.length, 1, 'sent exactly once');
   await shot(A, 'offline-4-ann-received');
 
@@ -124,7 +107,7 @@ test('an invite link opened in the browser joins the crew; a post, an RSVP and a
   await bob.context.setOffline(false);
   await A.getByText('Posted from the tunnel, now home').waitFor(SHOWN);
   await edited.getByTestId('pending').waitFor({ state: 'detached', ...SHOWN });
-  const after = await (await hearth.superuser()).collection('messages').getFullList({ filter: `group = "${members[0].group}"` });
+  const after = await (await app.hearth.superuser()).collection('messages').getFullList({ filter: `group = "${members[0].group}"` });
   assert.deepEqual(after.map((m) => [m.id, m.body]), [[stored[0].id, 'Posted from the tunnel, now home']]);
 
   // Ann edits her event (through the queue too): one more place, and the
