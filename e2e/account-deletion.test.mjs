@@ -13,29 +13,6 @@ let hearth;
 before(async () => { hearth = await startHearth(); });
 after(async () => { await hearth?.stop(); });
 
-/** inbox subscribes pb to collections and waits for matching events. */
-async function inbox(pb, collections) {
-  const received = [];
-  const waiters = new Set();
-  for (const name of collections) {
-    await pb.collection(name).subscribe('*', (e) => {
-      const item = { ...e, collection: name };
-      received.push(item);
-      for (const w of waiters) w(item);
-    });
-  }
-  return {
-    next: (collection, match) => new Promise((resolve, reject) => {
-      const hit = (e) => e.collection === collection && match(e);
-      const seen = received.find(hit);
-      if (seen) return resolve(seen);
-      const timer = setTimeout(() => reject(new Error(`no ${collection} event: ${JSON.stringify(received)}`)), 10_000);
-      const waiter = (e) => { if (hit(e)) { clearTimeout(timer); waiters.delete(waiter); resolve(e); } };
-      waiters.add(waiter);
-    }),
-  };
-}
-
 test('the last owner deletes her account: the admin owns the group, her message stays as a deleted account\'s', async () => {
   const [ann, ben] = await Promise.all([hearth.signUp('Ann'), hearth.signUp('Ben')]);
   const group = await hearth.createGroup(ann, 'Hikers');
@@ -44,7 +21,7 @@ test('the last owner deletes her account: the admin owns the group, her message 
   const annId = ann.authStore.record.id;
   const annM = (await ann.collection('memberships').getFullList({ filter: `user = "${annId}"` }))[0];
   const annToken = ann.authStore.token;
-  const stream = await inbox(ben, ['messages', 'memberships']);
+  const stream = await subscribe(ben, ['messages', 'memberships']);
   after(() => ben.realtime.unsubscribe());
 
   await ann.collection('users').delete(annId);
@@ -72,7 +49,7 @@ test('?messages=delete takes her messages along; a wrong value deletes nothing',
   assert.equal(err.response.data.messages.code, 'validation_invalid_value');
   await dee.collection('messages').getOne(msg.id);
 
-  const stream = await inbox(dee, ['messages']);
+  const stream = await subscribe(dee, ['messages']);
   after(() => dee.realtime.unsubscribe());
   await cam.collection('users').delete(cam.authStore.record.id, { query: { messages: 'delete' } });
   await stream.next('messages', (e) => e.action === 'delete' && e.record.id === msg.id);

@@ -112,7 +112,7 @@ export function realtimeSuite(EventSourceClass, checkStream = () => {}) {
  * first event (already arrived or to come) that matches, or rejects after
  * DELIVERY_TIMEOUT.
  */
-async function subscribe(pb, collections) {
+export async function subscribe(pb, collections) {
   const received = [];
   const waiters = new Set();
   for (const name of collections) {
