@@ -6,6 +6,7 @@ import { EventSource } from 'eventsource';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rejects, startHearth } from './harness.mjs';
+import { subscribe } from './realtime.mjs';
 
 globalThis.EventSource = EventSource;
 
