@@ -82,7 +82,11 @@ func sortOnDisk(app core.App) (restore func(), err error) {
 	if _, err := db.NewQuery("PRAGMA temp_store = FILE").Execute(); err != nil {
 		return nil, fmt.Errorf("import documents: temp_store: %w", err)
 	}
-	return func() { db.NewQuery(fmt.Sprintf("PRAGMA temp_store = %d", was)).Execute() }, nil
+	return func() {
+		// Failing, it leaves only this connection sorting on disk, as
+		// SQLite's own default does.
+		_, _ = db.NewQuery(fmt.Sprintf("PRAGMA temp_store = %d", was)).Execute()
+	}, nil
 }
 
 type importer struct {
