@@ -413,7 +413,8 @@ func indexes(t *testing.T, app core.App) string {
 // A large import drops the secondary indexes while it writes and builds
 // them at its end (DeferIndexesAfter, here from the first document): a
 // run stopped in between leaves them recorded, and its rerun writes what
-// an import with its indexes writes and builds them all again.
+// an import with its indexes writes and builds them all again; the
+// pragmas the import sets on its connection are PocketBase's again after.
 func TestDeferredIndexesAreRebuiltAfterAStoppedRun(t *testing.T) {
 	clean := hearthtest.NewApp(t)
 	uids, _ := importedUsers(t, clean)
@@ -428,6 +429,18 @@ func TestDeferredIndexesAreRebuiltAfterAStoppedRun(t *testing.T) {
 
 	app := hearthtest.NewApp(t)
 	importedUsers(t, app)
+	pragmas := func() string {
+		var temp, checkpoint string
+		db := app.NonconcurrentDB()
+		if err := db.NewQuery("PRAGMA temp_store").Row(&temp); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.NewQuery("PRAGMA wal_autocheckpoint").Row(&checkpoint); err != nil {
+			t.Fatal(err)
+		}
+		return temp + " " + checkpoint
+	}
+	before := pragmas()
 	r, _ := firebase.NewDocReader(strings.NewReader(export))
 	opts := firebase.DocOptions{Batch: 3, DeferIndexesAfter: 1}
 	if _, err := firebase.ImportFirestore(app, &failingReader{DocReader: r, n: 7}, opts); err == nil {
@@ -450,6 +463,10 @@ func TestDeferredIndexesAreRebuiltAfterAStoppedRun(t *testing.T) {
 	importDocs(t, app, export, opts)
 	if got := counts(t, app); got != want {
 		t.Fatalf("after the rerun: %s, want %s", got, want)
+	}
+	// The import's own pragmas are gone: the connection is PocketBase's again.
+	if after := pragmas(); after != before {
+		t.Fatalf("the import's pragmas stayed: %s, PocketBase's were %s", after, before)
 	}
 	var changes int
 	if err := app.DB().NewQuery("SELECT count(*) FROM _hearth_changes").Row(&changes); err != nil || changes != wantChanges {
