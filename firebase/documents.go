@@ -73,11 +73,12 @@ func ImportFirestore(app core.App, r DocReader, opts DocOptions) (*Report, error
 // after. temp_store: building the deferred indexes sorts every row of the
 // tables, in temporary files rather than in memory, so that memory does
 // not grow with the export. wal_autocheckpoint: the WAL is copied into the
-// database every 40 MB instead of every 4 MB, so that a page the run
-// changes again and again is copied (and synced) fewer times.
+// database every 200 MB (PocketBase's journal_size_limit) instead of every
+// 4 MB, so that a page the run changes again and again is copied (and
+// synced) fewer times.
 var importPragmas = []struct{ name, value string }{
 	{"temp_store", "FILE"},
-	{"wal_autocheckpoint", "10000"},
+	{"wal_autocheckpoint", "50000"},
 }
 
 func tuneForImport(app core.App) (restore func(), err error) {
