@@ -66,7 +66,8 @@ app: client-js
 test-metro: app
 	cd examples/crews-app && rm -rf dist-phone && \
 		EXPO_OFFLINE=1 EXPO_NO_TELEMETRY=1 npx expo export --platform android --platform ios --source-maps --output-dir dist-phone && \
-		node scripts/check-bundles.mjs dist-phone
+		node scripts/check-bundles.mjs dist-phone && \
+		node scripts/check-links.mjs
 
 ## chromium: Debian's Chromium for the browser tests, and sqlite3, with which the dashboard test reads the database; a no-op when both are installed (installing needs root)
 chromium:

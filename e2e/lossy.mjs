@@ -1,10 +1,12 @@
 // An HTTP proxy in front of a server that can lose the answer of a
 // request after the server applied it: the phone's request reached the
-// server, the network dropped before the response came back. It also
-// counts the writes that pass.
+// server, the network dropped before the response came back. It can also
+// stand for a failing server in front of some writes (a load balancer
+// answering 503), and it counts the writes that pass.
 //
 //   const proxy = await lossy(hearth.url);
 //   proxy.loseAnswerOf(3);          // the third write: applied, answer lost
+//   proxy.failWrites('/api/collections/messages/', 503); // answered 503, not forwarded
 //   proxy.writes;                   // [{ method, path }] of every write
 //   await proxy.close();
 import { createServer } from 'node:http';
@@ -17,12 +19,21 @@ export async function lossy(target) {
   const port = await freePort();
   const writes = [];
   const lose = new Set();
+  const failing = [];
   const sockets = new Set();
   const server = createServer(async (req, res) => {
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const isWrite = WRITES.has(req.method) && req.url.startsWith('/api/collections/');
     if (isWrite) writes.push({ method: req.method, path: req.url });
+    const fail = isWrite && failing.find((f) => req.url.startsWith(f.prefix));
+    if (fail) {
+      // PocketBase's error shape, so that the client reads the message.
+      const body = { status: fail.status, message: `The proxy answers ${fail.status} for ${fail.prefix}.`, data: {} };
+      res.writeHead(fail.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+      return;
+    }
     const headers = { ...req.headers };
     delete headers.host;
     delete headers.connection;
@@ -62,6 +73,10 @@ export async function lossy(target) {
     /** loseAnswerOf(n): the n-th write (1-based, counted from the start) is applied but not answered. */
     loseAnswerOf(n) {
       lose.add(n);
+    },
+    /** failWrites(prefix, status): writes to paths starting with prefix are answered status, not forwarded. */
+    failWrites(prefix, status) {
+      failing.push({ prefix, status });
     },
     close: () => new Promise((ok) => {
       for (const s of sockets) s.destroy();

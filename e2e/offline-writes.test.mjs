@@ -1,7 +1,8 @@
 // The client package's write queue (clients/js/src/queue.ts) against the
 // real server: writes made offline are stored, shown as pending, and sent
 // once, in order, when the network returns; a lost answer makes no
-// duplicate; a refusal is kept with the server's reason and not retried.
+// duplicate; a refusal is kept with the server's reason and not retried;
+// a write the server keeps failing (5xx) is retried, then counts as refused.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
@@ -10,7 +11,7 @@ import { relay } from './netcut.mjs';
 import { lossy } from './lossy.mjs';
 import { makePNG } from './png.mjs';
 import {
-  MemoryStorage, PersistentStore, WriteQueue, createClient, isPending, storeKey,
+  MAX_ATTEMPTS, MemoryStorage, PersistentStore, WriteQueue, createClient, isPending, storeKey,
 } from '../clients/js/dist/index.js';
 
 globalThis.EventSource ??= EventSource;
@@ -183,4 +184,31 @@ test('a member removed while offline: the queued post is refused with the reason
   assert.deepEqual(reopened.refusals().map((r) => [r.id, r.status, r.message]), [[id, refused.status, refused.message]]);
   await ann.store.dismiss(refused.seq);
   assert.deepEqual(ann.store.refusals(), []);
+});
+
+test('a write answered 503 again and again: retried, then refused with the message after MAX_ATTEMPTS, and the writes after it go', async () => {
+  const proxy = await setting(await lossy(hearth.url));
+  const ann = await phone('Anouk', proxy.url);
+  const group = await hearth.createGroup(await hearth.signUp('Host'), 'Rowers');
+  await hearth.addMember(group.id, ann.pb);
+  const queue = new WriteQueue(ann.pb, ann.store, { retryMs: RETRY });
+
+  proxy.failWrites('/api/collections/messages/', 503);
+  const id = await queue.create('messages', { group: group.id, body: 'anyone rowing today?' });
+  const next = await queue.create('groups', { name: 'Scullers' });
+  await hearth.waitFor(() => ann.store.writes().length === 0, WAIT, 'the queue sent');
+
+  // Each answer but the last was retried; the last made it a refusal.
+  const tries = () => proxy.writes.filter((w) => w.path.startsWith('/api/collections/messages/')).length;
+  assert.equal(tries(), MAX_ATTEMPTS);
+  assert.deepEqual(ann.store.refusals().map((r) => [r.id, r.op, r.status, r.message, r.data.body]), [
+    [id, 'create', 503, 'The proxy answers 503 for /api/collections/messages/.', 'anyone rowing today?'],
+  ]);
+  assert.equal(ann.store.record('messages', id), undefined, 'the refused message left the store');
+  assert.equal((await su.collection('groups').getOne(next)).name, 'Scullers', 'the write queued after it was sent');
+  assert.ok(!isPending(ann.store.record('groups', next)));
+
+  // Never sent again.
+  await queue.flush();
+  assert.equal(tries(), MAX_ATTEMPTS);
 });

@@ -43,7 +43,7 @@ type DocOptions struct {
 }
 
 // ImportFirestore writes the documents of r as records: each document to
-// the record whose id derives from its path (idFor), so that a rerun
+// the record whose id derives from its path (idKey), so that a rerun
 // updates what an earlier run wrote and a reference is written before the
 // document it names is read. Each batch is one transaction. After the
 // last document, references to documents that are not there are cleared
@@ -108,6 +108,7 @@ func tuneForImport(app core.App) (restore func(), err error) {
 
 type importer struct {
 	app   core.App
+	ids   idKey
 	opts  DocOptions
 	res   *resolver
 	rep   *Report
@@ -157,9 +158,13 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	key, err := loadIDKey(app)
+	if err != nil {
+		return nil, err
+	}
 	start := opts.Now()
 	now, _ := types.ParseDateTime(start.UTC())
-	im := &importer{app: app, opts: opts, res: res, rep: newReport("documents", opts.DryRun), run: start.UnixNano(), now: now,
+	im := &importer{app: app, ids: key, opts: opts, res: res, rep: newReport("documents", opts.DryRun), run: start.UnixNano(), now: now,
 		ignored: map[string]int{}, skippedCollections: map[string]int{}, skipReasons: map[string]string{}, deferred: map[string]bool{}}
 	defer func() { im.rep.Elapsed = opts.Now().Sub(start) }()
 	if opts.FilesDir != "" && !opts.DryRun {
@@ -217,13 +222,13 @@ func (im *importer) convert(d *Doc) *docRow {
 		return nil
 	}
 	col := t.collection
-	dr := &docRow{path: d.Path, collection: col, id: idFor(d.Path)}
+	dr := &docRow{path: d.Path, collection: col, id: im.ids.id(d.Path)}
 	if col.Name == collections.Users {
 		// A users document describes an imported user: the record is
 		// the user's (found by uid, the document id), and only the
 		// profile fields a user edits are taken from it.
 		segs := strings.Split(d.Path, "/")
-		dr.id, dr.userUpdate = idFor(userPath(segs[len(segs)-1])), true
+		dr.id, dr.userUpdate = im.ids.id(userPath(segs[len(segs)-1])), true
 	}
 	rec := core.NewRecord(col)
 	rec.Id = dr.id
@@ -479,9 +484,9 @@ func (im *importer) relationID(col *core.Collection, field string, ref Ref) stri
 	rf, _ := col.Fields.GetByName(field).(*core.RelationField)
 	if rf != nil && im.isUsers(rf.CollectionId) {
 		segs := strings.Split(string(ref), "/")
-		return idFor(userPath(segs[len(segs)-1]))
+		return im.ids.id(userPath(segs[len(segs)-1]))
 	}
-	return idFor(string(ref))
+	return im.ids.id(string(ref))
 }
 
 func (im *importer) isUsers(collectionID string) bool {
@@ -494,7 +499,7 @@ func (im *importer) isUsers(collectionID string) bool {
 // field's target.
 func (im *importer) plainID(f *core.RelationField, id string) (string, error) {
 	if im.isUsers(f.CollectionId) {
-		return idFor(userPath(id)), nil
+		return im.ids.id(userPath(id)), nil
 	}
 	target, err := im.app.FindCachedCollectionByNameOrId(f.CollectionId)
 	if err != nil {
@@ -512,7 +517,7 @@ func (im *importer) plainID(f *core.RelationField, id string) (string, error) {
 	if len(sources) != 1 {
 		return "", fmt.Errorf("the plain id %q could be a document of %s: use a reference or a path", id, strings.Join(sources, " or "))
 	}
-	return idFor(sources[0] + "/" + id), nil
+	return im.ids.id(sources[0] + "/" + id), nil
 }
 
 func kindOf(v any) string {
@@ -681,12 +686,29 @@ func (im *importer) write(tx core.App, stmts map[string]*dbx.Query, dr *docRow) 
 		q = tx.DB().NewQuery(upsertSQL(dr.collection, dr.values, dr.created)).Prepare()
 		stmts[key] = q
 	}
-	_, err := q.Bind(dbx.Params(dr.values)).Execute()
-	return err
+	res, err := q.Bind(dbx.Params(dr.values)).Execute()
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errFixedChanged(dr.collection.Name)
+	}
+	return nil
+}
+
+// errFixedChanged is a rerun's document that moves its record to another
+// group or user: the fields fixed after creation (Spec.Fixed) stay as
+// they were for the import too, since the server's realtime index (and
+// every client) holds them fixed: a membership the import moved would
+// leave its old member admitted to the group's changes until a restart.
+func errFixedChanged(collection string) error {
+	return fmt.Errorf("%s cannot change after creation: the record keeps its values (delete it to import it again)",
+		strings.Join(collections.SpecOf(collection).Fixed, ", "))
 }
 
 // upsertSQL inserts a record or, on a rerun, updates every column but
-// its id (and its created time, unless the document gives one).
+// its id (and its created time, unless the document gives one), unless
+// the rerun changes a field fixed after creation (no row changes then).
 func upsertSQL(col *core.Collection, values map[string]any, setCreated bool) string {
 	cols := make([]string, 0, len(values))
 	for k := range values {
@@ -701,8 +723,20 @@ func upsertSQL(col *core.Collection, values map[string]any, setCreated bool) str
 			sets = append(sets, fmt.Sprintf("[[%s]] = excluded.[[%s]]", c, c))
 		}
 	}
-	return fmt.Sprintf("INSERT INTO {{%s}} (%s) VALUES (%s) ON CONFLICT ([[id]]) DO UPDATE SET %s",
-		col.Name, strings.Join(names, ", "), strings.Join(params, ", "), strings.Join(sets, ", "))
+	var same []string
+	if spec := collections.SpecOf(col.Name); spec != nil {
+		for _, f := range spec.Fixed {
+			if _, ok := values[f]; ok {
+				same = append(same, fmt.Sprintf("[[%s]] = excluded.[[%s]]", f, f))
+			}
+		}
+	}
+	where := ""
+	if len(same) > 0 {
+		where = " WHERE " + strings.Join(same, " AND ")
+	}
+	return fmt.Sprintf("INSERT INTO {{%s}} (%s) VALUES (%s) ON CONFLICT ([[id]]) DO UPDATE SET %s%s",
+		col.Name, strings.Join(names, ", "), strings.Join(params, ", "), strings.Join(sets, ", "), where)
 }
 
 // notes adds what was left out as a whole to the report.

@@ -98,7 +98,7 @@ func fileName(object string) string {
 	if base == "" {
 		base = "file"
 	}
-	return base + "_" + idFor("file/" + object)[:10] + ext
+	return base + "_" + pathHash("file/" + object)[:10] + ext
 }
 
 // upload stores the files of a written record, once its row is in the

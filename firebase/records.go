@@ -1,7 +1,11 @@
 package firebase
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"strings"
@@ -11,15 +15,68 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// idFor is the Hearth record id of the Firestore document (or Firebase
-// user, as "users/<uid>") at path: 15 characters of [a-z0-9] from its
-// SHA-256, PocketBase's id shape. Ids follow from paths, so a reference is
-// written as the id it will point to before the referenced document is
-// read (references may point forward), and a rerun finds the record it
-// wrote before.
-func idFor(path string) string {
-	sum := sha256.Sum256([]byte(path))
-	s := new(big.Int).SetBytes(sum[:]).Text(36)
+// idKey derives the Hearth record id of a Firestore document (or Firebase
+// user, as "users/<uid>") from its path: 15 characters of [a-z0-9] from
+// its HMAC-SHA-256 under a key kept in the data dir, PocketBase's id shape.
+// Ids follow from paths, so a reference is written as the id it will
+// point to before the referenced document is read (references may point
+// forward), and a rerun finds the record it wrote before.
+//
+// The key keeps the ids unknown to clients: a client may choose a record's
+// id on create (docs/access-rules.md, "Record ids chosen by the client"),
+// so an id anyone could compute from a path (a plain hash) could be taken
+// before the import writes it: a group created under a crew's id would be
+// overwritten by the crew and keep its creator as owner; an account signed
+// up under a Firebase user's id would stop the users' import and then
+// receive that user's memberships (TestImportedIdsCannotBeTaken). Such
+// ids would also tell anyone whether a document was imported.
+type idKey []byte
+
+// idKeyParam is the _params row (PocketBase's table of settings) that
+// holds the key, created by the first import of a data dir.
+const idKeyParam = "hearth_firebase_id_key"
+
+// loadIDKey returns the data dir's id key, creating it at the first call.
+func loadIDKey(app core.App) (idKey, error) {
+	secret := make([]byte, 32)
+	rand.Read(secret) // never fails (crypto/rand, Go 1.24+)
+	fresh, _ := json.Marshal(hex.EncodeToString(secret))
+	if _, err := app.DB().NewQuery("INSERT OR IGNORE INTO {{_params}} ([[id]], [[value]]) VALUES ({:id}, {:value})").
+		Bind(dbx.Params{"id": idKeyParam, "value": string(fresh)}).Execute(); err != nil {
+		return nil, fmt.Errorf("import id key: %w", err)
+	}
+	var stored string
+	if err := app.DB().NewQuery("SELECT [[value]] FROM {{_params}} WHERE [[id]] = {:id}").
+		Bind(dbx.Params{"id": idKeyParam}).Row(&stored); err != nil {
+		return nil, fmt.Errorf("import id key: %w", err)
+	}
+	var h string
+	if err := json.Unmarshal([]byte(stored), &h); err != nil {
+		return nil, fmt.Errorf("import id key: %w", err)
+	}
+	key, err := hex.DecodeString(h)
+	if err != nil || len(key) < 32 {
+		return nil, fmt.Errorf("import id key: _params row %s is not a key", idKeyParam)
+	}
+	return key, nil
+}
+
+// id is the record id of the document or user at path.
+func (k idKey) id(path string) string {
+	mac := hmac.New(sha256.New, k)
+	mac.Write([]byte(path))
+	return base36ID(mac.Sum(nil))
+}
+
+// pathHash is 15 characters of [a-z0-9] from the SHA-256 of s (file names).
+func pathHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base36ID(sum[:])
+}
+
+// base36ID writes sum in base 36, left-padded, as PocketBase's id shape.
+func base36ID(sum []byte) string {
+	s := new(big.Int).SetBytes(sum).Text(36)
 	for len(s) < core.DefaultIdLength {
 		s = "0" + s
 	}

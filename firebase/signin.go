@@ -42,6 +42,26 @@ func Register(app core.App, cfg Config) {
 		return e.Next()
 	})
 
+	// Bound to every save of a user, so that each route is covered:
+	//   - a password set any other way (a reset, a change with the old
+	//     password, the dashboard) is the user's from then on: the
+	//     Firebase one must not sign in and replace it (the reason for a
+	//     reset may be that the old password leaked);
+	//   - disabling a user ends the sessions they hold: a new token key
+	//     makes every token issued before invalid (the import's reruns
+	//     write the flag with SQL and renew the key the same way).
+	app.OnRecordUpdate(collections.Users).BindFunc(func(e *core.RecordEvent) error {
+		const hash = core.FieldNamePassword + ":hash"
+		old := e.Record.Original()
+		if e.Record.GetString("firebase_hash") != "" && e.Record.GetString(hash) != old.GetString(hash) {
+			e.Record.Set("firebase_hash", "")
+		}
+		if e.Record.GetBool("disabled") && !old.GetBool("disabled") {
+			e.Record.RefreshTokenKey()
+		}
+		return e.Next()
+	})
+
 	// OnRecordAuthRequest runs before any auth answer (password, OAuth2,
 	// OTP, refresh), so a disabled user gets no token from any of them.
 	app.OnRecordAuthRequest(collections.Users).BindFunc(func(e *core.RecordAuthRequestEvent) error {

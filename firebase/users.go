@@ -96,6 +96,10 @@ func ImportAuth(app core.App, r AuthReader, opts AuthOptions) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("import users: %w", err)
 	}
+	key, err := loadIDKey(app)
+	if err != nil {
+		return nil, err
+	}
 	rep := newReport("users", opts.DryRun)
 	start := opts.Now()
 	prog := newProgress(opts.Progress, "users", opts.Total)
@@ -105,7 +109,7 @@ func ImportAuth(app core.App, r AuthReader, opts AuthOptions) (*Report, error) {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := writeUsers(app, users, batch, opts, rep)
+		err := writeUsers(app, users, key, batch, opts, rep)
 		batch = batch[:0]
 		return err
 	}
@@ -151,7 +155,7 @@ type userRow struct {
 }
 
 // checkUser turns u into a row or says why it cannot be one.
-func checkUser(app core.App, users *core.Collection, u *AuthUser, cfg *HashConfig) (*userRow, string) {
+func checkUser(app core.App, users *core.Collection, key idKey, u *AuthUser, cfg *HashConfig) (*userRow, string) {
 	if u.UID == "" {
 		return nil, "no uid (localId)"
 	}
@@ -161,7 +165,7 @@ func checkUser(app core.App, users *core.Collection, u *AuthUser, cfg *HashConfi
 	if u.Email == "" {
 		return nil, "no email: users who signed in by phone or anonymously only are not imported"
 	}
-	row := &userRow{id: idFor(userPath(u.UID)), uid: u.UID, email: strings.ToLower(strings.TrimSpace(u.Email)),
+	row := &userRow{id: key.id(userPath(u.UID)), uid: u.UID, email: strings.ToLower(strings.TrimSpace(u.Email)),
 		verified: u.EmailVerified, disabled: u.Disabled, providers: u.Providers}
 	rec := core.NewRecord(users)
 	rec.Set(core.FieldNameEmail, row.email)
@@ -243,14 +247,14 @@ func (s *userStmts) findExisting(row *userRow) (existingUser, error) {
 	return found, err
 }
 
-func writeUsers(app core.App, users *core.Collection, batch []*AuthUser, opts AuthOptions, rep *Report) error {
+func writeUsers(app core.App, users *core.Collection, key idKey, batch []*AuthUser, opts AuthOptions, rep *Report) error {
 	now, _ := types.ParseDateTime(opts.Now().UTC())
 	write := func(tx core.App) error {
 		var created, updated []string
 		stmts := prepareUsers(tx)
 		defer stmts.close()
 		for _, u := range batch {
-			row, reason := checkUser(tx, users, u, opts.Hash)
+			row, reason := checkUser(tx, users, key, u, opts.Hash)
 			if row == nil {
 				rep.skip(collections.Users, "uid "+u.UID, reason)
 				continue
@@ -283,7 +287,7 @@ func writeUsers(app core.App, users *core.Collection, batch []*AuthUser, opts Au
 				updated = append(updated, row.id)
 				rep.count(collections.Users).Updated++
 			}
-			if err := linkProviders(tx, users, row, now, rep); err != nil {
+			if err := linkProviders(tx, users, key, row, now, rep); err != nil {
 				return err
 			}
 		}
@@ -331,7 +335,11 @@ func (s *userStmts) insertUser(row *userRow, now types.DateTime) error {
 }
 
 func updateUser(tx core.App, row *userRow, keepHash bool, now types.DateTime) error {
-	set := "[[email]] = {:email}, [[verified]] = {:verified}, [[name]] = {:name}, [[updated]] = {:updated}, [[firebase_claims]] = {:claims}, [[disabled]] = {:disabled}"
+	// A user disabled since the last run loses the sessions they hold
+	// (a new token key, as firebase.Register does for a save); SET reads
+	// the row as it was.
+	set := "[[email]] = {:email}, [[verified]] = {:verified}, [[name]] = {:name}, [[updated]] = {:updated}, [[firebase_claims]] = {:claims}, [[disabled]] = {:disabled}" +
+		", [[tokenKey]] = CASE WHEN {:disabled} AND NOT [[disabled]] THEN {:tokenKey} ELSE [[tokenKey]] END"
 	if keepHash {
 		set += ", [[firebase_hash]] = {:hash}"
 	}
@@ -340,7 +348,8 @@ func updateUser(tx core.App, row *userRow, keepHash bool, now types.DateTime) er
 	}
 	_, err := tx.DB().NewQuery("UPDATE {{users}} SET " + set + " WHERE [[id]] = {:id}").
 		Bind(dbx.Params{"id": row.id, "email": row.email, "verified": row.verified, "name": row.name, "updated": now.String(),
-			"claims": nullableJSON(row.claims), "disabled": row.disabled, "hash": row.hash, "created": row.created.String()}).Execute()
+			"claims": nullableJSON(row.claims), "disabled": row.disabled, "hash": row.hash, "created": row.created.String(),
+			"tokenKey": security.RandomString(50)}).Execute()
 	if err != nil {
 		return fmt.Errorf("import users: update %s: %w", row.uid, err)
 	}
@@ -359,7 +368,7 @@ func nullableJSON(s string) any {
 // sign-in with Google or Apple lands on this account (PocketBase finds the
 // account by provider and the provider's user id, Firebase's rawId). The
 // providers themselves are configured in the users collection's settings.
-func linkProviders(tx core.App, users *core.Collection, row *userRow, now types.DateTime, rep *Report) error {
+func linkProviders(tx core.App, users *core.Collection, key idKey, row *userRow, now types.DateTime, rep *Report) error {
 	for _, p := range row.providers {
 		provider, ok := Providers[p.ProviderID]
 		if !ok || p.RawID == "" {
@@ -379,7 +388,7 @@ func linkProviders(tx core.App, users *core.Collection, row *userRow, now types.
 		}
 		_, err = tx.DB().NewQuery(`INSERT INTO {{_externalAuths}} ([[id]], [[collectionRef]], [[recordRef]], [[provider]], [[providerId]], [[created]], [[updated]])
 			VALUES ({:id}, {:c}, {:r}, {:p}, {:pid}, {:now}, {:now})`).
-			Bind(dbx.Params{"id": idFor("externalAuths/" + provider + "/" + p.RawID), "c": users.Id, "r": row.id, "p": provider, "pid": p.RawID, "now": now.String()}).Execute()
+			Bind(dbx.Params{"id": key.id("externalAuths/" + provider + "/" + p.RawID), "c": users.Id, "r": row.id, "p": provider, "pid": p.RawID, "now": now.String()}).Execute()
 		if err != nil {
 			return fmt.Errorf("import users: link %s of %s: %w", provider, row.uid, err)
 		}

@@ -3,6 +3,7 @@ package firebase_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -244,5 +245,70 @@ func TestCSVExport(t *testing.T) {
 	var claims map[string]any
 	if json.Unmarshal([]byte(u.Claims), &claims) != nil {
 		t.Fatal("claims not JSON")
+	}
+}
+
+// TestPasswordResetEndsTheFirebasePassword: a migrated user who resets
+// their password before signing in (the reason may be that the old one
+// leaked) must not be reachable with the old one. The Firebase hash was
+// cleared only by a sign-in with it, so the old password still signed in
+// after the reset, and replaced the new one.
+func TestPasswordResetEndsTheFirebasePassword(t *testing.T) {
+	s := hearthtest.NewServer(t)
+	cfg := readmeHashConfig
+	importAuth(t, s.App, authJSON, firebase.AuthOptions{Hash: &cfg})
+	u1 := userByUID(t, s.App, "kYi4EvWQlQTKSfnJ3dRSP6IH3ed2")
+	token, err := u1.NewPasswordResetToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.Do(t, http.MethodPost, "/api/collections/users/confirm-password-reset", "",
+		map[string]any{"token": token, "password": "a-new-password-1", "passwordConfirm": "a-new-password-1"})
+	if r.Status != http.StatusNoContent {
+		t.Fatalf("reset: %d %s", r.Status, r.Raw)
+	}
+	if r := signIn(t, s, "user1@test.com", "user1password"); r.Status != http.StatusBadRequest {
+		t.Fatalf("the Firebase password after a reset: %d %s", r.Status, r.Raw)
+	}
+	if r := signIn(t, s, "user1@test.com", "a-new-password-1"); r.Status != http.StatusOK {
+		t.Fatalf("the new password: %d %s", r.Status, r.Raw)
+	}
+	if userByUID(t, s.App, u1.GetString("firebase_uid")).GetString("firebase_hash") != "" {
+		t.Fatal("the Firebase hash outlived the reset")
+	}
+}
+
+// TestDisablingEndsSessions: a user disabled by a rerun of the import (the
+// Firebase project disabled them since) or by a superuser in the dashboard
+// loses the tokens they hold, not only new sign-ins. Before, a token taken
+// before the flag kept reading and writing until it expired.
+func TestDisablingEndsSessions(t *testing.T) {
+	s := hearthtest.NewServer(t)
+	const export = `{"users": [{"localId": "offLater000000000000000000001", "email": "later@example.com", "disabled": %t}]}`
+	importAuth(t, s.App, fmt.Sprintf(export, false), firebase.AuthOptions{})
+	u := userByUID(t, s.App, "offLater000000000000000000001")
+	token := hearthtest.Token(t, s.App, u.Id)
+	// A user's own record is what their token shows: an invalid token is
+	// a guest's, who sees no user (404).
+	self := func(id string) string { return "/api/collections/users/records/" + id }
+	if r := s.Do(t, http.MethodGet, self(u.Id), token, nil); r.Status != http.StatusOK {
+		t.Fatalf("before: %d %s", r.Status, r.Raw)
+	}
+	importAuth(t, s.App, fmt.Sprintf(export, true), firebase.AuthOptions{})
+	if r := s.Do(t, http.MethodGet, self(u.Id), token, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("a token of a user the import disabled: %d %s", r.Status, r.Raw)
+	}
+
+	// The dashboard: a superuser sets the flag on a user with a session.
+	ids, tokens := hearthtest.NewUsers(t, s.App, "dash", 1)
+	if r := s.Do(t, http.MethodGet, self(ids[0]), tokens[0], nil); r.Status != http.StatusOK {
+		t.Fatalf("before: %d %s", r.Status, r.Raw)
+	}
+	root := hearthtest.SuperuserToken(t, s.App)
+	if r := s.Do(t, http.MethodPatch, self(ids[0]), root, map[string]any{"disabled": true}); r.Status != http.StatusOK {
+		t.Fatalf("disable: %d %s", r.Status, r.Raw)
+	}
+	if r := s.Do(t, http.MethodGet, self(ids[0]), tokens[0], nil); r.Status != http.StatusNotFound {
+		t.Fatalf("a token of a user a superuser disabled: %d %s", r.Status, r.Raw)
 	}
 }

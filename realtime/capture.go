@@ -20,6 +20,11 @@ func (h *hub) captureWrite(e *core.RecordEvent, action string) error {
 			ch.oldGroup = old
 		}
 	}
+	if ch.collection == collections.Memberships && action == actionUpdate {
+		if old := e.Record.Original().GetString("user"); old != e.Record.GetString("user") {
+			ch.oldUser = old
+		}
+	}
 	h.order.add(e.App, ch)
 	return nil
 }
@@ -64,9 +69,11 @@ func (h *hub) dispatchChange(ch *change) {
 			owner := h.ownerOf(d.conn)
 			byOwner[owner] = append(byOwner[owner], d)
 		}
+		tasks := make([]*task, 0, len(byOwner))
 		for owner, ds := range byOwner {
-			h.work.push(&task{owner: owner, ch: ch, prepared: ds})
+			tasks = append(tasks, &task{owner: owner, ch: ch, prepared: ds})
 		}
+		h.work.push(tasks)
 		return
 	}
 	conns, ruleGroups, err := h.recipients(ch)
@@ -74,6 +81,7 @@ func (h *hub) dispatchChange(ch *change) {
 		h.app.Logger().Warn("realtime: deciding the recipients of a change failed", "collection", ch.collection, "id", ch.record.Id, "error", err)
 	}
 	byOwner := map[string]*task{}
+	var tasks []*task
 	shared := newPayloads()
 	// One read lock for all recipients: a change into a group of 500
 	// took 1,000 of them.
@@ -84,13 +92,12 @@ func (h *hub) dispatchChange(ch *change) {
 			// One owner is one account, so its conns share the answer.
 			t = &task{owner: c.owner, ch: ch, shared: shared, admitted: h.admittedLocked(c.user, ruleGroups)}
 			byOwner[c.owner] = t
+			tasks = append(tasks, t)
 		}
 		t.conns = append(t.conns, c)
 	}
 	h.mu.RUnlock()
-	for _, t := range byOwner {
-		h.work.push(t)
-	}
+	h.work.push(tasks)
 }
 
 func (h *hub) ownerOf(c *conn) string {

@@ -51,8 +51,11 @@ func (h *hub) connect(e *core.RequestEvent) error {
 		h.register(c)
 		defer h.unregister(c)
 
+		// One frame buffer per connection, reused for every message it
+		// writes: it holds the largest message written so far.
+		w := &sseWriter{id: ce.Client.Id()}
 		connected := &subscriptions.Message{Name: "PB_CONNECT", Data: []byte(`{"clientId":"` + ce.Client.Id() + `"}`)}
-		if err := send(ce, connected); err != nil {
+		if err := w.send(ce, connected); err != nil {
 			ce.App.Logger().Debug("Realtime connection closed (failed to deliver PB_CONNECT)", slog.String("clientId", ce.Client.Id()), slog.String("error", err.Error()))
 			return nil
 		}
@@ -72,7 +75,7 @@ func (h *hub) connect(e *core.RequestEvent) error {
 				if !ok {
 					return nil
 				}
-				if err := send(ce, &msg); err != nil {
+				if err := w.send(ce, &msg); err != nil {
 					return nil
 				}
 				idleTimer.Reset(ce.IdleTimeout)
@@ -82,7 +85,7 @@ func (h *hub) connect(e *core.RequestEvent) error {
 				// wake-up, not one per message.
 				msgs := c.take()
 				for i := range msgs {
-					if err := write(ce, &msgs[i]); err != nil {
+					if err := w.write(ce, &msgs[i]); err != nil {
 						return nil
 					}
 				}
@@ -97,10 +100,21 @@ func (h *hub) connect(e *core.RequestEvent) error {
 	})
 }
 
+// sseWriter writes one connection's messages as PocketBase's
+// Message.WriteSSE does, each message with one Write of a frame built in
+// a buffer the connection reuses, where WriteSSE builds five slices and
+// writes each through the response's wrappers: in the profile of groups
+// of 500 that was about a tenth of the server's CPU.
+// TestFrameMatchesWriteSSE holds the bytes to WriteSSE's.
+type sseWriter struct {
+	id    string // the client's id, each message's event id
+	frame []byte
+}
+
 // send writes one message through the OnRealtimeMessageSend hooks and
 // flushes it.
-func send(ce *core.RealtimeConnectRequestEvent, msg *subscriptions.Message) error {
-	if err := write(ce, msg); err != nil {
+func (w *sseWriter) send(ce *core.RealtimeConnectRequestEvent, msg *subscriptions.Message) error {
+	if err := w.write(ce, msg); err != nil {
 		return err
 	}
 	return ce.Flush()
@@ -108,14 +122,27 @@ func send(ce *core.RealtimeConnectRequestEvent, msg *subscriptions.Message) erro
 
 // write writes one message through the OnRealtimeMessageSend hooks, into
 // the response's buffer.
-func write(ce *core.RealtimeConnectRequestEvent, msg *subscriptions.Message) error {
+func (w *sseWriter) write(ce *core.RealtimeConnectRequestEvent, msg *subscriptions.Message) error {
 	me := new(core.RealtimeMessageEvent)
 	me.RequestEvent = ce.RequestEvent
 	me.Client = ce.Client
 	me.Message = msg
 	return ce.App.OnRealtimeMessageSend().Trigger(me, func(me *core.RealtimeMessageEvent) error {
-		return me.Message.WriteSSE(me.Response, me.Client.Id())
+		w.frame = appendFrame(w.frame[:0], w.id, me.Message)
+		_, err := me.Response.Write(w.frame)
+		return err
 	})
+}
+
+// appendFrame appends msg's SSE frame, the bytes WriteSSE writes.
+func appendFrame(b []byte, id string, msg *subscriptions.Message) []byte {
+	b = append(b, "id:"...)
+	b = append(b, id...)
+	b = append(b, "\nevent:"...)
+	b = append(b, msg.Name...)
+	b = append(b, "\ndata:"...)
+	b = append(b, msg.Data...)
+	return append(b, "\n\n"...)
 }
 
 func (h *hub) register(c *conn) {

@@ -110,7 +110,7 @@ func (h *hub) judgeTopic(ch *change, auth *core.Record, t topic, rule *string, a
 	if !realtimeCanAccessRecord(h.app, ch.record, info, rule) {
 		return nil
 	}
-	key := t.optionsKey + "\x00" + viewerKey(info, collection, t)
+	key := payloadKey{t.optionsKey, viewerOf(info, collection, t)}
 	if data, ok := shared.get(key); ok {
 		return data
 	}
@@ -132,19 +132,26 @@ var everyone = ""
 // either result is the same.
 type payloads struct {
 	mu   sync.Mutex
-	data map[string][]byte
+	data map[payloadKey][]byte
 }
 
-func newPayloads() *payloads { return &payloads{data: map[string][]byte{}} }
+// payloadKey is a struct, not a concatenation: it is built once per
+// recipient of a change, 500 times for a group of 500.
+type payloadKey struct {
+	options string
+	viewer  viewer
+}
 
-func (p *payloads) get(key string) ([]byte, bool) {
+func newPayloads() *payloads { return &payloads{data: map[payloadKey][]byte{}} }
+
+func (p *payloads) get(key payloadKey) ([]byte, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	data, ok := p.data[key]
 	return data, ok
 }
 
-func (p *payloads) put(key string, data []byte) {
+func (p *payloads) put(key payloadKey, data []byte) {
 	p.mu.Lock()
 	p.data[key] = data
 	p.mu.Unlock()
@@ -169,20 +176,25 @@ func (h *hub) current(c *conn, auth *core.Record, owner string) ([]topic, bool) 
 	return c.topics, c.user != "" && auth.Id == c.user && auth.Collection().Name == collections.Users
 }
 
-// viewerKey says whose view a payload is: every member with the same
+// viewer says whose view a payload is: every member with the same
 // options sees the same payload of a group-scoped record, unless it is
 // expanded (each expanded relation is filtered by the viewer's rules) or
 // is a user (whose email only they see); superusers see hidden fields.
 // Enrich hooks on group-scoped collections must therefore not depend on
 // which member asks (Hearth's own do not; docs/hooks.md).
-func viewerKey(info *core.RequestInfo, collection *core.Collection, t topic) string {
+type viewer struct {
+	kind string // "superuser", "user" or "member"
+	user string // the user's id, for kind "user"
+}
+
+func viewerOf(info *core.RequestInfo, collection *core.Collection, t topic) viewer {
 	switch {
 	case info.HasSuperuserAuth():
-		return "superuser"
+		return viewer{kind: "superuser"}
 	case t.options.Query["expand"] != "" || collection.IsAuth():
-		return "user:" + info.Auth.Id
+		return viewer{kind: "user", user: info.Auth.Id}
 	default:
-		return "member"
+		return viewer{kind: "member"}
 	}
 }
 

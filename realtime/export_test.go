@@ -139,3 +139,6 @@ func (k *IndexChecker) Judge(record *core.Record) ([]Judgement, error) {
 	}
 	return out, nil
 }
+
+// AppendFrame is appendFrame, for TestFrameMatchesWriteSSE.
+var AppendFrame = appendFrame

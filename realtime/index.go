@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"cmp"
 	"fmt"
 	"sync"
 
@@ -131,6 +132,14 @@ func (h *hub) applyIndex(ch *change) {
 		switch ch.action {
 		case actionCreate:
 			h.addMemberLocked(group, user)
+		case actionUpdate:
+			// Only a superuser moves a membership (group and user are
+			// fixed for everyone else): the pair it left goes, or its
+			// member would still be admitted there.
+			if ch.oldGroup != "" || ch.oldUser != "" {
+				h.removeMemberLocked(cmp.Or(ch.oldGroup, group), cmp.Or(ch.oldUser, user))
+				h.addMemberLocked(group, user)
+			}
 		case actionDelete:
 			h.removeMemberLocked(group, user)
 		}

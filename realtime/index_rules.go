@@ -28,7 +28,8 @@ import (
 // TestIndexRuleMatchesSQL compares both paths on generated worlds.
 //
 // The index follows memberships through their record hooks (a cascade
-// included, which PocketBase deletes record by record). A membership
+// included, which PocketBase deletes record by record; and a superuser's
+// move of a membership to another group or user, TestMovedMembershipLeavesTheIndex). A membership
 // written with raw SQL would leave it stale, and where it answers the
 // rule, a removed member would still be admitted: Hearth writes none that
 // way, and a new write of memberships must go through app.Save or

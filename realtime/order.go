@@ -20,6 +20,7 @@ type change struct {
 	action     string
 	record     *core.Record // a fresh copy taken at the write
 	oldGroup   string       // the group an update moved the record from
+	oldUser    string       // the user an update took a membership from
 	at         time.Time    // when the write was captured, inside its transaction
 	// prepared holds a deletion's messages, decided before the row went.
 	prepared []delivery

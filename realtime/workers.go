@@ -49,30 +49,42 @@ func (w *workers) init(h *hub, n int) {
 	}
 }
 
-// push queues t after its owner's earlier tasks. An owner with
+// push queues each task after its owner's earlier tasks: one change's
+// tasks, one per owner, under one lock and with one wake-up of the
+// workers (a change into a group of 500 took 500 of each). An owner with
 // more tasks waiting than a connection may have messages waiting is not
 // keeping up (their topics cost more than their groups' changes leave
 // time for): their connections are closed, as a connection whose queue
 // overflows is, and their waiting tasks dropped. The app reconnects and
 // catches up with GET /api/sync.
-func (w *workers) push(t *task) {
+func (w *workers) push(tasks []*task) {
+	if len(tasks) == 0 {
+		return
+	}
 	w.h.mu.RLock()
 	limit := w.h.cfg.ClientBuffer
 	w.h.mu.RUnlock()
-	w.mu.Lock()
-	q := w.queues[t.owner]
-	if q == nil {
-		q = &ownerTasks{key: t.owner}
-		w.queues[t.owner] = q
-		w.ready = append(w.ready, q)
-	}
-	q.tasks = append(q.tasks, t)
 	var overflow []*task
-	if len(q.tasks) > limit {
-		overflow, q.tasks = q.tasks, nil
+	w.mu.Lock()
+	for _, t := range tasks {
+		q := w.queues[t.owner]
+		if q == nil {
+			q = &ownerTasks{key: t.owner}
+			w.queues[t.owner] = q
+			w.ready = append(w.ready, q)
+		}
+		q.tasks = append(q.tasks, t)
+		if len(q.tasks) > limit {
+			overflow = append(overflow, q.tasks...)
+			q.tasks = nil
+		}
 	}
 	w.mu.Unlock()
-	w.cond.Signal()
+	if len(tasks) == 1 {
+		w.cond.Signal()
+	} else {
+		w.cond.Broadcast()
+	}
 	for _, t := range overflow {
 		for _, c := range t.conns {
 			if c.drop() {

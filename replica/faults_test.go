@@ -34,8 +34,10 @@ const (
 	// writeRate is the steady rate of group creations (each: the group, its
 	// owner's membership and two change log rows, one transaction).
 	writeRate = 20
-	// faultFor is how long each fault lasts.
+	// faultFor is how long each fault lasts; maxFault bounds one held
+	// until something was seen (faultUntil).
 	faultFor = 8 * time.Second
+	maxFault = 60 * time.Second
 	// walMax and localMax are HEARTH_REPLICA_WAL_MAX and _LOCAL_MAX here.
 	walMax   = 1 << 20
 	localMax = 1 << 20
@@ -66,11 +68,15 @@ func faultEnv(t *testing.T, s3 *s3test.Server, dir string) map[string]string {
 
 func TestFaultS3Killed(t *testing.T) {
 	run := startFault(t, "S3 killed")
-	run.fault(run.s3.Kill, run.s3.Restart)
+	// The outage lasts until the local files outgrew their budget (how
+	// soon depends on how fast this machine writes), so that the drop and
+	// the snapshot after it are what the test sees.
+	const dropped = "past HEARTH_REPLICA_LOCAL_MAX while the replica fails"
+	run.faultUntil(run.s3.Kill, run.s3.Restart, func() bool { return strings.Contains(run.srv.Output(), dropped) })
 	run.finish()
 	// The local files outgrew their budget during the outage: dropped, and
 	// said so; the replica took a snapshot on S3's return.
-	if !strings.Contains(run.srv.Output(), "past HEARTH_REPLICA_LOCAL_MAX while the replica fails") {
+	if !strings.Contains(run.srv.Output(), dropped) {
 		t.Errorf("no ERROR line about the local files' budget:\n%s", run.srv.Output())
 	}
 }
@@ -385,9 +391,19 @@ func (r *faultRun) waitLevel(since time.Time) time.Duration {
 // the server reports just before mending it, and measures the recovery.
 func (r *faultRun) fault(breakIt, mend func()) {
 	r.t.Helper()
+	r.faultUntil(breakIt, mend, nil)
+}
+
+// faultUntil is fault, the fault held past faultFor until done reports
+// true (or maxFault has passed: the test's own assertions then fail).
+func (r *faultRun) faultUntil(breakIt, mend func(), done func() bool) {
+	r.t.Helper()
 	r.faultStart = time.Now()
 	breakIt()
 	time.Sleep(time.Until(r.faultStart.Add(faultFor)))
+	for done != nil && !done() && time.Since(r.faultStart) < maxFault {
+		time.Sleep(200 * time.Millisecond)
+	}
 	st, err := r.status()
 	if err != nil {
 		r.t.Fatal(err)

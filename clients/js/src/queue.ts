@@ -121,7 +121,11 @@ export class WriteQueue {
   /**
    * Queues the signed-in user's answer to an event: an update of their
    * RSVP when the store holds one, else a create (the server decides
-   * between going and waitlisted).
+   * between going and waitlisted). The create names the user, which the
+   * server would fill anyway, so that the pending record is found as
+   * theirs (by the screens, and by the next answer before it is sent).
+   * Until the server's record arrives, the pending status is what was
+   * asked: "going" may become "waitlisted".
    */
   async rsvp(event: string, status: 'going' | 'maybe' | 'declined'): Promise<string> {
     const user = this.pb.authStore.record?.id;
@@ -130,7 +134,7 @@ export class WriteQueue {
       await this.update('rsvps', held.id, { status });
       return held.id;
     }
-    return this.create('rsvps', { event, status });
+    return this.create('rsvps', { event, user, status });
   }
 
   /**

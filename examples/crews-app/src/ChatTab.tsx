@@ -1,15 +1,19 @@
 // A group's chat: the synced messages, newest at the bottom, live through
-// realtime.
+// realtime. Posts and edits go through the write queue: shown at once as
+// pending, sent when the server can be reached, a refusal shown with the
+// server's message.
 import { isPending } from '@crews/hearth-client';
 import { useState } from 'react';
 import { FlatList, Text, View } from 'react-native';
-import { errorText, useSession } from './hearth';
+import { errorText, refusalText, useSession } from './hearth';
 import { useMessages, useNames } from './records';
 import { Button, ErrorText, Field, Row, colors, styles } from './ui';
 
 export function ChatTab({ groupId }: { groupId: string }) {
   const { user, live } = useSession();
   const [body, setBody] = useState('');
+  // The message being edited in the field below; null: it posts a new one.
+  const [editing, setEditing] = useState<string | null>(null);
   const [error, setError] = useState('');
   const messages = useMessages(groupId);
   const names = useNames();
@@ -18,7 +22,12 @@ export function ChatTab({ groupId }: { groupId: string }) {
   async function send() {
     setError('');
     try {
-      await live.queue.create('messages', { group: groupId, body: body.trim() });
+      if (editing) {
+        await live.queue.update('messages', editing, { body: body.trim() });
+      } else {
+        await live.queue.create('messages', { group: groupId, body: body.trim() });
+      }
+      setEditing(null);
       setBody('');
     } catch (err) {
       setError(`Not sent: ${errorText(err)}`);
@@ -35,26 +44,39 @@ export function ChatTab({ groupId }: { groupId: string }) {
         contentContainerStyle={{ gap: 6 }}
         ListEmptyComponent={<Text style={styles.muted}>No messages yet.</Text>}
         renderItem={({ item }) => {
-          const mine = item.author === user.id;
+          // A pending message is this phone's own write; the server sets
+          // its author when it takes it.
+          const mine = item.author === user.id || (isPending(item) && !item.author);
           return (
             <View testID="message" style={[styles.card, { alignSelf: mine ? 'flex-end' : 'flex-start', maxWidth: '80%', backgroundColor: mine ? '#fbe9e2' : colors.card }]}>
               <Text style={styles.muted}>{mine ? 'You' : !item.author ? 'Deleted account' : names.get(item.author) ?? 'someone'}</Text>
               <Text style={styles.text}>{item.body}</Text>
               {isPending(item) && <Text testID="pending" style={styles.muted}>Sending…</Text>}
+              {mine && (
+                <Button
+                  testID="edit-message"
+                  kind="plain"
+                  title="Edit"
+                  onPress={() => {
+                    setEditing(item.id);
+                    setBody(item.body);
+                  }}
+                />
+              )}
             </View>
           );
         }}
       />
       {refused.map((r) => (
         <Row key={r.seq}>
-          <ErrorText testID="refused" text={`Not sent: "${String(r.data.body ?? '')}": ${r.message}`} />
+          <ErrorText testID="refused" text={`Not sent: "${String(r.data.body ?? '')}": ${refusalText(r)}`} />
           <Button testID="dismiss-refused" kind="plain" title="OK" onPress={() => live.store.dismiss(r.seq)} />
         </Row>
       ))}
       <ErrorText testID="chat-error" text={error} />
       <Row>
         <Field testID="message-input" placeholder="Message" value={body} onChangeText={setBody} autoCapitalize="sentences" onSubmitEditing={send} />
-        <Button testID="send" title="Send" onPress={send} disabled={!body.trim()} />
+        <Button testID="send" title={editing ? 'Save' : 'Send'} onPress={send} disabled={!body.trim()} />
       </Row>
     </View>
   );

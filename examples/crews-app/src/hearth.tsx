@@ -7,7 +7,7 @@
 // sign-in, unregistered at sign-out.
 import AsyncStorage from '@react-native-async-storage/async-storage';
 import NetInfo from '@react-native-community/netinfo';
-import { createClient, fieldErrors, type Connection, type LiveSync, type TypedPocketBase, type UsersRecord } from '@crews/hearth-client';
+import { createClient, fieldErrors, type Connection, type LiveSync, type RefusedWrite, type TypedPocketBase, type UsersRecord } from '@crews/hearth-client';
 import {
   HearthProvider as SessionProvider,
   HearthSession,
@@ -151,4 +151,12 @@ export function errorText(err: unknown): string {
     return fields.map(([field, message]) => `${field}: ${message}`).join(' ');
   }
   return e?.response?.message || e?.message || String(err);
+}
+
+/**
+ * What the server said when it refused a queued write (store.refusals()),
+ * for people: as errorText, from the refusal kept by the queue.
+ */
+export function refusalText(r: RefusedWrite): string {
+  return errorText({ status: r.status, response: { message: r.message, data: r.errors } });
 }
