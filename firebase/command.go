@@ -69,7 +69,7 @@ func authCommand(app *pocketbase.PocketBase) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&hashConfig, "hash-config", "", "the project's password hash parameters, as JSON (required when users have password hashes)")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "check and report, write nothing")
-	cmd.Flags().IntVar(&opts.Batch, "batch", 1000, "users written per transaction")
+	cmd.Flags().IntVar(&opts.Batch, "batch", DefaultUserBatch, "users written per transaction")
 	return cmd
 }
 
@@ -88,6 +88,7 @@ func scanFile(path string) (int, bool, error) {
 
 func firestoreCommand(app *pocketbase.PocketBase) *cobra.Command {
 	var mapping string
+	var keepIndexes bool
 	opts := DocOptions{}
 	cmd := &cobra.Command{
 		Use:   "firestore <export.json|export.ndjson>",
@@ -108,6 +109,9 @@ func firestoreCommand(app *pocketbase.PocketBase) *cobra.Command {
 				if st, err := os.Stat(opts.FilesDir); err != nil || !st.IsDir() {
 					return fmt.Errorf("--files %s: not a directory", opts.FilesDir)
 				}
+			}
+			if keepIndexes {
+				opts.DeferIndexesAfter = -1
 			}
 			// os.Stderr, not cmd.ErrOrStderr(): PocketBase silences cobra's error writer.
 			opts.Progress = os.Stderr
@@ -130,7 +134,8 @@ func firestoreCommand(app *pocketbase.PocketBase) *cobra.Command {
 	cmd.Flags().StringVar(&mapping, "mapping", "", "a mapping file (JSON) renaming and skipping collections and fields")
 	cmd.Flags().StringVar(&opts.FilesDir, "files", "", "a copy of the Cloud Storage bucket (gsutil -m rsync -r gs://BUCKET DIR) for file fields")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "import in a transaction that is rolled back: report what would happen, write nothing")
-	cmd.Flags().IntVar(&opts.Batch, "batch", 2000, "documents written per transaction")
+	cmd.Flags().IntVar(&opts.Batch, "batch", DefaultDocBatch, "documents written per transaction")
+	cmd.Flags().BoolVar(&keepIndexes, "keep-indexes", false, "keep every index while writing (slower; for an import beside a running server)")
 	return cmd
 }
 

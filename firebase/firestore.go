@@ -58,7 +58,7 @@ func NewDocReader(r io.Reader) (DocReader, error) {
 			Data json.RawMessage `json:"data"`
 		}
 		if json.Unmarshal(line, &probe) == nil && probe.Path != nil {
-			return &ndjsonReader{r: br}, nil
+			return readAhead(&ndjsonReader{r: br}), nil
 		}
 	}
 	return newNodeReader(br), nil
@@ -129,6 +129,27 @@ func (n *ndjsonReader) readLine() ([]byte, error) {
 
 func (n *ndjsonReader) Close() {}
 
+// readAhead reads r's documents in a goroutine, a bounded number ahead of
+// the caller: decoding JSON then runs on the second core while the
+// importer writes the documents before.
+func readAhead(r DocReader) DocReader {
+	n := &aheadReader{docs: make(chan aheadItem, 64), stop: make(chan struct{})}
+	go func() {
+		defer close(n.docs)
+		for {
+			d, err := r.Next()
+			if errors.Is(err, io.EOF) || !n.send(aheadItem{doc: d, err: err}) {
+				return
+			}
+			var row *RowError
+			if err != nil && !errors.As(err, &row) {
+				return
+			}
+		}
+	}()
+	return n
+}
+
 // checkDocPath refuses a path that does not name a document: collection
 // and document ids alternate, so a document's path has an even number of
 // non-empty segments.
@@ -145,27 +166,27 @@ func checkDocPath(p string) error {
 	return nil
 }
 
-// nodeReader walks node-firestore-import-export's nested JSON with the
-// decoder's tokens in a goroutine and hands documents over one at a time.
-type nodeReader struct {
-	docs chan nodeItem
+// aheadReader hands over, one at a time, the documents a goroutine reads
+// ahead: newNodeReader's walk of the nested JSON, or readAhead's.
+type aheadReader struct {
+	docs chan aheadItem
 	stop chan struct{}
 }
 
-type nodeItem struct {
+type aheadItem struct {
 	doc *Doc
 	err error
 }
 
-func newNodeReader(r io.Reader) *nodeReader {
-	n := &nodeReader{docs: make(chan nodeItem, 64), stop: make(chan struct{})}
+func newNodeReader(r io.Reader) *aheadReader {
+	n := &aheadReader{docs: make(chan aheadItem, 64), stop: make(chan struct{})}
 	go func() {
 		defer close(n.docs)
 		dec := json.NewDecoder(r)
 		dec.UseNumber()
 		w := &nodeWalker{dec: dec, out: n}
 		if err := w.root(); err != nil && !errors.Is(err, errStopped) {
-			n.send(nodeItem{err: fmt.Errorf("firestore export (JSON): %w", err)})
+			n.send(aheadItem{err: fmt.Errorf("firestore export (JSON): %w", err)})
 		}
 	}()
 	return n
@@ -173,7 +194,7 @@ func newNodeReader(r io.Reader) *nodeReader {
 
 var errStopped = errors.New("stopped")
 
-func (n *nodeReader) send(it nodeItem) bool {
+func (n *aheadReader) send(it aheadItem) bool {
 	select {
 	case n.docs <- it:
 		return true
@@ -182,7 +203,7 @@ func (n *nodeReader) send(it nodeItem) bool {
 	}
 }
 
-func (n *nodeReader) Next() (*Doc, error) {
+func (n *aheadReader) Next() (*Doc, error) {
 	it, ok := <-n.docs
 	if !ok {
 		return nil, io.EOF
@@ -190,7 +211,7 @@ func (n *nodeReader) Next() (*Doc, error) {
 	return it.doc, it.err
 }
 
-func (n *nodeReader) Close() {
+func (n *aheadReader) Close() {
 	select {
 	case <-n.stop:
 	default:
@@ -202,7 +223,7 @@ func (n *nodeReader) Close() {
 
 type nodeWalker struct {
 	dec *json.Decoder
-	out *nodeReader
+	out *aheadReader
 }
 
 // root reads {"__collections__": {...}, ...}: the export of a whole
@@ -303,10 +324,10 @@ func (w *nodeWalker) document(path string) error {
 	if err := expectDelim(w.dec, '}'); err != nil {
 		return err
 	}
-	it := nodeItem{doc: &Doc{Path: path}}
+	it := aheadItem{doc: &Doc{Path: path}}
 	fields, err := decodeFields(raw)
 	if err != nil {
-		it = nodeItem{err: &RowError{Where: path, Reason: err.Error()}}
+		it = aheadItem{err: &RowError{Where: path, Reason: err.Error()}}
 	} else {
 		it.doc.Fields = fields
 	}

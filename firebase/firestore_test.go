@@ -399,3 +399,83 @@ func TestFilesFromTheBucketCopy(t *testing.T) {
 		t.Fatalf("stored %d bytes, want %d", len(got), len(png))
 	}
 }
+
+// indexes lists the SQL of every index of the database.
+func indexes(t *testing.T, app core.App) string {
+	t.Helper()
+	var list []string
+	if err := app.DB().NewQuery("SELECT name || ': ' || sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").Column(&list); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(list, "\n")
+}
+
+// A large import drops the secondary indexes while it writes and builds
+// them at its end (DeferIndexesAfter, here from the first document): a
+// run stopped in between leaves them recorded, and its rerun writes what
+// an import with its indexes writes and builds them all again; the
+// pragmas the import sets on its connection are PocketBase's again after.
+func TestDeferredIndexesAreRebuiltAfterAStoppedRun(t *testing.T) {
+	clean := hearthtest.NewApp(t)
+	uids, _ := importedUsers(t, clean)
+	export := crewsExport(uids)
+	allIndexes := indexes(t, clean)
+	importDocs(t, clean, export, firebase.DocOptions{DeferIndexesAfter: -1})
+	want := counts(t, clean)
+	var wantChanges int
+	if err := clean.DB().NewQuery("SELECT count(*) FROM _hearth_changes").Row(&wantChanges); err != nil {
+		t.Fatal(err)
+	}
+
+	app := hearthtest.NewApp(t)
+	importedUsers(t, app)
+	pragmas := func() string {
+		var temp, checkpoint string
+		db := app.NonconcurrentDB()
+		if err := db.NewQuery("PRAGMA temp_store").Row(&temp); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.NewQuery("PRAGMA wal_autocheckpoint").Row(&checkpoint); err != nil {
+			t.Fatal(err)
+		}
+		return temp + " " + checkpoint
+	}
+	before := pragmas()
+	r, _ := firebase.NewDocReader(strings.NewReader(export))
+	opts := firebase.DocOptions{Batch: 3, DeferIndexesAfter: 1}
+	if _, err := firebase.ImportFirestore(app, &failingReader{DocReader: r, n: 7}, opts); err == nil {
+		t.Fatal("the stopped import reported no error")
+	}
+	stopped := indexes(t, app)
+	for _, dropped := range []string{"idx_rsvps_user", "idx_firebase_docs_record"} {
+		if strings.Contains(stopped, dropped) {
+			t.Errorf("%s was not deferred", dropped)
+		}
+	}
+	if !strings.Contains(stopped, "idx_rsvps_event_user") {
+		t.Error("a unique index was dropped")
+	}
+	var recorded int
+	if err := app.DB().NewQuery("SELECT count(*) FROM _params WHERE id = 'firebase_deferred_indexes'").Row(&recorded); err != nil || recorded != 1 {
+		t.Fatalf("the dropped indexes are not recorded (%d, %v)", recorded, err)
+	}
+
+	importDocs(t, app, export, opts)
+	if got := counts(t, app); got != want {
+		t.Fatalf("after the rerun: %s, want %s", got, want)
+	}
+	// The import's own pragmas are gone: the connection is PocketBase's again.
+	if after := pragmas(); after != before {
+		t.Fatalf("the import's pragmas stayed: %s, PocketBase's were %s", after, before)
+	}
+	var changes int
+	if err := app.DB().NewQuery("SELECT count(*) FROM _hearth_changes").Row(&changes); err != nil || changes != wantChanges {
+		t.Fatalf("change log rows %d, want %d (%v)", changes, wantChanges, err)
+	}
+	if got := indexes(t, app); got != allIndexes {
+		t.Fatalf("indexes after the rerun:\n%s\nwant:\n%s", got, allIndexes)
+	}
+	if err := app.DB().NewQuery("SELECT count(*) FROM _params WHERE id = 'firebase_deferred_indexes'").Row(&recorded); err != nil || recorded != 0 {
+		t.Fatalf("the record of the dropped indexes stayed (%d, %v)", recorded, err)
+	}
+}

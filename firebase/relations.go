@@ -14,6 +14,11 @@ import (
 // ones cleared, or their records removed), the domain's invariants
 // restored, and the run's records appended to the change log.
 func (im *importer) finish() error {
+	// The indexes come back first: what follows queries by them. This
+	// also builds those a stopped earlier run left deferred.
+	if err := im.app.RunInTransaction(rebuildIndexes); err != nil {
+		return err
+	}
 	names, err := im.runCollections()
 	if err != nil {
 		return err
@@ -74,6 +79,8 @@ func (im *importer) dangling(tx core.App, cols []*core.Collection) error {
 	for round := 0; ; round++ {
 		removed := 0
 		for _, c := range cols {
+			var fields []*core.RelationField
+			var targets []*core.Collection
 			for _, f := range c.Fields {
 				rf, ok := f.(*core.RelationField)
 				if !ok || rf.IsMultiple() {
@@ -83,7 +90,17 @@ func (im *importer) dangling(tx core.App, cols []*core.Collection) error {
 				if err != nil {
 					return fmt.Errorf("import documents: %s.%s: %w", c.Name, rf.Name, err)
 				}
-				n, err := im.danglingField(tx, c, rf, target)
+				fields, targets = append(fields, rf), append(targets, target)
+			}
+			some, err := im.anyDangling(tx, c, fields, targets)
+			if err != nil {
+				return err
+			}
+			if !some {
+				continue
+			}
+			for i, rf := range fields {
+				n, err := im.danglingField(tx, c, rf, targets[i])
 				if err != nil {
 					return err
 				}
@@ -94,6 +111,26 @@ func (im *importer) dangling(tx core.App, cols []*core.Collection) error {
 			return nil
 		}
 	}
+}
+
+// anyDangling reports whether a record of c the run wrote has a
+// dangling relation in any of fields: one pass over the run's records,
+// where most imports find none, before danglingField's pass per field.
+func (im *importer) anyDangling(tx core.App, c *core.Collection, fields []*core.RelationField, targets []*core.Collection) (bool, error) {
+	if len(fields) == 0 {
+		return false, nil
+	}
+	conds := make([]string, len(fields))
+	for i, rf := range fields {
+		conds[i] = fmt.Sprintf("(c.[[%s]] != '' AND NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = c.[[%s]]))", rf.Name, targets[i].Name, rf.Name)
+	}
+	var found []string
+	err := tx.DB().NewQuery(fmt.Sprintf("SELECT c.[[id]] FROM {{%s}} c WHERE c.[[id]] IN (%s) AND (%s) LIMIT 1",
+		c.Name, runRecords, strings.Join(conds, " OR "))).Bind(dbx.Params{"run": im.run, "collection": c.Name}).Column(&found)
+	if err != nil {
+		return false, fmt.Errorf("import documents: dangling relations of %s: %w", c.Name, err)
+	}
+	return len(found) > 0, nil
 }
 
 func (im *importer) danglingField(tx core.App, c *core.Collection, rf *core.RelationField, target *core.Collection) (int, error) {
@@ -150,8 +187,20 @@ func (im *importer) danglingField(tx core.App, c *core.Collection, rf *core.Rela
 // the groups whose members see it, derived from the collection's
 // collections.Spec.Scope; and an update of every user who became a
 // member of a group in this run, so that co-members' devices learn them.
-func (im *importer) logRun(tx core.App, cols []*core.Collection) error {
+func (im *importer) logRun(tx core.App, cols []*core.Collection) (err error) {
 	at := im.opts.Now().UnixMilli()
+	if len(im.deferred) > 0 {
+		// A large run's rows are appended without the change log's
+		// indexes, which are built again in this same transaction.
+		if err := deferIndexes(tx, changesTable); err != nil {
+			return err
+		}
+		defer func() {
+			if err == nil {
+				err = rebuildIndexes(tx)
+			}
+		}()
+	}
 	for _, c := range cols {
 		spec := collections.SpecOf(c.Name)
 		if spec == nil || !spec.Synced {
@@ -180,7 +229,7 @@ func (im *importer) logRun(tx core.App, cols []*core.Collection) error {
 		}
 	}
 	var members []string
-	err := tx.DB().NewQuery(`SELECT DISTINCT m.[[user]] FROM {{memberships}} m
+	err = tx.DB().NewQuery(`SELECT DISTINCT m.[[user]] FROM {{memberships}} m
 		JOIN {{_firebase_docs}} d ON d.[[collection]] = 'memberships' AND d.[[record]] = m.[[id]] AND d.[[run]] = {:run}
 		WHERE m.[[user]] NOT IN (SELECT [[record]] FROM {{_firebase_docs}} WHERE [[run]] = {:run} AND [[collection]] = 'users')`).
 		Bind(dbx.Params{"run": im.run}).Column(&members)

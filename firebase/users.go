@@ -39,7 +39,8 @@ type AuthOptions struct {
 	Hash *HashConfig
 	// DryRun reads and checks everything and writes nothing.
 	DryRun bool
-	// Batch is the number of users written per transaction.
+	// Batch is the number of users written per transaction
+	// (DefaultUserBatch when 0).
 	Batch int
 	// Progress receives progress output (nil for none); Total, when known,
 	// draws a bar.
@@ -75,6 +76,9 @@ func ScanAuth(r AuthReader) (users int, hashes bool, err error) {
 	}
 }
 
+// DefaultUserBatch is the users written per transaction by default.
+const DefaultUserBatch = 5000
+
 // ImportAuth creates or updates one users record per Firebase user of r:
 // email, verified flag, name, creation time, uid, password hash, claims,
 // disabled flag, and the _externalAuths links of the users' Google,
@@ -83,7 +87,7 @@ func ScanAuth(r AuthReader) (users int, hashes bool, err error) {
 // keeps the PocketBase password they now have.
 func ImportAuth(app core.App, r AuthReader, opts AuthOptions) (*Report, error) {
 	if opts.Batch <= 0 {
-		opts.Batch = 1000
+		opts.Batch = DefaultUserBatch
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -206,19 +210,40 @@ type existingUser struct {
 	Password    string `db:"password"`
 }
 
+// userStmts are the statements a batch of users runs once per user,
+// prepared once per batch's transaction.
+type userStmts struct {
+	byUID, byEmail, insert *dbx.Query
+}
+
+// prepareUsers prepares the batch's statements. Each lookup repeats its
+// unique index's condition ("!= ”"), without which SQLite cannot use a
+// partial index and scans the table once per imported user.
+func prepareUsers(tx core.App) *userStmts {
+	return &userStmts{
+		byUID:   tx.DB().NewQuery("SELECT [[id]], [[firebase_uid]], [[password]] FROM {{users}} WHERE [[firebase_uid]] = {:uid} AND [[firebase_uid]] != ''").Prepare(),
+		byEmail: tx.DB().NewQuery("SELECT [[id]], [[firebase_uid]], [[password]] FROM {{users}} WHERE [[email]] = {:email} AND [[email]] != ''").Prepare(),
+		insert: tx.DB().NewQuery(`INSERT INTO {{users}} ([[id]], [[email]], [[emailVisibility]], [[verified]], [[name]], [[avatar]],
+			[[password]], [[tokenKey]], [[created]], [[updated]], [[firebase_uid]], [[firebase_hash]], [[firebase_claims]], [[disabled]])
+		VALUES ({:id}, {:email}, FALSE, {:verified}, {:name}, '', {:password}, {:tokenKey}, {:created}, {:updated}, {:uid}, {:hash}, {:claims}, {:disabled})`).Prepare(),
+	}
+}
+
+func (s *userStmts) close() {
+	s.byUID.Close()
+	s.byEmail.Close()
+	s.insert.Close()
+}
+
 // findExisting finds the user a row updates: by uid, else the user who
-// holds its email. Each lookup repeats its unique index's condition
-// ("!= ”"), without which SQLite cannot use a partial index and scans
-// the table once per imported user.
-func findExisting(tx core.App, row *userRow) (existingUser, error) {
+// holds its email.
+func (s *userStmts) findExisting(row *userRow) (existingUser, error) {
 	var found existingUser
-	err := tx.DB().NewQuery("SELECT [[id]], [[firebase_uid]], [[password]] FROM {{users}} WHERE [[firebase_uid]] = {:uid} AND [[firebase_uid]] != ''").
-		Bind(dbx.Params{"uid": row.uid}).One(&found)
+	err := s.byUID.Bind(dbx.Params{"uid": row.uid}).One(&found)
 	if !errors.Is(err, sql.ErrNoRows) {
 		return found, err
 	}
-	err = tx.DB().NewQuery("SELECT [[id]], [[firebase_uid]], [[password]] FROM {{users}} WHERE [[email]] = {:email} AND [[email]] != ''").
-		Bind(dbx.Params{"email": row.email}).One(&found)
+	err = s.byEmail.Bind(dbx.Params{"email": row.email}).One(&found)
 	return found, err
 }
 
@@ -226,16 +251,18 @@ func writeUsers(app core.App, users *core.Collection, key idKey, batch []*AuthUs
 	now, _ := types.ParseDateTime(opts.Now().UTC())
 	write := func(tx core.App) error {
 		var created, updated []string
+		stmts := prepareUsers(tx)
+		defer stmts.close()
 		for _, u := range batch {
 			row, reason := checkUser(tx, users, key, u, opts.Hash)
 			if row == nil {
 				rep.skip(collections.Users, "uid "+u.UID, reason)
 				continue
 			}
-			found, err := findExisting(tx, row)
+			found, err := stmts.findExisting(row)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
-				if err := insertUser(tx, row, now); err != nil {
+				if err := stmts.insertUser(row, now); err != nil {
 					return err
 				}
 				created = append(created, row.id)
@@ -293,17 +320,14 @@ func dryRun(app core.App, fn func(tx core.App) error) error {
 	return err
 }
 
-func insertUser(tx core.App, row *userRow, now types.DateTime) error {
+func (s *userStmts) insertUser(row *userRow, now types.DateTime) error {
 	created := row.created
 	if created.IsZero() {
 		created = now
 	}
-	_, err := tx.DB().NewQuery(`INSERT INTO {{users}} ([[id]], [[email]], [[emailVisibility]], [[verified]], [[name]], [[avatar]],
-			[[password]], [[tokenKey]], [[created]], [[updated]], [[firebase_uid]], [[firebase_hash]], [[firebase_claims]], [[disabled]])
-		VALUES ({:id}, {:email}, FALSE, {:verified}, {:name}, '', {:password}, {:tokenKey}, {:created}, {:updated}, {:uid}, {:hash}, {:claims}, {:disabled})`).
-		Bind(dbx.Params{"id": row.id, "email": row.email, "verified": row.verified, "name": row.name, "password": noPassword,
-			"tokenKey": security.RandomString(50), "created": created.String(), "updated": now.String(), "uid": row.uid,
-			"hash": row.hash, "claims": nullableJSON(row.claims), "disabled": row.disabled}).Execute()
+	_, err := s.insert.Bind(dbx.Params{"id": row.id, "email": row.email, "verified": row.verified, "name": row.name, "password": noPassword,
+		"tokenKey": security.RandomString(50), "created": created.String(), "updated": now.String(), "uid": row.uid,
+		"hash": row.hash, "claims": nullableJSON(row.claims), "disabled": row.disabled}).Execute()
 	if err != nil {
 		return fmt.Errorf("import users: insert %s: %w", row.uid, err)
 	}
