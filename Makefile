@@ -2,6 +2,11 @@
 # that toolchain from the module proxy when GOTOOLCHAIN names it, so every
 # target works on a machine whose installed Go is older.
 export GOTOOLCHAIN := go1.27.3
+# npm waits up to 5 minutes for a stalled registry answer, twice; a CI run
+# that meets one (seen here: npm ci idle for 17 minutes on open sockets)
+# fails over to a new request after a minute instead, up to 5 times.
+export npm_config_fetch_timeout := 60000
+export npm_config_fetch_retries := 5
 
 BIN := bin/hearth
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
