@@ -51,20 +51,9 @@ func authCommand(app *pocketbase.PocketBase) *cobra.Command {
 			opts.Total = users
 			// os.Stderr, not cmd.ErrOrStderr(): PocketBase silences cobra's error writer.
 			opts.Progress = os.Stderr
-			if err := app.RunAllMigrations(); err != nil {
-				return fmt.Errorf("import: migrations: %w", err)
-			}
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			r, err := NewAuthReader(f)
-			if err != nil {
-				return err
-			}
-			rep, err := ImportAuth(app, r, opts)
-			return finish(cmd.OutOrStdout(), rep, err)
+			return importFile(app, cmd.OutOrStdout(), args[0], NewAuthReader, func(r AuthReader) (*Report, error) {
+				return ImportAuth(app, r, opts)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&hashConfig, "hash-config", "", "the project's password hash parameters, as JSON (required when users have password hashes)")
@@ -115,20 +104,9 @@ func firestoreCommand(app *pocketbase.PocketBase) *cobra.Command {
 			}
 			// os.Stderr, not cmd.ErrOrStderr(): PocketBase silences cobra's error writer.
 			opts.Progress = os.Stderr
-			if err := app.RunAllMigrations(); err != nil {
-				return fmt.Errorf("import: migrations: %w", err)
-			}
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			r, err := NewDocReader(f)
-			if err != nil {
-				return err
-			}
-			rep, err := ImportFirestore(app, r, opts)
-			return finish(cmd.OutOrStdout(), rep, err)
+			return importFile(app, cmd.OutOrStdout(), args[0], NewDocReader, func(r DocReader) (*Report, error) {
+				return ImportFirestore(app, r, opts)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&mapping, "mapping", "", "a mapping file (JSON) renaming and skipping collections and fields")
@@ -137,6 +115,26 @@ func firestoreCommand(app *pocketbase.PocketBase) *cobra.Command {
 	cmd.Flags().IntVar(&opts.Batch, "batch", DefaultDocBatch, "documents written per transaction")
 	cmd.Flags().BoolVar(&keepIndexes, "keep-indexes", false, "keep every index while writing (slower; for an import beside a running server)")
 	return cmd
+}
+
+// importFile is what both commands do once their options are checked:
+// apply pending migrations, open path with read, run imp over it and
+// print the report.
+func importFile[R any](app *pocketbase.PocketBase, w io.Writer, path string, read func(io.Reader) (R, error), imp func(R) (*Report, error)) error {
+	if err := app.RunAllMigrations(); err != nil {
+		return fmt.Errorf("import: migrations: %w", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := read(f)
+	if err != nil {
+		return fmt.Errorf("import: %s: %w", path, err)
+	}
+	rep, err := imp(r)
+	return finish(w, rep, err)
 }
 
 // finish prints the report (also of an import that stopped part way) and
