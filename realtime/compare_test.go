@@ -25,18 +25,8 @@ import (
 // reference Hearth's path must match. user is a fixture id or "superuser".
 func pocketbaseClient(t *testing.T, app core.App, user string, topics ...string) chan subscriptions.Message {
 	t.Helper()
-	var auth *core.Record
-	var err error
-	if user == "superuser" {
-		auth, err = app.FindAuthRecordByEmail(core.CollectionNameSuperusers, hearthtest.SuperuserEmail)
-	} else {
-		auth, err = app.FindRecordById(collections.Users, user)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	client := subscriptions.NewDefaultClient()
-	client.Set(apis.RealtimeClientAuthKey, auth)
+	client.Set(apis.RealtimeClientAuthKey, authOf(t, app, user))
 	client.Subscribe(topics...)
 	app.SubscriptionsBroker().Register(client)
 	// Unsubscribed, not unregistered: unregistering closes the client's

@@ -182,3 +182,20 @@ func ids(ps []payload) []string {
 func dbxCollection(name string) dbx.Expression {
 	return dbx.HashExp{"collection": name}
 }
+
+// authOf is the auth record of a fixture user id, or of the fixture's
+// superuser for "superuser".
+func authOf(t *testing.T, app core.App, user string) *core.Record {
+	t.Helper()
+	var auth *core.Record
+	var err error
+	if user == "superuser" {
+		auth, err = app.FindAuthRecordByEmail(core.CollectionNameSuperusers, hearthtest.SuperuserEmail)
+	} else {
+		auth, err = app.FindRecordById(collections.Users, user)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auth
+}

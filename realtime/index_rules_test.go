@@ -112,21 +112,6 @@ var everyKindOfTopic = []string{
 	"users/*",
 }
 
-func authOf(t *testing.T, app core.App, user string) *core.Record {
-	t.Helper()
-	var auth *core.Record
-	var err error
-	if user == "superuser" {
-		auth, err = app.FindAuthRecordByEmail(core.CollectionNameSuperusers, hearthtest.SuperuserEmail)
-	} else {
-		auth, err = app.FindRecordById(collections.Users, user)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return auth
-}
-
 // generateWorld adds to the fixture world eight users in random groups
 // with random roles, removes some of them again, changes roles, and writes
 // messages, events, RSVPs and invites by members. It returns every user.
