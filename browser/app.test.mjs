@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD } from '../e2e/harness.mjs';
-import { SHOWN, shot, webApp } from './browser.mjs';
+import { SHOWN, shot, sqliteDatabases, webApp } from './browser.mjs';
 
 const app = webApp();
 
@@ -103,13 +103,17 @@ test('two people: invite, join, chat, waitlist, offline and back, sign-out', asy
   await shot(B, 'app-6-bob-back');
 
   // The store was on the device; signing out removes it and the session.
+  // The session in localStorage, the records in the user's SQLite
+  // database (expo-sqlite on OPFS).
   const bobId = await B.evaluate(() => JSON.parse(localStorage.getItem('hearth.auth')).record.id);
-  assert.deepEqual(await storedKeys(B), ['hearth.auth', `hearth.sync.${bobId}`]);
-  assert.match(await B.evaluate((k) => localStorage.getItem(k), `hearth.sync.${bobId}`), /Rope is in my car/);
+  const bobsDatabase = async () => (await sqliteDatabases(B)).find((d) => d.path.endsWith(`/hearth-${bobId}.db`))?.data ?? '';
+  assert.deepEqual(await storedKeys(B), ['hearth.auth']);
+  assert.match(await bobsDatabase(), /Rope is in my car/);
   await B.getByTestId('back').click();
   await B.getByTestId('sign-out').click();
   await B.getByTestId('submit').waitFor(SHOWN);
-  assert.deepEqual(await storedKeys(B), [], 'no session and no synced records stay on the device');
+  assert.deepEqual(await storedKeys(B), [], 'no session stays on the device');
+  assert.doesNotMatch(await bobsDatabase(), /Rope is in my car|Climbers/, 'no synced record stays on the device');
   await B.reload();
   await B.getByTestId('submit').waitFor(SHOWN);
   assert.equal(await B.getByText('Climbers').count(), 0);

@@ -61,3 +61,30 @@ export function webApp() {
   });
   return app;
 }
+
+/**
+ * sqliteDatabases reads the SQLite databases the web build keeps in the
+ * page's origin private file system (OPFS). expo-sqlite's web worker
+ * stores them through wa-sqlite's AccessHandlePoolVFS: a pool of files
+ * named at random in the folder `expo-sqlite`, each with a 4096-byte
+ * header whose first bytes are the path of the database it holds (empty
+ * for a free file) and the database's bytes after it. It returns
+ * { path, data } for each file in use, data being the database's bytes
+ * as text (Latin-1: one character a byte, for includes()).
+ */
+export function sqliteDatabases(page) {
+  return page.evaluate(async () => {
+    const HEADER = 4096;
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('expo-sqlite');
+    const found = [];
+    for await (const handle of dir.values()) {
+      const bytes = new Uint8Array(await (await handle.getFile()).arrayBuffer());
+      const end = bytes.indexOf(0);
+      const path = new TextDecoder().decode(bytes.subarray(0, end));
+      if (path) {
+        found.push({ path, data: new TextDecoder('latin1').decode(bytes.subarray(HEADER)) });
+      }
+    }
+    return found;
+  });
+}

@@ -97,7 +97,11 @@ export class SqliteStore extends OfflineStore implements DurableStore {
     return store;
   }
 
-  /** Forgets everything and empties the database (signing out). */
+  /**
+   * Forgets everything and empties the database (signing out). VACUUM
+   * rewrites the file without the freed pages, which still hold the rows'
+   * text after a DELETE: nothing of the user stays in the file.
+   */
   async destroy(): Promise<void> {
     this.records.clear();
     this.load([], START_CURSOR, [], []);
@@ -106,6 +110,7 @@ export class SqliteStore extends OfflineStore implements DurableStore {
         await this.db.runAsync(`DELETE FROM ${table}`, []);
       }
     });
+    await this.db.execAsync('VACUUM');
     this.notify();
   }
 

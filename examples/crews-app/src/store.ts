@@ -1,6 +1,7 @@
 // The local store on a phone: SQLite (expo-sqlite), one database per
 // user, which holds any number of records (AsyncStorage cannot read an
-// item over about 2 MB on Android). The web build uses store.web.ts.
+// item over about 2 MB on Android). The web build uses it too, through
+// expo-sqlite's web worker on the browser's OPFS (web/build.mjs).
 import { SqliteStore, type DurableStore } from '@crews/hearth-client';
 import * as Crypto from 'expo-crypto';
 import * as SQLite from 'expo-sqlite';

@@ -1,6 +1,8 @@
 // Serves the web build (web-build/, made by build.mjs) on a loopback port,
 // with config.js pointing the app at a Hearth server: for trying the app in
-// a browser against `make run`, and for the browser tests.
+// a browser against `make run`, and for the browser tests. Every answer
+// carries ISOLATION_HEADERS (web/headers.mjs): the SQLite store needs a
+// cross-origin isolated page.
 //
 //   node web/serve.mjs                      # http://127.0.0.1:8081 -> http://127.0.0.1:8090
 //   PORT=3000 HEARTH_URL=http://127.0.0.1:8091 node web/serve.mjs
@@ -13,14 +15,18 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configScript } from './config.mjs';
+import { ISOLATION_HEADERS } from './headers.mjs';
 
 export const WEB_BUILD = join(dirname(fileURLToPath(import.meta.url)), '..', 'web-build');
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.ico': 'image/x-icon' };
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png', '.ico': 'image/x-icon' };
 
 /** serveWeb serves dir on 127.0.0.1:port (0: a free one) and resolves to { url, close }. */
 export function serveWeb({ hearthUrl, dir = WEB_BUILD, port = 0 }) {
   const server = createServer(async (req, res) => {
+    for (const [name, value] of Object.entries(ISOLATION_HEADERS)) {
+      res.setHeader(name, value);
+    }
     // normalize keeps an absolute path under /, so the file stays under dir.
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (path === '/config.js') {
