@@ -1,6 +1,7 @@
 // Checks the phone bundles that `expo export --source-maps` wrote into dir
 // (make test-metro): each platform's bundle holds the client package, read
-// through its link (../../clients/js/dist), and exactly one copy of each
+// through its link (../../clients/js/dist), expo-sqlite's native module
+// and none of its web worker, and exactly one copy of each
 // package the app and the client share, the app's. A second pocketbase
 // would be a second auth store and realtime connection; a second React
 // breaks every hook.
@@ -33,6 +34,14 @@ for (const platform of await readdir(root)) {
   }
   for (const s of sources.filter((s) => s.includes('clients/js/node_modules/'))) {
     problems.push(`${platform}: ${s} comes from the client package's own dependencies`);
+  }
+  // The phones' SQLite is expo-sqlite's native module: its web worker and
+  // wa-sqlite (expo-sqlite/web/, which web/build.mjs builds) are the web's.
+  if (!sources.some((s) => s.includes('node_modules/expo-sqlite/build/'))) {
+    problems.push(`${platform}: expo-sqlite (the store) is not in the bundle`);
+  }
+  for (const s of sources.filter((s) => s.includes('node_modules/expo-sqlite/web/'))) {
+    problems.push(`${platform}: ${s} is expo-sqlite's web implementation`);
   }
   const copies = [];
   for (const pkg of SHARED) {
