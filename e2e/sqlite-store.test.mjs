@@ -1,12 +1,14 @@
 // The client package's SqliteStore (clients/js/src/sqlitestore.ts), its
 // SQL run on real SQLite files under Node (sqlite-node.mjs): a real
 // server's sync into it, 100,000 messages stored and reopened, a process
-// killed in the middle of a page, and the write queue kept in it.
+// killed in the middle of a page, the write queue kept in it, and kept
+// when the records cannot be read; nothing left in the file after signing
+// out.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import PocketBase from 'pocketbase';
@@ -149,4 +151,58 @@ test('the write queue is kept in the SQLite store: pending writes and refusals s
   assert.equal(reopened.record('messages', id).body, 'hello', 'the refused update is no longer shown');
   assert.ok(isPending(reopened.record('messages', id)));
   db.close();
+});
+
+test('records that cannot be read are dropped and synced again; the queue and the refusals are kept, and the queued post is sent', async () => {
+  const { member, group } = await bigCrew(hearth, 20);
+  const path = newPath();
+  let db = openDatabase(path);
+  const store = await SqliteStore.open(db);
+  const start = await store.cursor();
+  await new SyncClient(member, store).sync();
+  assert.equal(store.list('messages').length, 20);
+  assert.notEqual(await store.cursor(), start);
+  // Offline (a server never reached): a post queued, another write refused.
+  const offline = new WriteQueue(new PocketBase('http://127.0.0.1:9'), store, { retryMs: [60_000] });
+  const id = await offline.create('messages', { group: group.id, body: 'written in the tunnel' });
+  await offline.update('messages', store.list('messages').find((m) => !isPending(m)).id, { body: 'edited' });
+  await offline.stop();
+  await store.refuse(store.writes()[1], { status: 403, message: 'no', errors: {} });
+  db.close();
+
+  // One record row damaged: its body no longer JSON.
+  db = openDatabase(path);
+  await db.runAsync("UPDATE hearth_records SET body = '{\"id\": broken' WHERE id = (SELECT id FROM hearth_records WHERE id != ? LIMIT 1)", [id]);
+  db.close();
+
+  db = openDatabase(path);
+  const reopened = await SqliteStore.open(db);
+  assert.equal(await reopened.cursor(), start, 'the records dropped, synced again from the start');
+  assert.deepEqual(reopened.writes().map((w) => [w.op, w.id, w.data.body]), [['create', id, 'written in the tunnel']]);
+  assert.deepEqual(reopened.refusals().map((r) => [r.op, r.status, r.data.body]), [['update', 403, 'edited']]);
+  assert.deepEqual(reopened.list('messages').map((m) => [m.id, m.body, isPending(m)]), [[id, 'written in the tunnel', true]], 'only the queued post is shown');
+  assert.deepEqual(await db.getAllAsync('SELECT id FROM hearth_records', []), [{ id }], 'the damaged rows are gone from the file');
+
+  // Online: the post is sent once, and a sync from the start brings the
+  // records back, equal to the list API.
+  await new WriteQueue(member, reopened).flush();
+  assert.deepEqual(reopened.writes(), []);
+  await new SyncClient(member, reopened).sync();
+  await assertMatchesListAPI(member, reopened);
+  assert.equal(reopened.list('messages').length, 21);
+  assert.equal((await member.collection('messages').getFullList({ filter: `body = "written in the tunnel"` })).length, 1);
+  db.close();
+});
+
+test('signing out (destroy) leaves none of the records\' text in the file', async () => {
+  const path = newPath();
+  const db = openDatabase(path);
+  const store = await SqliteStore.open(db);
+  for (let i = 0; i < 50; i++) {
+    await store.put('messages', { id: `m${String(i).padStart(14, '0')}`, collectionId: 'c', collectionName: 'messages', body: `private note ${i}`.padEnd(100, '.') });
+  }
+  assert.match(await readFile(path, 'latin1'), /private note 7/);
+  await store.destroy();
+  db.close();
+  assert.doesNotMatch(await readFile(path, 'latin1'), /private note/, 'the deleted rows are not left in free pages');
 });

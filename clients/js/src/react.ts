@@ -134,7 +134,10 @@ export class HearthSession {
 
   // A store that cannot be read must not stop the app at start: it is
   // dropped and synced again from the server (writes still queued in it
-  // are lost, which is why this is the last resort).
+  // are lost, which is why this is the last resort). SqliteStore.open
+  // throws only when its queue cannot be read: unreadable records alone
+  // are dropped there and the queue kept. A PersistentStore is one item,
+  // records and queue together: when it is not JSON, neither can be read.
   private async openLive(): Promise<LiveSync> {
     const id = this.pb.authStore.record?.id ?? '';
     try {

@@ -62,38 +62,37 @@ export class SqliteStore extends OfflineStore implements DurableStore {
     super();
   }
 
-  /** Opens the store in db, creating its tables when missing. */
+  /**
+   * Opens the store in db, creating its tables when missing. When the
+   * records cannot be read (a row that is not JSON, a damaged table) but
+   * the queue can, the records and the cursor are dropped and the queue
+   * and the refusals kept: the next sync starts from the beginning and
+   * brings the records back, and the writes made offline are still sent.
+   * When the queue cannot be read either, open throws.
+   */
   static async open(db: SqliteDatabase): Promise<SqliteStore> {
     await db.execAsync(SQLITE_SCHEMA);
     const store = new SqliteStore(db);
-    const records: Array<{ collection: string; record: RecordModel }> = [];
-    // In slices, in key order: a slice's rows are parsed and dropped
-    // before the next is read, so the rows of the whole store (100,000
-    // messages: 40 MB of text) are never all in memory twice.
-    for (let last = ['', '']; ; ) {
-      const rows = await db.getAllAsync<{ collection: string; id: string; body: string }>(
-        'SELECT collection, id, body FROM hearth_records WHERE (collection, id) > (?, ?) ORDER BY collection, id LIMIT ?',
-        [last[0], last[1], LOAD_SLICE],
-      );
-      for (const r of rows) {
-        records.push({ collection: r.collection, record: JSON.parse(r.body) as RecordModel });
-      }
-      if (rows.length < LOAD_SLICE) {
-        break;
-      }
-      last = [rows[rows.length - 1].collection, rows[rows.length - 1].id];
-    }
-    const [meta, queue, refused] = await Promise.all([
-      db.getAllAsync<{ value: string }>("SELECT value FROM hearth_meta WHERE key = 'cursor'", []),
+    const [queue, refused] = await Promise.all([
       db.getAllAsync<{ body: string }>('SELECT body FROM hearth_queue ORDER BY seq', []),
       db.getAllAsync<{ body: string }>('SELECT body FROM hearth_refused ORDER BY seq', []),
     ]);
-    store.load(
-      records,
-      meta[0]?.value ?? START_CURSOR,
-      queue.map((q) => JSON.parse(q.body) as QueuedWrite),
-      refused.map((r) => JSON.parse(r.body) as RefusedWrite),
-    );
+    const writes = queue.map((q) => JSON.parse(q.body) as QueuedWrite);
+    const refusals = refused.map((r) => JSON.parse(r.body) as RefusedWrite);
+    let records: Array<{ collection: string; record: RecordModel }>;
+    let cursor: string;
+    try {
+      records = await readRecords(db);
+      const meta = await db.getAllAsync<{ value: string }>("SELECT value FROM hearth_meta WHERE key = 'cursor'", []);
+      cursor = meta[0]?.value ?? START_CURSOR;
+    } catch {
+      // clear() deletes the record rows and the cursor in one transaction
+      // and shows the queued writes again, as after a resync.
+      store.load([], START_CURSOR, writes, refusals);
+      await store.clear();
+      return store;
+    }
+    store.load(records, cursor, writes, refusals);
     return store;
   }
 
@@ -143,5 +142,26 @@ export class SqliteStore extends OfflineStore implements DurableStore {
         await db.runAsync('DELETE FROM hearth_refused WHERE seq = ?', [seq]);
       }
     });
+  }
+}
+
+// readRecords reads every stored record, in slices in key order: a slice's
+// rows are parsed and dropped before the next is read, so the rows of the
+// whole store (100,000 messages: 40 MB of text) are never all in memory
+// twice.
+async function readRecords(db: SqliteDatabase): Promise<Array<{ collection: string; record: RecordModel }>> {
+  const records: Array<{ collection: string; record: RecordModel }> = [];
+  for (let last = ['', '']; ; ) {
+    const rows = await db.getAllAsync<{ collection: string; id: string; body: string }>(
+      'SELECT collection, id, body FROM hearth_records WHERE (collection, id) > (?, ?) ORDER BY collection, id LIMIT ?',
+      [last[0], last[1], LOAD_SLICE],
+    );
+    for (const r of rows) {
+      records.push({ collection: r.collection, record: JSON.parse(r.body) as RecordModel });
+    }
+    if (rows.length < LOAD_SLICE) {
+      return records;
+    }
+    last = [rows[rows.length - 1].collection, rows[rows.length - 1].id];
   }
 }
