@@ -44,7 +44,8 @@ const clientPeersFromApp = {
 // call at it, from the site's root (the app is also loaded at
 // /join/<code>, where './worker' would be /join/worker). The build fails
 // when expo-sqlite no longer has that line: then read its web/ folder again.
-const sqliteDir = dirname(createRequire(join(root, 'package.json')).resolve('expo-sqlite/package.json'));
+const requireFromApp = createRequire(join(root, 'package.json'));
+const sqliteDir = dirname(requireFromApp.resolve('expo-sqlite/package.json'));
 const WORKER_CALL = "new Worker(new URL('./worker', window.location.href))";
 const sqliteWorkerUrl = {
   name: 'expo-sqlite-worker-url',
@@ -63,7 +64,7 @@ const sqliteWorkerUrl = {
 // node_modules (expo pins its version); Expo's Metro config finds the
 // expo-* packages expo brings there, so this does too, for an expo-*
 // import the app's node_modules lacks.
-const expoDir = dirname(createRequire(join(root, 'package.json')).resolve('expo/package.json'));
+const expoDir = dirname(requireFromApp.resolve('expo/package.json'));
 const expoDependencies = {
   name: 'expo-dependencies',
   setup(b) {
