@@ -36,12 +36,17 @@ func registerCreateDenials(app core.App) {
 			if field == "" {
 				return err
 			}
-			return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Failed to create record: not allowed.", Fields: map[string]collections.FieldError{
-				field: {Code: "validation_not_allowed", Message: fmt.Sprintf("No %s with this id that you may add to.", field)},
-			}})
+			return notAllowed(field)
 		})
 		return se.Next()
 	})
+}
+
+// notAllowed is the answer to a create refused by its rule, naming field.
+func notAllowed(field string) error {
+	return collections.APIError(&collections.Error{Code: collections.EINVALID, Message: "Failed to create record: not allowed.", Fields: map[string]collections.FieldError{
+		field: {Code: "validation_not_allowed", Message: fmt.Sprintf("No %s with this id that you may add to.", field)},
+	}})
 }
 
 // deniedField is the field a refused create of spec's collection is

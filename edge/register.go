@@ -11,5 +11,6 @@ func Register(app core.App) {
 	registerBodyChecks(app)
 	registerServerFields(app)
 	registerCreateDenials(app)
+	registerBatchDenials(app)
 	registerReads(app)
 }
