@@ -13,4 +13,5 @@ func Register(app core.App) {
 	registerCreateDenials(app)
 	registerBatchDenials(app)
 	registerReads(app)
+	registerFileCaching(app)
 }
