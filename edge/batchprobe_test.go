@@ -428,6 +428,9 @@ func TestBatchAcrossCrews(t *testing.T) {
 		{"one's own new message moved to another crew", erin, req(http.MethodPatch, "/api/collections/messages/records/erinbatchmsg001", map[string]any{"group": hearthtest.Climbers}), 400, "group"},
 		{"another user's token in the request's headers", erin, map[string]any{"method": http.MethodPost, "url": "/api/collections/messages/records",
 			"headers": map[string]string{"Authorization": carol}, "body": map[string]any{"group": hearthtest.Climbers, "body": "as carol"}}, 400, "group"},
+		{"another user's MFA switch", carol, req(http.MethodPatch, "/api/collections/users/records/"+hearthtest.Alice, map[string]any{auth.MFAField: false}), 404, ""},
+		{"another user's account deleted", erin, req(http.MethodDelete, "/api/collections/users/records/"+hearthtest.Carol, nil), 404, ""},
+		{"one's own account deleted with a bad messages parameter", carol, req(http.MethodDelete, "/api/collections/users/records/"+hearthtest.Carol+"?"+collections.MessagesParam+"=bogus", nil), 400, collections.MessagesParam},
 		{"one's own promotion", carol, req(http.MethodPatch, "/api/collections/memberships/records/"+carolMembership, map[string]any{"role": collections.RoleAdmin}), 404, ""},
 	}
 	before := hearthtest.Fingerprint(t, s.App)
@@ -469,5 +472,40 @@ func TestBatchMaxRequests(t *testing.T) {
 	}
 	if res := batch(t, s, carol, slices.Repeat([]map[string]any{message}, max)...); res.Status != http.StatusOK || len(batchBodies(t, res.Raw)) != max {
 		t.Errorf("%d requests: %d %s", max, res.Status, res.Raw)
+	}
+}
+
+// A multipart batch carries files into another crew no more than JSON
+// does: an attachment with a message in a crew one is not in, or added to
+// another crew's message, is refused and stores nothing.
+func TestBatchFilesAcrossCrews(t *testing.T) {
+	t.Parallel()
+	s := hearthtest.NewServer(t)
+	hearthtest.EnableBatch(t, s.App, 10)
+	erin := hearthtest.Token(t, s.App, hearthtest.Erin)
+	before := hearthtest.Fingerprint(t, s.App)
+	for _, c := range []struct {
+		name, file string
+		request    map[string]any
+		status     float64
+	}{
+		{"a message with an attachment in a crew one is not in", "attachments",
+			req(http.MethodPost, "/api/collections/messages/records", map[string]any{"group": hearthtest.Climbers, "body": "look"}), 400},
+		{"an attachment added to another crew's message", "attachments+",
+			req(http.MethodPatch, "/api/collections/messages/records/"+hearthtest.ClimbMessage, map[string]any{}), 404},
+		{"a cover on another crew", "cover",
+			req(http.MethodPatch, "/api/collections/groups/records/"+hearthtest.Climbers, map[string]any{}), 404},
+		{"an avatar on another user", "avatar",
+			req(http.MethodPatch, "/api/collections/users/records/"+hearthtest.Carol, map[string]any{}), 404},
+	} {
+		res := multipartBatch(t, s, erin, c.file, c.request)
+		i, inner := failedAt(res)
+		data, _ := inner["data"].(map[string]any)
+		if res.Status != http.StatusBadRequest || i != 0 || inner["status"] != c.status || (c.status == 400 && data["group"] == nil) {
+			t.Errorf("%s: want the batch's 400 with a %v, got %d %s", c.name, c.status, res.Status, res.Raw)
+		}
+	}
+	if after := hearthtest.Fingerprint(t, s.App); after != before {
+		t.Errorf("a refused batch wrote")
 	}
 }

@@ -24,7 +24,9 @@
 //     route the router matched, and on each request of a batch and each
 //     realtime subscription's options (reads.go);
 //   - refusals: a create refused by its rule names the field it was checked
-//     against (denials.go).
+//     against (denials.go), inside a batch too (batchdenials.go);
+//   - files: a protected file is answered Cache-Control private, for its
+//     file token's lifetime (files.go).
 //
 // docs/access-rules.md lists every entrance and what guards it.
 //
