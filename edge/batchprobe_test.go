@@ -509,3 +509,66 @@ func TestBatchFilesAcrossCrews(t *testing.T) {
 		t.Errorf("a refused batch wrote")
 	}
 }
+
+// A batch reaches PocketBase's own collections (superusers, OTPs, MFAs,
+// external auths, auth origins) no more than the records API does: a
+// create, update or delete by an app user in each is refused and stores
+// nothing, and a request to any route but the records API's writes is
+// not a batch action.
+func TestBatchSystemCollections(t *testing.T) {
+	t.Parallel()
+	s := hearthtest.NewServer(t)
+	hearthtest.EnableBatch(t, s.App, 10)
+	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
+	all, err := s.App.FindAllCollections()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fingerprint reads the Crews tables; the system ones are counted.
+	counts := func() string {
+		var out []string
+		for _, c := range all {
+			if c.System && !c.IsView() {
+				n, err := s.App.CountRecords(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, c.Name+"="+strconv.FormatInt(n, 10))
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	before, beforeCounts := hearthtest.Fingerprint(t, s.App), counts()
+	probes := 0
+	for _, c := range all {
+		if collections.SpecOf(c.Name) != nil || !c.System {
+			continue
+		}
+		records := "/api/collections/" + c.Name + "/records"
+		for _, r := range []map[string]any{
+			req(http.MethodPost, records, map[string]any{"recordRef": hearthtest.Carol, "collectionRef": "_pb_users_auth_", "email": "x@crews.test", "password": hearthtest.Password, "passwordConfirm": hearthtest.Password}),
+			req(http.MethodPut, records, map[string]any{"id": "probe0000000001"}),
+			req(http.MethodPatch, records+"/probe0000000001", map[string]any{}),
+			req(http.MethodDelete, records+"/probe0000000001", nil),
+		} {
+			res := batch(t, s, carol, r)
+			if i, inner := failedAt(res); res.Status != http.StatusBadRequest || i != 0 || inner["status"] == float64(http.StatusOK) {
+				t.Errorf("%s %s: want the batch refused, got %d %s", r["method"], r["url"], res.Status, res.Raw)
+			}
+			probes++
+		}
+	}
+	for _, url := range []string{"/api/collections/users/auth-with-password", "/api/files/token", "/api/crews/join", "/api/sync", "/api/settings"} {
+		res := batch(t, s, carol, req(http.MethodPost, url, map[string]any{"identity": hearthtest.Email(hearthtest.Carol), "password": hearthtest.Password}))
+		if res.Status != http.StatusBadRequest || strings.Contains(res.Raw, "token") {
+			t.Errorf("POST %s in a batch: %d %s", url, res.Status, res.Raw)
+		}
+		probes++
+	}
+	if probes < 20 {
+		t.Errorf("%d probes: the system collections are not found", probes)
+	}
+	if after, afterCounts := hearthtest.Fingerprint(t, s.App), counts(); after != before || afterCounts != beforeCounts {
+		t.Errorf("a refused batch wrote: %s -> %s", beforeCounts, afterCounts)
+	}
+}
