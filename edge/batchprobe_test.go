@@ -15,7 +15,6 @@ import (
 	"github.com/crews/hearth/auth"
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/internal/hearthtest"
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -154,16 +153,6 @@ func failedAt(res hearthtest.Response) (int, map[string]any) {
 	return -1, nil
 }
 
-// membershipID returns the id of user's membership of group.
-func membershipID(t *testing.T, app core.App, group, user string) string {
-	t.Helper()
-	m, err := app.FindFirstRecordByFilter(collections.Memberships, "group = {:g} && user = {:u}", dbx.Params{"g": group, "u": user})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m.Id
-}
-
 // A client cannot set a hidden field of its own account through a batch,
 // in JSON or in a multipart batch's @jsonPayload, on an update, an upsert
 // or a sign-up: PocketBase drops them from the write, which otherwise
@@ -261,7 +250,7 @@ func TestBatchAnswersHideOwnerOnlyFields(t *testing.T) {
 	hearthtest.Save(t, s.App, collections.Users, hearthtest.Carol, secrets)
 	hearthtest.Save(t, s.App, collections.Users, hearthtest.Alice, map[string]any{auth.MFAField: true})
 	carolRecord := hearthtest.Record(t, s.App, collections.Users, hearthtest.Carol)
-	membership := membershipID(t, s.App, hearthtest.Climbers, hearthtest.Carol)
+	membership := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Carol)
 
 	var names []string
 	for _, f := range hidden {
@@ -372,7 +361,7 @@ func TestBatchQueryOraclesOnHiddenFields(t *testing.T) {
 			} {
 				body := map[string]any{}
 				if target.method == http.MethodPut {
-					body["id"] = membershipID(t, s.App, hearthtest.Climbers, hearthtest.Carol)
+					body["id"] = hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Carol)
 				}
 				path := target.path + "?" + q.param + "=" + url.QueryEscape(target.prefix+q.value)
 				res := batch(t, s, target.token, first, req(target.method, path, body))
@@ -404,7 +393,7 @@ func TestBatchAcrossCrews(t *testing.T) {
 	hearthtest.EnableBatch(t, s.App, 10)
 	erin := hearthtest.Token(t, s.App, hearthtest.Erin)
 	carol := hearthtest.Token(t, s.App, hearthtest.Carol)
-	carolMembership := membershipID(t, s.App, hearthtest.Climbers, hearthtest.Carol)
+	carolMembership := hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Carol)
 	own := req(http.MethodPost, "/api/collections/messages/records", map[string]any{"id": "erinbatchmsg001", "group": hearthtest.Chess, "body": "mine"})
 	cases := []struct {
 		name    string
@@ -571,4 +560,64 @@ func TestBatchSystemCollections(t *testing.T) {
 	if after, afterCounts := hearthtest.Fingerprint(t, s.App), counts(); after != before || afterCounts != beforeCounts {
 		t.Errorf("a refused batch wrote: %s -> %s", beforeCounts, afterCounts)
 	}
+}
+
+// Fixed fields (Spec.Fixed) cannot change through a multipart batch's
+// @jsonPayload either: for every collection whose records a client may
+// update, each fixed field moved to another crew's record (or another
+// user) is a 400 naming it, nothing stored. The JSON form is
+// TestBodyChecksOnEveryWritePath's.
+func TestBatchFixedFieldsInMultipart(t *testing.T) {
+	t.Parallel()
+	s := hearthtest.NewServer(t)
+	hearthtest.EnableBatch(t, s.App, 10)
+	// A record each caller may update, by collection.
+	writable := map[string]struct{ user, id string }{
+		collections.Messages:    {hearthtest.Carol, hearthtest.ClimbMessage},
+		collections.Events:      {hearthtest.Carol, hearthtest.ClimbEvent},
+		collections.RSVPs:       {hearthtest.Carol, hearthtest.CarolRSVP},
+		collections.Memberships: {hearthtest.Alice, hearthtest.MembershipID(t, s.App, hearthtest.Climbers, hearthtest.Carol)},
+	}
+	// Another crew's record of each relation's target.
+	elsewhere := map[string]string{collections.Groups: hearthtest.Chess, collections.Events: hearthtest.ChessEvent, collections.Users: hearthtest.Erin}
+	before := hearthtest.Fingerprint(t, s.App)
+	probes := 0
+	for _, name := range collections.Names() {
+		spec := collections.SpecOf(name)
+		c, err := s.App.FindCachedCollectionByNameOrId(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(spec.Fixed) == 0 || c.UpdateRule == nil {
+			continue // nobody but a superuser updates it
+		}
+		w, ok := writable[name]
+		if !ok {
+			t.Errorf("%s: fixed fields and an update rule, but no record to probe: add one", name)
+			continue
+		}
+		for _, field := range spec.Fixed {
+			rel, _ := c.Fields.GetByName(field).(*core.RelationField)
+			if rel == nil {
+				t.Fatalf("%s.%s: not a relation", name, field)
+			}
+			target, err := s.App.FindCachedCollectionByNameOrId(rel.CollectionId)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := multipartBatch(t, s, hearthtest.Token(t, s.App, w.user), "file",
+				req(http.MethodPatch, "/api/collections/"+name+"/records/"+w.id, map[string]any{field: elsewhere[target.Name]}))
+			i, inner := failedAt(res)
+			data, _ := inner["data"].(map[string]any)
+			code, _ := data[field].(map[string]any)
+			if res.Status != http.StatusBadRequest || i != 0 || code["code"] != "validation_server_managed" {
+				t.Errorf("%s.%s: want the batch's 400 naming it, got %d %s", name, field, res.Status, res.Raw)
+			}
+			probes++
+		}
+	}
+	if after := hearthtest.Fingerprint(t, s.App); after != before {
+		t.Errorf("a refused batch wrote")
+	}
+	t.Logf("%d fixed fields probed", probes)
 }

@@ -191,7 +191,7 @@ func TestFileTokensAfterTheUserLeaves(t *testing.T) {
 		leave func(t *testing.T, app core.App)
 	}{
 		{"removed from the crew", hearthtest.Carol, func(t *testing.T, app core.App) {
-			if err := app.Delete(hearthtest.Record(t, app, collections.Memberships, membershipID(t, app, hearthtest.Climbers, hearthtest.Carol))); err != nil {
+			if err := app.Delete(hearthtest.Record(t, app, collections.Memberships, hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Carol))); err != nil {
 				t.Fatal(err)
 			}
 		}},
