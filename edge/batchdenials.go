@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/crews/hearth/collections"
-
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
 )
@@ -36,11 +34,7 @@ func registerBatchDenials(app core.App) {
 			}
 			// An upsert that creates has its method and URL rewritten to
 			// the create's by the time it fails.
-			collection, findErr := e.App.FindCachedCollectionByNameOrId(createdCollection(e.Batch[i]))
-			if findErr != nil {
-				continue
-			}
-			spec := collections.SpecOf(collection.Name)
+			spec := specOfPath(e.App, createdCollection(e.Batch[i]))
 			if spec == nil {
 				continue
 			}

@@ -28,7 +28,7 @@ func registerCreateDenials(app core.App) {
 			if err == nil || e.Request.Method != http.MethodPost || !strings.HasSuffix(e.Request.URL.Path, "/records") {
 				return err
 			}
-			spec := collections.SpecOf(e.Request.PathValue("collection"))
+			spec := specOfPath(e.App, e.Request.PathValue("collection"))
 			if spec == nil || !isCreateRuleFailure(err) {
 				return err
 			}
@@ -40,6 +40,16 @@ func registerCreateDenials(app core.App) {
 		})
 		return se.Next()
 	})
+}
+
+// specOfPath is the spec of the collection a path names, by name or by id
+// (PocketBase's routes take either); nil for an unknown or undeclared one.
+func specOfPath(app core.App, nameOrID string) *collections.Spec {
+	c, err := app.FindCachedCollectionByNameOrId(nameOrID)
+	if err != nil {
+		return nil
+	}
+	return collections.SpecOf(c.Name)
 }
 
 // notAllowed is the answer to a create refused by its rule, naming field.
