@@ -78,7 +78,7 @@ func (w *worker) expand() (int, error) {
 // othersPhones is the FROM and WHERE of the phones a change in group
 // {:group} by {:actor} may reach: the devices of the group's other
 // members who did not mute it. The worker counts them (noticeFor); a
-// write asks only whether there is one (hasOtherPhones).
+// write asks only whether there is one (phoneCheck).
 const othersPhones = `FROM {{memberships}} m JOIN {{devices}} d ON d.[[user]] = m.[[user]]
 	WHERE m.[[group]] = {:group} AND m.[[user]] != {:actor}
 	AND NOT EXISTS (SELECT 1 FROM {{mutes}} x WHERE x.[[user]] = m.[[user]] AND x.[[group]] = m.[[group]])`

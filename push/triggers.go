@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/dbx"
@@ -11,19 +12,23 @@ import (
 
 // registerTriggers binds the hooks that ask for pushes. Each writes one
 // outbox row in the transaction of the write that caused it (a message or
-// an event only when its group has a phone to reach, hasOtherPhones), and
+// an event only when its group has a phone to reach, phoneCheck), and
 // nothing else: who receives what is worked out later by the worker, so a write
 // pays one small insert however large its group. They bind the Execute
 // stage, which runs for every write (records API, batch, dashboard, Go)
 // once validation has passed; a write that rolls back takes its row along.
 func registerTriggers(app core.App, w *worker) {
+	phones := &phoneCheck{}
+	// w.app, not the write's transaction app: the question goes to the
+	// read pool.
+	reaches := func(_ core.App, o entry) (bool, error) { return phones.reaches(w.app, o) }
 	app.OnRecordCreateExecute(collections.Messages).BindFunc(func(e *core.RecordEvent) error {
 		msg := collections.As[collections.Message](e.Record)
-		return enqueueIf(e, entry{Kind: kindMessage, Record: msg.Id, Group: msg.Group(), Actor: msg.Author()}, hasOtherPhones, w)
+		return enqueueIf(e, entry{Kind: kindMessage, Record: msg.Id, Group: msg.Group(), Actor: msg.Author()}, reaches, w)
 	})
 	app.OnRecordCreateExecute(collections.Events).BindFunc(func(e *core.RecordEvent) error {
 		ev := collections.As[collections.Event](e.Record)
-		return enqueueIf(e, entry{Kind: kindEvent, Record: ev.Id, Group: ev.Group(), Actor: ev.CreatedBy()}, hasOtherPhones, w)
+		return enqueueIf(e, entry{Kind: kindEvent, Record: ev.Id, Group: ev.Group(), Actor: ev.CreatedBy()}, reaches, w)
 	})
 	app.OnRecordUpdateExecute(collections.RSVPs).BindFunc(func(e *core.RecordEvent) error {
 		if !collections.IsPromotion(e.Context) {
@@ -45,16 +50,44 @@ func registerTriggers(app core.App, w *worker) {
 	app.OnRecordAfterUpdateSuccess(collections.RSVPs).BindFunc(wake)
 }
 
-// hasOtherPhones reports whether a change in o's group by o's actor may
-// reach a phone (othersPhones): in a group where no other member has one
-// (or all who have one muted it) the write stores no outbox row, and the
-// worker has nothing to expand. Read inside the write's transaction; a
-// phone registered after it misses this change only.
-func hasOtherPhones(tx core.App, o entry) (bool, error) {
+// phoneCheck asks whether a change in a group by someone may reach a
+// phone (othersPhones), with a statement prepared once on the app's read
+// pool: the question runs for every message and event, and preparing
+// (parsing) it was most of its cost. It reads the committed state, not
+// the write's transaction (whose connection a prepared statement cannot
+// outlive): what the write itself adds to the group's members, devices
+// or mutes is not seen, and no write by a client adds any of them beside
+// a message or an event. A phone registered after the check misses that
+// one change, as it would have a moment earlier.
+type phoneCheck struct {
+	mu sync.Mutex
+	db *dbx.DB // the pool q is prepared on; a new one (the app bootstrapped again) prepares anew
+	q  *dbx.Query
+}
+
+// reaches reports whether a change in o's group by o's actor may reach a
+// phone: in a group where no other member has one (or all who have one
+// muted it) the write stores no outbox row, and the worker has nothing
+// to expand.
+func (c *phoneCheck) reaches(app core.App, o entry) (bool, error) {
+	db, ok := app.ConcurrentDB().(*dbx.DB)
+	if !ok {
+		return false, fmt.Errorf("push: the read pool is a %T, not a *dbx.DB", app.ConcurrentDB())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.db != db {
+		q := db.NewQuery(`SELECT EXISTS (SELECT 1 ` + othersPhones + `)`).Prepare()
+		if q.LastError != nil {
+			return false, fmt.Errorf("push: prepare the phones question: %w", q.LastError)
+		}
+		if c.q != nil {
+			c.q.Close()
+		}
+		c.db, c.q = db, q
+	}
 	var any bool
-	err := tx.DB().NewQuery(`SELECT EXISTS (SELECT 1 ` + othersPhones + `)`).
-		Bind(dbx.Params{"group": o.Group, "actor": o.Actor}).Row(&any)
-	if err != nil {
+	if err := c.q.Bind(dbx.Params{"group": o.Group, "actor": o.Actor}).Row(&any); err != nil {
 		return false, fmt.Errorf("push: phones in group %s: %w", o.Group, err)
 	}
 	return any, nil
