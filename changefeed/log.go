@@ -115,9 +115,10 @@ func insertRow(app core.App, at int64, collection, id, op string, groups []strin
 }
 
 // groupsOf returns the groups whose members may see record
-// (collections.GroupsOfWrite, with the write's context). A record scoped through a parent that is gone
-// already (an RSVP deleted in the cascade of a deletion that removed its
-// event first) takes the groups of the parent's last log entry.
+// (collections.GroupsOfWrite, with the write's context). A record scoped
+// through a parent that is gone already (an RSVP deleted in the cascade of
+// a deletion that removed its event first) takes the groups of the
+// parent's last log entry.
 func groupsOf(ctx context.Context, app core.App, record *core.Record) ([]string, error) {
 	groups, err := collections.GroupsOfWrite(ctx, app, record)
 	var gone *collections.ParentGoneError

@@ -13,15 +13,15 @@ import (
 // registerTriggers binds the hooks that ask for pushes. Each writes one
 // outbox row in the transaction of the write that caused it (a message or
 // an event only when its group has a phone to reach, phoneCheck), and
-// nothing else: who receives what is worked out later by the worker, so a write
-// pays one small insert however large its group. They bind the Execute
+// nothing else: who receives what is worked out later by the worker, so a
+// write pays one small insert however large its group. They bind the Execute
 // stage, which runs for every write (records API, batch, dashboard, Go)
 // once validation has passed; a write that rolls back takes its row along.
 func registerTriggers(app core.App, w *worker) {
 	phones := &phoneCheck{}
 	// w.app, not the write's transaction app: the question goes to the
 	// read pool.
-	reaches := func(_ core.App, o entry) (bool, error) { return phones.reaches(w.app, o) }
+	reaches := func(o entry) (bool, error) { return phones.reaches(w.app, o) }
 	app.OnRecordCreateExecute(collections.Messages).BindFunc(func(e *core.RecordEvent) error {
 		msg := collections.As[collections.Message](e.Record)
 		return enqueueIf(e, entry{Kind: kindMessage, Record: msg.Id, Group: msg.Group(), Actor: msg.Author()}, reaches, w)
@@ -55,10 +55,10 @@ func registerTriggers(app core.App, w *worker) {
 // pool: the question runs for every message and event, and preparing
 // (parsing) it was most of its cost. It reads the committed state, not
 // the write's transaction (whose connection a prepared statement cannot
-// outlive): what the write itself adds to the group's members, devices
-// or mutes is not seen, and no write by a client adds any of them beside
-// a message or an event. A phone registered after the check misses that
-// one change, as it would have a moment earlier.
+// outlive): members, phones or mutes added in the same transaction as the
+// message or event (a superuser's batch can; a client's write cannot) are
+// not seen. A phone registered after the check misses that one change, as
+// it would have a moment earlier.
 type phoneCheck struct {
 	mu sync.Mutex
 	db *dbx.DB // the pool q is prepared on; a new one (the app bootstrapped again) prepares anew
@@ -86,11 +86,11 @@ func (c *phoneCheck) reaches(app core.App, o entry) (bool, error) {
 		}
 		c.db, c.q = db, q
 	}
-	var any bool
-	if err := c.q.Bind(dbx.Params{"group": o.Group, "actor": o.Actor}).Row(&any); err != nil {
+	var reach bool
+	if err := c.q.Bind(dbx.Params{"group": o.Group, "actor": o.Actor}).Row(&reach); err != nil {
 		return false, fmt.Errorf("push: phones in group %s: %w", o.Group, err)
 	}
-	return any, nil
+	return reach, nil
 }
 
 // enqueuedKey marks, in a write's context, a write that stored an outbox
@@ -107,12 +107,12 @@ func enqueued(ctx context.Context) bool {
 // write) holds, its outbox row in one transaction (collections.InTx:
 // inside a transaction already open, a hook that wraps e.Next, a batch,
 // the change log's own, it joins that one).
-func enqueueIf(e *core.RecordEvent, o entry, cond func(core.App, entry) (bool, error), w *worker) error {
+func enqueueIf(e *core.RecordEvent, o entry, cond func(entry) (bool, error), w *worker) error {
 	return collections.InTx(e, func(tx core.App) error {
 		wanted := true
 		if cond != nil {
 			var err error
-			if wanted, err = cond(tx, o); err != nil {
+			if wanted, err = cond(o); err != nil {
 				return err
 			}
 		}
