@@ -1,6 +1,7 @@
 package changefeed
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -54,7 +55,7 @@ func logged(e *core.RecordEvent, op string, now func() time.Time) error {
 	return collections.InTx(e, func(tx core.App) error {
 		// The groups are read before the write: a delete's cascade removes
 		// the rows (an RSVP's event, a user's memberships) that name them.
-		groups, err := groupsOf(tx, e.Record)
+		groups, err := groupsOf(e.Context, tx, e.Record)
 		if err != nil {
 			return fmt.Errorf("change log: groups of %s/%s: %w", e.Record.Collection().Name, e.Record.Id, err)
 		}
@@ -114,11 +115,12 @@ func insertRow(app core.App, at int64, collection, id, op string, groups []strin
 }
 
 // groupsOf returns the groups whose members may see record
-// (collections.GroupsOf). A record scoped through a parent that is gone
-// already (an RSVP deleted in the cascade of a deletion that removed its
-// event first) takes the groups of the parent's last log entry.
-func groupsOf(app core.App, record *core.Record) ([]string, error) {
-	groups, err := collections.GroupsOf(app, record)
+// (collections.GroupsOfWrite, with the write's context). A record scoped
+// through a parent that is gone already (an RSVP deleted in the cascade of
+// a deletion that removed its event first) takes the groups of the
+// parent's last log entry.
+func groupsOf(ctx context.Context, app core.App, record *core.Record) ([]string, error) {
+	groups, err := collections.GroupsOfWrite(ctx, app, record)
 	var gone *collections.ParentGoneError
 	if !errors.As(err, &gone) {
 		return groups, err

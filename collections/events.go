@@ -65,6 +65,24 @@ func countGoing(app core.App, event string) (int, error) {
 	return count(app, RSVPs, dbx.HashExp{"event": event, "status": StatusGoing}, "going rsvps of "+event)
 }
 
+// tally counts the going and the waitlisted RSVPs of event in one
+// statement (an index range of idx_rsvps_event_status_*): recount needs
+// both, and an event without a waitlist, the common case, is then spared
+// the waitlist query.
+func tally(app core.App, event string) (going, waiting int, err error) {
+	var n struct {
+		Going   int `db:"going"`
+		Waiting int `db:"waiting"`
+	}
+	err = app.DB().NewQuery(`SELECT COALESCE(SUM([[status]] = {:going}), 0) AS [[going]], COALESCE(SUM([[status]] = {:waiting}), 0) AS [[waiting]]
+		FROM {{` + RSVPs + `}} WHERE [[event]] = {:event} AND [[status]] IN ({:going}, {:waiting})`).
+		Bind(dbx.Params{"event": event, "going": StatusGoing, "waiting": StatusWaitlisted}).One(&n)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count going and waitlisted rsvps of %s: %w", event, err)
+	}
+	return n.Going, n.Waiting, nil
+}
+
 // refreshEvent brings event up to date after a write to its RSVPs (see
 // recount) and stores it when that changed it. Call it inside the write's
 // transaction, with the write's context. An event that no longer exists
@@ -102,11 +120,11 @@ func refreshLoadedEvent(ctx context.Context, app core.App, ev *Event) error {
 // going RSVPs, and sets going_count on ev to the count taken inside the
 // write's transaction, never an increment. The caller saves ev.
 func recount(ctx context.Context, app core.App, ev *Event) error {
-	going, err := countGoing(app, ev.Id)
+	going, waiting, err := tally(app, ev.Id)
 	if err != nil {
 		return err
 	}
-	promoted, err := promoteWaitlist(ctx, app, ev, going)
+	promoted, err := promoteWaitlist(ctx, app, ev, going, waiting)
 	if err != nil {
 		return err
 	}

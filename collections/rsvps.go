@@ -69,10 +69,14 @@ func AdmitStatus(requested, stored string, waitingSince types.DateTime, capacity
 
 // promoteWaitlist turns the oldest waitlisted RSVPs of ev into going ones,
 // as many as fit beside going people (all of them when the capacity is
-// unlimited), and returns how many it promoted. The waitlist is served in
+// unlimited), and returns how many it promoted. waits is how many
+// RSVPs of ev wait (tally): none spares the query. The waitlist is served in
 // the order people joined it; RSVPs that joined in the same millisecond
 // are served in insertion order.
-func promoteWaitlist(ctx context.Context, app core.App, ev *Event, going int) (int, error) {
+func promoteWaitlist(ctx context.Context, app core.App, ev *Event, going, waits int) (int, error) {
+	if waits == 0 {
+		return 0, nil
+	}
 	q := app.RecordQuery(RSVPs).
 		AndWhere(dbx.HashExp{"event": ev.Id, "status": StatusWaitlisted}).
 		OrderBy("waitlisted_at ASC", "rowid ASC")
@@ -90,11 +94,27 @@ func promoteWaitlist(ctx context.Context, app core.App, ev *Event, going int) (i
 	for _, r := range waiting {
 		r.Set("status", StatusGoing)
 		r.Set("waitlisted_at", "")
-		if err := app.SaveNoValidateWithContext(derived(ctx), r); err != nil {
+		if err := app.SaveNoValidateWithContext(promotion(ctx), r); err != nil {
 			return 0, fmt.Errorf("promote rsvp %s: %w", r.Id, err)
 		}
 	}
 	return len(waiting), nil
+}
+
+// promotionKey marks, in a save's context, an RSVP's promotion from the
+// waitlist (promoteWaitlist), the one write that makes a waitlisted RSVP
+// going: the RSVP hooks keep a client's going on the waitlist.
+type promotionKey struct{}
+
+func promotion(ctx context.Context) context.Context {
+	return context.WithValue(derived(ctx), promotionKey{}, true)
+}
+
+// IsPromotion reports whether an RSVP save with ctx is a promotion from
+// the waitlist (package push sends its person a notification).
+func IsPromotion(ctx context.Context) bool {
+	v, _ := ctx.Value(promotionKey{}).(bool)
+	return v
 }
 
 // CheckCanRSVP refuses an RSVP of someone who is not a member of the
@@ -126,6 +146,7 @@ func registerRSVPs(app core.App, cfg Config) {
 			if err := admit(txApp, r, "", types.DateTime{}, ev, now()); err != nil {
 				return err
 			}
+			e.Context = withParent(e.Context, ev.ProxyRecord())
 			if err := e.Next(); err != nil {
 				return err
 			}
@@ -139,9 +160,13 @@ func registerRSVPs(app core.App, cfg Config) {
 		}
 		return InTx(e, func(txApp core.App) error {
 			r := As[RSVP](e.Record)
-			// The stored row, not the one the request loaded: a promotion
-			// may have changed it since.
-			stored, err := txApp.FindRecordById(RSVPs, r.Id)
+			// The stored status, not the one the request loaded: a
+			// promotion may have changed it since.
+			var stored struct {
+				Status       string         `db:"status"`
+				WaitlistedAt types.DateTime `db:"waitlisted_at"`
+			}
+			err := txApp.DB().Select("status", "waitlisted_at").From(RSVPs).Where(dbx.HashExp{"id": r.Id}).One(&stored)
 			if err != nil {
 				return fmt.Errorf("rsvp %s: %w", r.Id, err)
 			}
@@ -149,10 +174,10 @@ func registerRSVPs(app core.App, cfg Config) {
 			if err != nil {
 				return err
 			}
-			s := As[RSVP](stored)
-			if err := admit(txApp, r, s.Status(), s.WaitlistedAt(), ev, now()); err != nil {
+			if err := admit(txApp, r, stored.Status, stored.WaitlistedAt, ev, now()); err != nil {
 				return err
 			}
+			e.Context = withParent(e.Context, ev.ProxyRecord())
 			if err := e.Next(); err != nil {
 				return err
 			}

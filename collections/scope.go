@@ -1,6 +1,7 @@
 package collections
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -53,6 +54,25 @@ func (e *ParentGoneError) Error() string {
 // A record of a collection without a spec belongs to no group. For a
 // parent that is gone it returns a *ParentGoneError.
 func GroupsOf(app core.App, record *core.Record) ([]string, error) {
+	return GroupsOfWrite(context.Background(), app, record)
+}
+
+// parentKey carries, in a write's context, the parent record (an RSVP's
+// event) that the record's own hooks read inside the write's transaction.
+type parentKey struct{}
+
+// withParent returns ctx carrying parent for GroupsOfWrite: the hooks of
+// a record scoped through a parent read it anyway (an RSVP's event, for
+// its capacity), and the change log then takes the groups from it instead
+// of reading the same row again inside the write lock.
+func withParent(ctx context.Context, parent *core.Record) context.Context {
+	return context.WithValue(ctx, parentKey{}, parent)
+}
+
+// GroupsOfWrite is GroupsOf for a record being written with ctx: when ctx
+// carries the record's parent as read inside the write's transaction (the
+// RSVP hooks put the event there), its groups come from that copy.
+func GroupsOfWrite(ctx context.Context, app core.App, record *core.Record) ([]string, error) {
 	spec := SpecOf(record.Collection().Name)
 	if spec == nil {
 		return nil, nil
@@ -75,6 +95,9 @@ func GroupsOf(app core.App, record *core.Record) ([]string, error) {
 		id := record.GetString(s.Field)
 		if id == "" {
 			return nil, nil
+		}
+		if p, _ := ctx.Value(parentKey{}).(*core.Record); p != nil && p.Id == id && p.Collection().Name == s.Parent {
+			return GroupsOf(app, p)
 		}
 		parent, err := app.FindRecordById(s.Parent, id)
 		if errors.Is(err, sql.ErrNoRows) {

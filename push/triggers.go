@@ -1,9 +1,9 @@
 package push
 
 import (
-	"database/sql"
-	"errors"
+	"context"
 	"fmt"
+	"sync"
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/dbx"
@@ -11,67 +11,108 @@ import (
 )
 
 // registerTriggers binds the hooks that ask for pushes. Each writes one
-// outbox row in the transaction of the write that caused it, and nothing
-// else: who receives what is worked out later by the worker, so a write
-// pays one small insert however large its group. They bind the Execute
+// outbox row in the transaction of the write that caused it (a message or
+// an event only when its group has a phone to reach, phoneCheck), and
+// nothing else: who receives what is worked out later by the worker, so a
+// write pays one small insert however large its group. They bind the Execute
 // stage, which runs for every write (records API, batch, dashboard, Go)
 // once validation has passed; a write that rolls back takes its row along.
 func registerTriggers(app core.App, w *worker) {
+	phones := &phoneCheck{}
+	// w.app, not the write's transaction app: the question goes to the
+	// read pool.
+	reaches := func(o entry) (bool, error) { return phones.reaches(w.app, o) }
 	app.OnRecordCreateExecute(collections.Messages).BindFunc(func(e *core.RecordEvent) error {
 		msg := collections.As[collections.Message](e.Record)
-		return enqueue(e, w, entry{Kind: kindMessage, Record: msg.Id, Group: msg.Group(), Actor: msg.Author()})
+		return enqueueIf(e, entry{Kind: kindMessage, Record: msg.Id, Group: msg.Group(), Actor: msg.Author()}, reaches, w)
 	})
 	app.OnRecordCreateExecute(collections.Events).BindFunc(func(e *core.RecordEvent) error {
 		ev := collections.As[collections.Event](e.Record)
-		return enqueue(e, w, entry{Kind: kindEvent, Record: ev.Id, Group: ev.Group(), Actor: ev.CreatedBy()})
+		return enqueueIf(e, entry{Kind: kindEvent, Record: ev.Id, Group: ev.Group(), Actor: ev.CreatedBy()}, reaches, w)
 	})
 	app.OnRecordUpdateExecute(collections.RSVPs).BindFunc(func(e *core.RecordEvent) error {
-		if collections.As[collections.RSVP](e.Record).Status() != collections.StatusGoing {
+		if !collections.IsPromotion(e.Context) {
 			return e.Next()
 		}
-		return enqueueIf(e, w, entry{Kind: kindPromotion, Record: e.Record.Id}, wasWaitlisted)
+		return enqueueIf(e, entry{Kind: kindPromotion, Record: e.Record.Id}, nil, w)
 	})
 
-	// The worker is woken once the write has committed; a write that
-	// rolled back never wakes it.
+	// The worker is woken once a write that wrote an outbox row has
+	// committed; a write that rolled back, or asked for no push, never
+	// wakes it.
 	wake := func(e *core.RecordEvent) error {
-		w.poke()
+		if enqueued(e.Context) {
+			w.poke()
+		}
 		return e.Next()
 	}
 	app.OnRecordAfterCreateSuccess(collections.Messages, collections.Events).BindFunc(wake)
 	app.OnRecordAfterUpdateSuccess(collections.RSVPs).BindFunc(wake)
 }
 
-// wasWaitlisted reports whether the RSVP being saved as going is stored as
-// waitlisted: a promotion. It reads the stored row inside the write's
-// transaction, not the copy the request loaded before it, which a
-// concurrent promotion may have made stale.
-func wasWaitlisted(tx core.App, record *core.Record) (bool, error) {
-	var status string
-	err := tx.DB().Select("status").From(collections.RSVPs).Where(dbx.HashExp{"id": record.Id}).Row(&status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("push: stored status of rsvp %s: %w", record.Id, err)
-	}
-	return status == collections.StatusWaitlisted, nil
+// phoneCheck asks whether a change in a group by someone may reach a
+// phone (othersPhones), with a statement prepared once on the app's read
+// pool: the question runs for every message and event, and preparing
+// (parsing) it was most of its cost. It reads the committed state, not
+// the write's transaction (whose connection a prepared statement cannot
+// outlive): members, phones or mutes added in the same transaction as the
+// message or event (a superuser's batch can; a client's write cannot) are
+// not seen. A phone registered after the check misses that one change, as
+// it would have a moment earlier.
+type phoneCheck struct {
+	mu sync.Mutex
+	db *dbx.DB // the pool q is prepared on; a new one (the app bootstrapped again) prepares anew
+	q  *dbx.Query
 }
 
-func enqueue(e *core.RecordEvent, w *worker, o entry) error {
-	return enqueueIf(e, w, o, nil)
+// reaches reports whether a change in o's group by o's actor may reach a
+// phone: in a group where no other member has one (or all who have one
+// muted it) the write stores no outbox row, and the worker has nothing
+// to expand.
+func (c *phoneCheck) reaches(app core.App, o entry) (bool, error) {
+	db, ok := app.ConcurrentDB().(*dbx.DB)
+	if !ok {
+		return false, fmt.Errorf("push: the read pool is a %T, not a *dbx.DB", app.ConcurrentDB())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.db != db {
+		q := db.NewQuery(`SELECT EXISTS (SELECT 1 ` + othersPhones + `)`).Prepare()
+		if q.LastError != nil {
+			return false, fmt.Errorf("push: prepare the phones question: %w", q.LastError)
+		}
+		if c.q != nil {
+			c.q.Close()
+		}
+		c.db, c.q = db, q
+	}
+	var reach bool
+	if err := c.q.Bind(dbx.Params{"group": o.Group, "actor": o.Actor}).Row(&reach); err != nil {
+		return false, fmt.Errorf("push: phones in group %s: %w", o.Group, err)
+	}
+	return reach, nil
 }
 
-// enqueueIf runs the write and, when cond (read before the write) holds,
-// its outbox row in one transaction (collections.InTx: inside a
-// transaction already open, a hook that wraps e.Next, a batch, the change
-// log's own, it joins that one).
-func enqueueIf(e *core.RecordEvent, w *worker, o entry, cond func(core.App, *core.Record) (bool, error)) error {
+// enqueuedKey marks, in a write's context, a write that stored an outbox
+// row. PocketBase hands the write's context on to its after-success
+// hooks, which wake the worker only then.
+type enqueuedKey struct{}
+
+func enqueued(ctx context.Context) bool {
+	v, _ := ctx.Value(enqueuedKey{}).(bool)
+	return v
+}
+
+// enqueueIf runs the write and, when cond (nil: always; read before the
+// write) holds, its outbox row in one transaction (collections.InTx:
+// inside a transaction already open, a hook that wraps e.Next, a batch,
+// the change log's own, it joins that one).
+func enqueueIf(e *core.RecordEvent, o entry, cond func(entry) (bool, error), w *worker) error {
 	return collections.InTx(e, func(tx core.App) error {
 		wanted := true
 		if cond != nil {
 			var err error
-			if wanted, err = cond(tx, e.Record); err != nil {
+			if wanted, err = cond(o); err != nil {
 				return err
 			}
 		}
@@ -81,6 +122,10 @@ func enqueueIf(e *core.RecordEvent, w *worker, o entry, cond func(core.App, *cor
 		if !wanted {
 			return nil
 		}
-		return insertEntry(tx, o, w.cfg.Now())
+		if err := insertEntry(tx, o, w.cfg.Now()); err != nil {
+			return err
+		}
+		e.Context = context.WithValue(e.Context, enqueuedKey{}, true)
+		return nil
 	})
 }

@@ -1,0 +1,101 @@
+package collections_test
+
+import (
+	"context"
+	"database/sql"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/internal/hearthtest"
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// sqlLog records every statement app runs on its writer connection (where
+// each write and its hooks' reads run) from now on, as PocketBase's dev
+// mode logs them.
+func sqlLog(t *testing.T, app core.App) func() []string {
+	t.Helper()
+	db, ok := app.NonconcurrentDB().(*dbx.DB)
+	if !ok {
+		t.Fatalf("the writer is a %T, not a *dbx.DB", app.NonconcurrentDB())
+	}
+	var mu sync.Mutex
+	var log []string
+	db.QueryLogFunc = func(_ context.Context, _ time.Duration, s string, _ *sql.Rows, _ error) {
+		mu.Lock()
+		defer mu.Unlock()
+		log = append(log, s)
+	}
+	db.ExecLogFunc = func(_ context.Context, _ time.Duration, s string, _ sql.Result, _ error) {
+		mu.Lock()
+		defer mu.Unlock()
+		log = append(log, s)
+	}
+	t.Cleanup(func() { db.QueryLogFunc, db.ExecLogFunc = nil, nil })
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := log
+		log = nil
+		return out
+	}
+}
+
+func matching(log []string, re *regexp.Regexp) int {
+	n := 0
+	for _, s := range log {
+		if re.MatchString(s) {
+			n++
+		}
+	}
+	return n
+}
+
+var (
+	eventRead     = regexp.MustCompile("FROM `events` WHERE `events`.`id`=")
+	waitlistQuery = regexp.MustCompile("ORDER BY `waitlisted_at`")
+)
+
+// What an RSVP write runs inside SQLite's write lock beside its own
+// statements: its event read once (the change log takes the RSVP's
+// groups from that copy), and the waitlist queried only when someone
+// waits. ClimbEvent has room for 2 and Carol going.
+func TestRSVPWritesReadTheirEventOnce(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	statements := sqlLog(t, app)
+	check := func(what string, events, waitlists int) {
+		t.Helper()
+		log := statements()
+		if n := matching(log, eventRead); n != events {
+			t.Errorf("%s: %d reads of the event, want %d:\n%q", what, n, events, log)
+		}
+		if n := matching(log, waitlistQuery); n != waitlists {
+			t.Errorf("%s: %d waitlist queries, want %d:\n%q", what, n, waitlists, log)
+		}
+	}
+
+	alice := hearthtest.Save(t, app, collections.RSVPs, "", map[string]any{"event": hearthtest.ClimbEvent, "user": hearthtest.Alice, "status": collections.StatusGoing})
+	check("Alice's new RSVP", 1, 0)
+	bob := hearthtest.Save(t, app, collections.RSVPs, "", map[string]any{"event": hearthtest.ClimbEvent, "user": hearthtest.Bob, "status": collections.StatusGoing})
+	check("Bob's new RSVP, waitlisted", 1, 0)
+	if got := collections.As[collections.RSVP](bob).Status(); got != collections.StatusWaitlisted {
+		t.Fatalf("Bob is %s, want waitlisted", got)
+	}
+	alice.Set("status", collections.StatusMaybe)
+	if err := app.Save(alice); err != nil {
+		t.Fatal(err)
+	}
+	check("Alice's maybe, which promotes Bob", 1, 1)
+	checkCounts(t, app, hearthtest.ClimbEvent, 2, 0)
+	alice.Set("status", collections.StatusGoing)
+	if err := app.Save(alice); err != nil {
+		t.Fatal(err)
+	}
+	check("Alice's going again, waitlisted", 1, 0)
+	checkCounts(t, app, hearthtest.ClimbEvent, 2, 1)
+}
