@@ -66,9 +66,17 @@ func (im *importer) runCollections() ([]*core.Collection, error) {
 	return out, nil
 }
 
-// runRecords is the SQL of the ids of the records of collection this
-// run wrote.
-const runRecords = "SELECT [[record]] FROM {{_firebase_docs}} WHERE [[run]] = {:run} AND [[collection]] = {:collection}"
+// inRun is the SQL condition that the record c of collection was
+// written by this run. The dangling checks put it last, after the
+// relation's own conditions: a table is then read in its order, each
+// relation checked in its (smaller) target's id index, and only a record
+// whose relation dangles is looked up in _firebase_docs. Starting from
+// the run's rows of _firebase_docs instead reads the collection's
+// records in id order, a random place of the table each (ids are keyed
+// hashes), which was most of the end of a large import. The unary + on
+// run keeps SQLite on the (collection, record) index: with the run
+// index it would read every row of the run for each record.
+const inRun = "EXISTS (SELECT 1 FROM {{_firebase_docs}} r WHERE r.[[collection]] = {:collection} AND r.[[record]] = c.[[id]] AND +r.[[run]] = {:run})"
 
 // dangling finds the run's records whose relation names a record that is
 // not there (a reference to a document missing from the export or left
@@ -125,8 +133,8 @@ func (im *importer) anyDangling(tx core.App, c *core.Collection, fields []*core.
 		conds[i] = fmt.Sprintf("(c.[[%s]] != '' AND NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = c.[[%s]]))", rf.Name, targets[i].Name, rf.Name)
 	}
 	var found []string
-	err := tx.DB().NewQuery(fmt.Sprintf("SELECT c.[[id]] FROM {{%s}} c WHERE c.[[id]] IN (%s) AND (%s) LIMIT 1",
-		c.Name, runRecords, strings.Join(conds, " OR "))).Bind(dbx.Params{"run": im.run, "collection": c.Name}).Column(&found)
+	err := tx.DB().NewQuery(fmt.Sprintf("SELECT c.[[id]] FROM {{%s}} c WHERE (%s) AND %s LIMIT 1",
+		c.Name, strings.Join(conds, " OR "), inRun)).Bind(dbx.Params{"run": im.run, "collection": c.Name}).Column(&found)
 	if err != nil {
 		return false, fmt.Errorf("import documents: dangling relations of %s: %w", c.Name, err)
 	}
@@ -134,8 +142,8 @@ func (im *importer) anyDangling(tx core.App, c *core.Collection, fields []*core.
 }
 
 func (im *importer) danglingField(tx core.App, c *core.Collection, rf *core.RelationField, target *core.Collection) (int, error) {
-	where := fmt.Sprintf(`c.[[id]] IN (%s) AND c.[[%s]] != '' AND NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = c.[[%s]])`,
-		runRecords, rf.Name, target.Name, rf.Name)
+	where := fmt.Sprintf(`c.[[%s]] != '' AND NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = c.[[%s]]) AND %s`,
+		rf.Name, target.Name, rf.Name, inRun)
 	params := dbx.Params{"run": im.run, "collection": c.Name}
 	var found []struct {
 		Path string `db:"path"`
@@ -183,7 +191,12 @@ func (im *importer) danglingField(tx core.App, c *core.Collection, rf *core.Rela
 }
 
 // logRun appends one change-log row per record of a synced collection
-// this run wrote (create when the run first wrote it, else update), with
+// this run wrote (create when the run first wrote it, else update), in
+// the order the records were first written (CROSS JOIN: the table is
+// read in its order, and each record found in _firebase_docs' record
+// index, one random lookup rather than two into the larger table; the
+// unary + keeps SQLite from the run index, which would read all the
+// run's rows for each record), with
 // the groups whose members see it, derived from the collection's
 // collections.Spec.Scope; and an update of every user who became a
 // member of a group in this run, so that co-members' devices learn them.
@@ -221,8 +234,8 @@ func (im *importer) logRun(tx core.App, cols []*core.Collection) (err error) {
 		}
 		_, err = tx.DB().NewQuery(fmt.Sprintf(`INSERT INTO {{%s}} ([[at]], [[collection]], [[record]], [[op]], [[groups]], [[member]])
 			SELECT {:at}, {:collection}, c.[[id]], %s, %s, %s
-			FROM {{_firebase_docs}} d JOIN {{%s}} c ON c.[[id]] = d.[[record]]
-			WHERE d.[[run]] = {:run} AND d.[[collection]] = {:collection} ORDER BY d.rowid`, changesTable, op, groups, member, c.Name)).
+			FROM {{%s}} c CROSS JOIN {{_firebase_docs}} d ON d.[[collection]] = {:collection} AND d.[[record]] = c.[[id]]
+			WHERE +d.[[run]] = {:run} ORDER BY c.rowid`, changesTable, op, groups, member, c.Name)).
 			Bind(dbx.Params{"at": at, "collection": c.Name, "run": im.run}).Execute()
 		if err != nil {
 			return fmt.Errorf("import documents: change log of %s: %w", c.Name, err)
