@@ -13,7 +13,9 @@ import (
 // every waitlisted RSVP has its place in line (waitlisted_at), and every
 // event's going_count is the count of its going RSVPs, with the waitlist
 // promoted into free places (collections.RecountEvent, the domain's own
-// recount).
+// recount). Its statements run on the import's own connection
+// (NonconcurrentDB, tuned by tuneForImport: the large page cache), reads
+// included.
 func (im *importer) invariants(cols []*core.Collection) error {
 	wrote := map[string]bool{}
 	for _, c := range cols {
@@ -24,7 +26,7 @@ func (im *importer) invariants(cols []*core.Collection) error {
 		// made, unless the export says when it joined the line.
 		// Only the RSVPs whose waitlisted_at is wrong are written, found
 		// by one pass over the table (inRun last, as in relations.go).
-		_, err := im.app.DB().NewQuery(`UPDATE {{rsvps}} AS c SET [[waitlisted_at]] = CASE
+		_, err := im.app.NonconcurrentDB().NewQuery(`UPDATE {{rsvps}} AS c SET [[waitlisted_at]] = CASE
 				WHEN [[status]] = {:waitlisted} THEN [[created]] ELSE '' END
 			WHERE ([[status]] = {:waitlisted}) = ([[waitlisted_at]] = '') AND ` + inRun).
 			Bind(dbx.Params{"run": im.run, "collection": collections.RSVPs, "waitlisted": collections.StatusWaitlisted}).Execute()
@@ -42,7 +44,7 @@ func (im *importer) invariants(cols []*core.Collection) error {
 			UNION SELECT c.[[event]] FROM {{rsvps}} c WHERE ` + inRun
 		// Only the events whose count is wrong are written.
 		going := `(SELECT count(*) FROM {{rsvps}} r WHERE r.[[event]] = {{events}}.[[id]] AND r.[[status]] = {:going})`
-		_, err := im.app.DB().NewQuery(`UPDATE {{events}} SET [[going_count]] = ` + going + `
+		_, err := im.app.NonconcurrentDB().NewQuery(`UPDATE {{events}} SET [[going_count]] = ` + going + `
 			WHERE [[id]] IN (` + touched + `) AND [[going_count]] != ` + going).
 			Bind(dbx.Params{"run": im.run, "collection": collections.RSVPs, "going": collections.StatusGoing}).Execute()
 		if err != nil {
@@ -51,7 +53,7 @@ func (im *importer) invariants(cols []*core.Collection) error {
 		// Only events with someone waiting and a free place change in the
 		// domain's recount; the others are true already.
 		var waiting []string
-		err = im.app.DB().NewQuery(`SELECT e.[[id]] FROM {{events}} e WHERE e.[[id]] IN (` + touched + `)
+		err = im.app.NonconcurrentDB().NewQuery(`SELECT e.[[id]] FROM {{events}} e WHERE e.[[id]] IN (` + touched + `)
 				AND (e.[[capacity]] = 0 OR e.[[going_count]] < e.[[capacity]])
 				AND EXISTS (SELECT 1 FROM {{rsvps}} r WHERE r.[[event]] = e.[[id]] AND r.[[status]] = {:waitlisted})`).
 			Bind(dbx.Params{"run": im.run, "collection": collections.RSVPs, "waitlisted": collections.StatusWaitlisted}).Column(&waiting)
@@ -79,7 +81,7 @@ func (im *importer) owners() error {
 		CreatedBy string `db:"created_by"`
 		Path      string `db:"path"`
 	}
-	err := im.app.DB().NewQuery(`SELECT g.[[id]] AS id, g.[[created_by]] AS created_by, COALESCE(d.[[path]], g.[[id]]) AS path FROM {{groups}} g
+	err := im.app.NonconcurrentDB().NewQuery(`SELECT g.[[id]] AS id, g.[[created_by]] AS created_by, COALESCE(d.[[path]], g.[[id]]) AS path FROM {{groups}} g
 			LEFT JOIN {{_firebase_docs}} d ON d.[[collection]] = 'groups' AND d.[[record]] = g.[[id]]
 			WHERE g.[[id]] IN (SELECT [[record]] FROM {{_firebase_docs}} WHERE [[run]] = {:run} AND [[collection]] = 'groups'
 				UNION SELECT c.[[group]] FROM {{memberships}} c WHERE ` + inRun + `)

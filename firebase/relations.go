@@ -121,20 +121,24 @@ func (im *importer) dangling(tx core.App, cols []*core.Collection) error {
 	}
 }
 
-// anyDangling reports whether a record of c the run wrote has a
-// dangling relation in any of fields: one pass over the run's records,
-// where most imports find none, before danglingField's pass per field.
+// anyDangling reports whether a record of c has a dangling relation in
+// any of fields: a pass over the distinct values of each field (read in
+// order from the field's index, where there is one), each looked up once
+// in its target, where most imports find none, before danglingField's
+// pass over the run's records per field. It looks at every record of c,
+// not only the run's: a record an earlier run left dangling makes the
+// pass per field run, and that pass touches only this run's records.
 func (im *importer) anyDangling(tx core.App, c *core.Collection, fields []*core.RelationField, targets []*core.Collection) (bool, error) {
 	if len(fields) == 0 {
 		return false, nil
 	}
-	conds := make([]string, len(fields))
+	checks := make([]string, len(fields))
 	for i, rf := range fields {
-		conds[i] = fmt.Sprintf("(c.[[%s]] != '' AND NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = c.[[%s]]))", rf.Name, targets[i].Name, rf.Name)
+		checks[i] = fmt.Sprintf(`SELECT 1 FROM (SELECT DISTINCT c.[[%s]] AS v FROM {{%s}} c WHERE c.[[%s]] != '') x
+			WHERE NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = x.v)`, rf.Name, c.Name, rf.Name, targets[i].Name)
 	}
-	var found []string
-	err := tx.DB().NewQuery(fmt.Sprintf("SELECT c.[[id]] FROM {{%s}} c WHERE (%s) AND %s LIMIT 1",
-		c.Name, strings.Join(conds, " OR "), inRun)).Bind(dbx.Params{"run": im.run, "collection": c.Name}).Column(&found)
+	var found []int
+	err := tx.DB().NewQuery(strings.Join(checks, " UNION ALL ") + " LIMIT 1").Column(&found)
 	if err != nil {
 		return false, fmt.Errorf("import documents: dangling relations of %s: %w", c.Name, err)
 	}
