@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -77,9 +78,8 @@ func ImportFirestore(app core.App, r DocReader, opts DocOptions) (*Report, error
 // database every 200 MB (PocketBase's journal_size_limit) instead of every
 // 4 MB, so that a page the run changes again and again is copied (and
 // synced) fewer times. threads: SQLite may sort for an index build on a
-// second thread (the second core). cache_size: 64 MiB of pages (PocketBase
-// keeps 32 MB), so that _firebase_docs' record index, which the end of
-// the import looks each record up in, stays in memory. synchronous: OFF while importing, so that a commit
+// second thread (the second core); the end of the import enlarges the
+// page cache for its lookups (lookupCache). synchronous: OFF while importing, so that a commit
 // does not wait for the disk; in WAL mode a killed import still leaves
 // whole batches (only a power loss or an OS crash could lose or damage
 // the last ones), and the WAL is synced by the checkpoint that ends the
@@ -87,8 +87,7 @@ func ImportFirestore(app core.App, r DocReader, opts DocOptions) (*Report, error
 var importPragmas = []struct{ name, value string }{
 	{"temp_store", "FILE"},
 	{"wal_autocheckpoint", "50000"},
-	{"threads", "2"},
-	{"cache_size", "-65536"},
+	{"threads", "0"},
 	{"synchronous", "OFF"},
 }
 
@@ -131,6 +130,9 @@ type importer struct {
 	now   types.DateTime
 	fsys  *filesystem.System
 	batch []*docRow
+	// cacheWas is the import connection's cache_size when the run began
+	// (lookupCache).
+	cacheWas string
 	// deferred holds the tables whose indexes this run has deferred.
 	deferred map[string]bool
 	// ignored counts, per collection and field, the Firestore fields that
@@ -190,6 +192,11 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 		defer fsys.Close()
 		im.fsys = fsys
 	}
+	if !opts.DryRun {
+		if err := app.NonconcurrentDB().NewQuery("PRAGMA cache_size").Row(&im.cacheWas); err != nil {
+			return nil, fmt.Errorf("import documents: cache_size: %w", err)
+		}
+	}
 	prog := newProgress(opts.Progress, "documents", 0)
 	docs, stop := im.convertAhead(r)
 	defer stop()
@@ -213,6 +220,10 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 		return im.rep, err
 	}
 	prog.done()
+	// The batches' memory is garbage now: hand it back to the system
+	// before the end's index builds and page cache take theirs, so that
+	// the peak is the larger of the two phases, not their sum.
+	debug.FreeOSMemory()
 	if err := im.finish(); err != nil {
 		return im.rep, err
 	}

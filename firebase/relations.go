@@ -23,6 +23,11 @@ func (im *importer) finish() error {
 	if err != nil {
 		return err
 	}
+	if err := im.lookupCache(im.app.NonconcurrentDB(), true); err != nil {
+		return err
+	}
+	// Back to PocketBase's size also when the end stops early.
+	defer func() { _ = im.lookupCache(im.app.NonconcurrentDB(), false) }()
 	if err := im.app.RunInTransaction(func(tx core.App) error { return im.dangling(tx, names) }); err != nil {
 		return err
 	}
@@ -30,6 +35,32 @@ func (im *importer) finish() error {
 		return err
 	}
 	return im.app.RunInTransaction(func(tx core.App) error { return im.logRun(tx, names) })
+}
+
+// lookupCacheKiB is the page cache of the import's connection while the
+// end of the import looks the run's records up in _firebase_docs' record
+// index (dangling relations, invariants, the change log): 64 MiB, so that
+// the index stays in memory, where PocketBase's 32 MB left most lookups
+// to a read from the file. Not while indexes are built: each of SQLite's
+// sorting threads (importPragmas' threads) takes up to a page cache's
+// worth of memory, which took the million's peak to 328 MB.
+const lookupCacheKiB = 65536
+
+// lookupCache sets db's (the import's connection's) page cache to
+// lookupCacheKiB, or back to what it was when the import began. A dry
+// run leaves it: its transaction is not on a tuned connection.
+func (im *importer) lookupCache(db dbx.Builder, big bool) error {
+	if im.opts.DryRun || im.cacheWas == "" {
+		return nil
+	}
+	v := im.cacheWas
+	if big {
+		v = fmt.Sprint(-lookupCacheKiB)
+	}
+	if _, err := db.NewQuery("PRAGMA cache_size = " + v).Execute(); err != nil {
+		return fmt.Errorf("import documents: cache_size: %w", err)
+	}
+	return nil
 }
 
 // runCollections lists the Hearth collections this run wrote to, parents
@@ -213,6 +244,9 @@ func (im *importer) logRun(tx core.App, cols []*core.Collection) (err error) {
 			return err
 		}
 		defer func() {
+			if err == nil {
+				err = im.lookupCache(tx.DB(), false)
+			}
 			if err == nil {
 				err = rebuildIndexes(tx)
 			}
