@@ -77,17 +77,15 @@ func ImportFirestore(app core.App, r DocReader, opts DocOptions) (*Report, error
 // not grow with the export. wal_autocheckpoint: the WAL is copied into the
 // database every 200 MB (PocketBase's journal_size_limit) instead of every
 // 4 MB, so that a page the run changes again and again is copied (and
-// synced) fewer times. threads: SQLite may sort for an index build on a
-// second thread (the second core); the end of the import enlarges the
-// page cache for its lookups (lookupCache). synchronous: OFF while importing, so that a commit
-// does not wait for the disk; in WAL mode a killed import still leaves
+// synced) fewer times. synchronous: OFF while importing, so that a
+// commit does not wait for the disk; in WAL mode a killed import still leaves
 // whole batches (only a power loss or an OS crash could lose or damage
 // the last ones), and the WAL is synced by the checkpoint that ends the
-// import (tuneForImport's restore).
+// import (tuneForImport's restore). The end of the import also sizes
+// the page cache for its index builds and lookups (pageCache).
 var importPragmas = []struct{ name, value string }{
 	{"temp_store", "FILE"},
 	{"wal_autocheckpoint", "50000"},
-	{"threads", "0"},
 	{"synchronous", "OFF"},
 }
 
@@ -131,7 +129,7 @@ type importer struct {
 	fsys  *filesystem.System
 	batch []*docRow
 	// cacheWas is the import connection's cache_size when the run began
-	// (lookupCache).
+	// (pageCache).
 	cacheWas string
 	// deferred holds the tables whose indexes this run has deferred.
 	deferred map[string]bool

@@ -23,11 +23,12 @@ func (im *importer) finish() error {
 	if err != nil {
 		return err
 	}
-	if err := im.lookupCache(im.app.NonconcurrentDB(), true); err != nil {
+	db := im.app.NonconcurrentDB()
+	if err := im.pageCache(db, lookupCacheKiB); err != nil {
 		return err
 	}
 	// Back to PocketBase's size also when the end stops early.
-	defer func() { _ = im.lookupCache(im.app.NonconcurrentDB(), false) }()
+	defer func() { _ = im.pageCache(db, 0) }()
 	if err := im.app.RunInTransaction(func(tx core.App) error { return im.dangling(tx, names) }); err != nil {
 		return err
 	}
@@ -38,24 +39,25 @@ func (im *importer) finish() error {
 }
 
 // lookupCacheKiB is the page cache of the import's connection while the
-// end of the import looks the run's records up in _firebase_docs' record
-// index (dangling relations, invariants, the change log): 64 MiB, so that
-// the index stays in memory, where PocketBase's 32 MB left most lookups
-// to a read from the file. Not while indexes are built: each of SQLite's
-// sorting threads (importPragmas' threads) takes up to a page cache's
-// worth of memory, which took the million's peak to 328 MB.
-const lookupCacheKiB = 65536
+// end of a run looks the run's records up in _firebase_docs' record index
+// (dangling relations, invariants, the change log): 40 MiB, where
+// PocketBase's 32 MB left more of the lookups to a read from the file.
+// Not more: a page of the cache takes twice its size in memory
+// (modernc.org/sqlite's allocator), and with 64 MiB the million's peak
+// was 221 MB. Index builds keep PocketBase's size: SQLite sorts in pieces
+// of a page cache's size.
+const lookupCacheKiB = 40960
 
-// lookupCache sets db's (the import's connection's) page cache to
-// lookupCacheKiB, or back to what it was when the import began. A dry
-// run leaves it: its transaction is not on a tuned connection.
-func (im *importer) lookupCache(db dbx.Builder, big bool) error {
+// pageCache sets db's (the import's connection's) page cache to kib, or
+// with 0 back to what it was when the import began. A dry run leaves it:
+// its transaction is not on a tuned connection.
+func (im *importer) pageCache(db dbx.Builder, kib int) error {
 	if im.opts.DryRun || im.cacheWas == "" {
 		return nil
 	}
 	v := im.cacheWas
-	if big {
-		v = fmt.Sprint(-lookupCacheKiB)
+	if kib > 0 {
+		v = fmt.Sprint(-kib)
 	}
 	if _, err := db.NewQuery("PRAGMA cache_size = " + v).Execute(); err != nil {
 		return fmt.Errorf("import documents: cache_size: %w", err)
@@ -245,7 +247,7 @@ func (im *importer) logRun(tx core.App, cols []*core.Collection) (err error) {
 		}
 		defer func() {
 			if err == nil {
-				err = im.lookupCache(tx.DB(), false)
+				err = im.pageCache(tx.DB(), 0)
 			}
 			if err == nil {
 				err = rebuildIndexes(tx)
