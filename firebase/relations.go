@@ -42,10 +42,10 @@ func (im *importer) finish() error {
 // end of a run looks the run's records up in _firebase_docs' record index
 // (dangling relations, invariants, the change log): 40 MiB, where
 // PocketBase's 32 MB left more of the lookups to a read from the file.
-// Not more: a page of the cache takes twice its size in memory
-// (modernc.org/sqlite's allocator), and with 64 MiB the million's peak
-// was 221 MB. Index builds keep PocketBase's size: SQLite sorts in pieces
-// of a page cache's size.
+// Not more: the cache costs more memory than its nominal size (with
+// 64 MiB the million's peak was 236 MB, against 91 MB while loading).
+// Index builds keep PocketBase's size: SQLite sorts in pieces of a page
+// cache's size.
 const lookupCacheKiB = 40960
 
 // pageCache sets db's (the import's connection's) page cache to kib, or
