@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crews/hearth/collections"
@@ -75,10 +77,16 @@ func ImportFirestore(app core.App, r DocReader, opts DocOptions) (*Report, error
 // not grow with the export. wal_autocheckpoint: the WAL is copied into the
 // database every 200 MB (PocketBase's journal_size_limit) instead of every
 // 4 MB, so that a page the run changes again and again is copied (and
-// synced) fewer times.
+// synced) fewer times. synchronous: OFF while importing, so that a
+// commit does not wait for the disk; in WAL mode a killed import still leaves
+// whole batches (only a power loss or an OS crash could lose or damage
+// the last ones), and the WAL is synced by the checkpoint that ends the
+// import (tuneForImport's restore). The end of the import also sizes
+// the page cache for its index builds and lookups (pageCache).
 var importPragmas = []struct{ name, value string }{
 	{"temp_store", "FILE"},
 	{"wal_autocheckpoint", "50000"},
+	{"synchronous", "OFF"},
 }
 
 func tuneForImport(app core.App) (restore func(), err error) {
@@ -90,6 +98,10 @@ func tuneForImport(app core.App) (restore func(), err error) {
 		for i, v := range was {
 			_, _ = db.NewQuery(fmt.Sprintf("PRAGMA %s = %s", importPragmas[i].name, v)).Execute()
 		}
+		// With synchronous back to PocketBase's NORMAL, a checkpoint
+		// syncs the WAL the import wrote unsynced, then the database.
+		// PASSIVE: beside a running server it waits for no reader.
+		_, _ = db.NewQuery("PRAGMA wal_checkpoint(PASSIVE)").Execute()
 	}
 	for _, p := range importPragmas {
 		var v string
@@ -116,6 +128,9 @@ type importer struct {
 	now   types.DateTime
 	fsys  *filesystem.System
 	batch []*docRow
+	// cacheWas is the import connection's cache_size when the run began
+	// (pageCache).
+	cacheWas string
 	// deferred holds the tables whose indexes this run has deferred.
 	deferred map[string]bool
 	// ignored counts, per collection and field, the Firestore fields that
@@ -175,24 +190,22 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 		defer fsys.Close()
 		im.fsys = fsys
 	}
+	if !opts.DryRun {
+		if err := app.NonconcurrentDB().NewQuery("PRAGMA cache_size").Row(&im.cacheWas); err != nil {
+			return nil, fmt.Errorf("import documents: cache_size: %w", err)
+		}
+	}
 	prog := newProgress(opts.Progress, "documents", 0)
-	for {
-		d, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var row *RowError
-		if errors.As(err, &row) {
-			im.rep.Read++
-			im.rep.skip("", row.Where, row.Reason)
-			continue
-		}
-		if err != nil {
-			return im.rep, err
+	docs, stop := im.convertAhead(r)
+	defer stop()
+	for c := range docs {
+		if c.err != nil {
+			return im.rep, c.err
 		}
 		im.rep.Read++
-		if dr := im.convert(d); dr != nil {
-			im.batch = append(im.batch, dr)
+		im.apply(c)
+		if c.row != nil {
+			im.batch = append(im.batch, c.row)
 		}
 		if len(im.batch) >= opts.Batch {
 			if err := im.flush(); err != nil {
@@ -205,6 +218,10 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 		return im.rep, err
 	}
 	prog.done()
+	// The batches' memory is garbage now: hand it back to the system
+	// before the end's index builds and page cache take theirs, so that
+	// the peak is the larger of the two phases, not their sum.
+	debug.FreeOSMemory()
 	if err := im.finish(); err != nil {
 		return im.rep, err
 	}
@@ -212,14 +229,83 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 	return im.rep, nil
 }
 
-// convert turns d into a row, or records why it cannot be one.
-func (im *importer) convert(d *Doc) *docRow {
+// converted is what convertAhead makes of one document: its row, or why
+// it is not one, and what the report keeps of it, which the writer
+// applies (apply) in the export's order.
+type converted struct {
+	row *docRow
+	// skipCollection, skipReason: the document does not fit
+	// (skipCollection "" when it never reached one, a line unread).
+	skipCollection, skipWhere, skipReason string
+	// leftOut is the Firestore collection id of a document whose
+	// collection is not imported, for leftOutReason.
+	leftOut, leftOutReason string
+	// ignored are the "collection.field"s of Firestore fields that went
+	// nowhere.
+	ignored []string
+	// err stops the import (the file cannot be read on).
+	err error
+}
+
+// convertAhead reads and converts r's documents in a goroutine, a bounded
+// number ahead of the writer: decoding, ids (HMAC), conversion and
+// validation then run on the second core while the importer's one
+// SQLite connection writes the batch before. The goroutine touches no
+// database and no state of the writer's (the resolver's cache is its
+// own); stop ends it when the writer stops early.
+func (im *importer) convertAhead(r DocReader) (<-chan converted, func()) {
+	out, done := make(chan converted, 64), make(chan struct{})
+	go func() {
+		defer close(out)
+		for {
+			var c converted
+			d, err := r.Next()
+			var row *RowError
+			switch {
+			case errors.Is(err, io.EOF):
+				return
+			case errors.As(err, &row):
+				c.skipWhere, c.skipReason = row.Where, row.Reason
+			case err != nil:
+				c.err = err
+			default:
+				im.convert(d, &c)
+			}
+			select {
+			case out <- c:
+			case <-done:
+				return
+			}
+			if c.err != nil {
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() { once.Do(func() { close(done) }) }
+}
+
+// apply records in the report what convert found about a document.
+func (im *importer) apply(c converted) {
+	if c.skipReason != "" {
+		im.rep.skip(c.skipCollection, c.skipWhere, c.skipReason)
+	}
+	if c.leftOut != "" {
+		im.skippedCollections[c.leftOut]++
+		im.skipReasons[c.leftOut] = c.leftOutReason
+	}
+	for _, f := range c.ignored {
+		im.ignored[f]++
+	}
+}
+
+// convert turns d into c's row, or records in c why it cannot be one.
+func (im *importer) convert(d *Doc, c *converted) {
 	cid, parent := splitPath(d.Path)
 	t := im.res.target(cid)
 	if t.collection == nil {
-		im.skippedCollections[cid]++
-		im.skipReasons[cid] = t.reason
-		return nil
+		c.leftOut, c.leftOutReason = cid, t.reason
+		return
 	}
 	col := t.collection
 	dr := &docRow{path: d.Path, collection: col, id: im.ids.id(d.Path)}
@@ -238,13 +324,13 @@ func (im *importer) convert(d *Doc) *docRow {
 		hf := t.field(name)
 		if hf == "" {
 			if t.mapping.Fields[name] != "-" {
-				im.ignored[col.Name+"."+name]++
+				c.ignored = append(c.ignored, col.Name+"."+name)
 			}
 			continue
 		}
 		f := col.Fields.GetByName(hf)
 		if dr.userUpdate && !userProfileField(f) {
-			im.ignored[col.Name+"."+name]++
+			c.ignored = append(c.ignored, col.Name+"."+name)
 			continue
 		}
 		val, err := im.value(t, f, v, dr)
@@ -273,13 +359,13 @@ func (im *importer) convert(d *Doc) *docRow {
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		im.rep.skip(col.Name, d.Path, strings.Join(problems, "; "))
-		return nil
+		c.skipCollection, c.skipWhere, c.skipReason = col.Name, d.Path, strings.Join(problems, "; ")
+		return
 	}
 	values, err := rec.DBExport(im.app)
 	if err != nil {
-		im.rep.skip(col.Name, d.Path, err.Error())
-		return nil
+		c.skipCollection, c.skipWhere, c.skipReason = col.Name, d.Path, err.Error()
+		return
 	}
 	for _, f := range col.Fields {
 		if ad, ok := f.(*core.AutodateField); ok {
@@ -297,7 +383,7 @@ func (im *importer) convert(d *Doc) *docRow {
 		}
 	}
 	dr.values = values
-	return dr
+	c.row = dr
 }
 
 // userProfileField reports whether a users document may set f: the

@@ -13,7 +13,9 @@ import (
 // every waitlisted RSVP has its place in line (waitlisted_at), and every
 // event's going_count is the count of its going RSVPs, with the waitlist
 // promoted into free places (collections.RecountEvent, the domain's own
-// recount).
+// recount). Its statements run on the import's own connection
+// (NonconcurrentDB, tuned by tuneForImport: the large page cache), reads
+// included.
 func (im *importer) invariants(cols []*core.Collection) error {
 	wrote := map[string]bool{}
 	for _, c := range cols {
@@ -22,10 +24,12 @@ func (im *importer) invariants(cols []*core.Collection) error {
 	if wrote[collections.RSVPs] {
 		// An RSVP that was waitlisted in Firebase waits from when it was
 		// made, unless the export says when it joined the line.
-		_, err := im.app.DB().NewQuery(`UPDATE {{rsvps}} SET [[waitlisted_at]] = CASE
-				WHEN [[status]] = {:waitlisted} THEN COALESCE(NULLIF([[waitlisted_at]], ''), [[created]]) ELSE '' END
-			WHERE [[id]] IN (SELECT [[record]] FROM {{_firebase_docs}} WHERE [[run]] = {:run} AND [[collection]] = 'rsvps')`).
-			Bind(dbx.Params{"run": im.run, "waitlisted": collections.StatusWaitlisted}).Execute()
+		// Only the RSVPs whose waitlisted_at is wrong are written, found
+		// by one pass over the table (inRun last, as in relations.go).
+		_, err := im.app.NonconcurrentDB().NewQuery(`UPDATE {{rsvps}} AS c SET [[waitlisted_at]] = CASE
+				WHEN [[status]] = {:waitlisted} THEN [[created]] ELSE '' END
+			WHERE ([[status]] = {:waitlisted}) = ([[waitlisted_at]] = '') AND ` + inRun).
+			Bind(dbx.Params{"run": im.run, "collection": collections.RSVPs, "waitlisted": collections.StatusWaitlisted}).Execute()
 		if err != nil {
 			return fmt.Errorf("import documents: waitlists: %w", err)
 		}
@@ -37,20 +41,22 @@ func (im *importer) invariants(cols []*core.Collection) error {
 	}
 	if wrote[collections.Events] || wrote[collections.RSVPs] {
 		touched := `SELECT [[record]] FROM {{_firebase_docs}} WHERE [[run]] = {:run} AND [[collection]] = 'events'
-			UNION SELECT r.[[event]] FROM {{rsvps}} r JOIN {{_firebase_docs}} d ON d.[[record]] = r.[[id]] AND d.[[collection]] = 'rsvps' AND d.[[run]] = {:run}`
-		_, err := im.app.DB().NewQuery(`UPDATE {{events}} SET [[going_count]] =
-				(SELECT count(*) FROM {{rsvps}} r WHERE r.[[event]] = {{events}}.[[id]] AND r.[[status]] = {:going})
-			WHERE [[id]] IN (` + touched + `)`).Bind(dbx.Params{"run": im.run, "going": collections.StatusGoing}).Execute()
+			UNION SELECT c.[[event]] FROM {{rsvps}} c WHERE ` + inRun
+		// Only the events whose count is wrong are written.
+		going := `(SELECT count(*) FROM {{rsvps}} r WHERE r.[[event]] = {{events}}.[[id]] AND r.[[status]] = {:going})`
+		_, err := im.app.NonconcurrentDB().NewQuery(`UPDATE {{events}} SET [[going_count]] = ` + going + `
+			WHERE [[id]] IN (` + touched + `) AND [[going_count]] != ` + going).
+			Bind(dbx.Params{"run": im.run, "collection": collections.RSVPs, "going": collections.StatusGoing}).Execute()
 		if err != nil {
 			return fmt.Errorf("import documents: going counts: %w", err)
 		}
 		// Only events with someone waiting and a free place change in the
 		// domain's recount; the others are true already.
 		var waiting []string
-		err = im.app.DB().NewQuery(`SELECT e.[[id]] FROM {{events}} e WHERE e.[[id]] IN (` + touched + `)
+		err = im.app.NonconcurrentDB().NewQuery(`SELECT e.[[id]] FROM {{events}} e WHERE e.[[id]] IN (` + touched + `)
 				AND (e.[[capacity]] = 0 OR e.[[going_count]] < e.[[capacity]])
 				AND EXISTS (SELECT 1 FROM {{rsvps}} r WHERE r.[[event]] = e.[[id]] AND r.[[status]] = {:waitlisted})`).
-			Bind(dbx.Params{"run": im.run, "waitlisted": collections.StatusWaitlisted}).Column(&waiting)
+			Bind(dbx.Params{"run": im.run, "collection": collections.RSVPs, "waitlisted": collections.StatusWaitlisted}).Column(&waiting)
 		if err != nil {
 			return fmt.Errorf("import documents: waitlists to promote: %w", err)
 		}
@@ -75,12 +81,12 @@ func (im *importer) owners() error {
 		CreatedBy string `db:"created_by"`
 		Path      string `db:"path"`
 	}
-	err := im.app.DB().NewQuery(`SELECT g.[[id]] AS id, g.[[created_by]] AS created_by, COALESCE(d.[[path]], g.[[id]]) AS path FROM {{groups}} g
+	err := im.app.NonconcurrentDB().NewQuery(`SELECT g.[[id]] AS id, g.[[created_by]] AS created_by, COALESCE(d.[[path]], g.[[id]]) AS path FROM {{groups}} g
 			LEFT JOIN {{_firebase_docs}} d ON d.[[collection]] = 'groups' AND d.[[record]] = g.[[id]]
 			WHERE g.[[id]] IN (SELECT [[record]] FROM {{_firebase_docs}} WHERE [[run]] = {:run} AND [[collection]] = 'groups'
-				UNION SELECT m.[[group]] FROM {{memberships}} m JOIN {{_firebase_docs}} md ON md.[[record]] = m.[[id]] AND md.[[collection]] = 'memberships' AND md.[[run]] = {:run})
+				UNION SELECT c.[[group]] FROM {{memberships}} c WHERE ` + inRun + `)
 			AND NOT EXISTS (SELECT 1 FROM {{memberships}} o WHERE o.[[group]] = g.[[id]] AND o.[[role]] = {:owner})`).
-		Bind(dbx.Params{"run": im.run, "owner": collections.RoleOwner}).All(&orphans)
+		Bind(dbx.Params{"run": im.run, "collection": collections.Memberships, "owner": collections.RoleOwner}).All(&orphans)
 	if err != nil {
 		return fmt.Errorf("import documents: groups without an owner: %w", err)
 	}

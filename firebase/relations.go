@@ -23,6 +23,12 @@ func (im *importer) finish() error {
 	if err != nil {
 		return err
 	}
+	db := im.app.NonconcurrentDB()
+	if err := im.pageCache(db, lookupCacheKiB); err != nil {
+		return err
+	}
+	// Back to PocketBase's size also when the end stops early.
+	defer func() { _ = im.pageCache(db, 0) }()
 	if err := im.app.RunInTransaction(func(tx core.App) error { return im.dangling(tx, names) }); err != nil {
 		return err
 	}
@@ -30,6 +36,33 @@ func (im *importer) finish() error {
 		return err
 	}
 	return im.app.RunInTransaction(func(tx core.App) error { return im.logRun(tx, names) })
+}
+
+// lookupCacheKiB is the page cache of the import's connection while the
+// end of a run looks the run's records up in _firebase_docs' record index
+// (dangling relations, invariants, the change log): 40 MiB, where
+// PocketBase's 32 MB left more of the lookups to a read from the file.
+// Not more: the cache costs more memory than its nominal size (with
+// 64 MiB the million's peak was 236 MB, against 91 MB while loading).
+// Index builds keep PocketBase's size: SQLite sorts in pieces of a page
+// cache's size.
+const lookupCacheKiB = 40960
+
+// pageCache sets db's (the import's connection's) page cache to kib, or
+// with 0 back to what it was when the import began. A dry run leaves it:
+// its transaction is not on a tuned connection.
+func (im *importer) pageCache(db dbx.Builder, kib int) error {
+	if im.opts.DryRun || im.cacheWas == "" {
+		return nil
+	}
+	v := im.cacheWas
+	if kib > 0 {
+		v = fmt.Sprint(-kib)
+	}
+	if _, err := db.NewQuery("PRAGMA cache_size = " + v).Execute(); err != nil {
+		return fmt.Errorf("import documents: cache_size: %w", err)
+	}
+	return nil
 }
 
 // runCollections lists the Hearth collections this run wrote to, parents
@@ -66,9 +99,17 @@ func (im *importer) runCollections() ([]*core.Collection, error) {
 	return out, nil
 }
 
-// runRecords is the SQL of the ids of the records of collection this
-// run wrote.
-const runRecords = "SELECT [[record]] FROM {{_firebase_docs}} WHERE [[run]] = {:run} AND [[collection]] = {:collection}"
+// inRun is the SQL condition that the record c of collection was
+// written by this run. The dangling checks put it last, after the
+// relation's own conditions: a table is then read in its order, each
+// relation checked in its (smaller) target's id index, and only a record
+// whose relation dangles is looked up in _firebase_docs. Starting from
+// the run's rows of _firebase_docs instead reads the collection's
+// records in id order, a random place of the table each (ids are keyed
+// hashes), which was most of the end of a large import. The unary + on
+// run keeps SQLite on the (collection, record) index: with the run
+// index it would read every row of the run for each record.
+const inRun = "EXISTS (SELECT 1 FROM {{_firebase_docs}} r WHERE r.[[collection]] = {:collection} AND r.[[record]] = c.[[id]] AND +r.[[run]] = {:run})"
 
 // dangling finds the run's records whose relation names a record that is
 // not there (a reference to a document missing from the export or left
@@ -113,20 +154,24 @@ func (im *importer) dangling(tx core.App, cols []*core.Collection) error {
 	}
 }
 
-// anyDangling reports whether a record of c the run wrote has a
-// dangling relation in any of fields: one pass over the run's records,
-// where most imports find none, before danglingField's pass per field.
+// anyDangling reports whether a record of c has a dangling relation in
+// any of fields: a pass over the distinct values of each field (read in
+// order from the field's index, where there is one), each looked up once
+// in its target, where most imports find none, before danglingField's
+// pass over the run's records per field. It looks at every record of c,
+// not only the run's: a record an earlier run left dangling makes the
+// pass per field run, and that pass touches only this run's records.
 func (im *importer) anyDangling(tx core.App, c *core.Collection, fields []*core.RelationField, targets []*core.Collection) (bool, error) {
 	if len(fields) == 0 {
 		return false, nil
 	}
-	conds := make([]string, len(fields))
+	checks := make([]string, len(fields))
 	for i, rf := range fields {
-		conds[i] = fmt.Sprintf("(c.[[%s]] != '' AND NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = c.[[%s]]))", rf.Name, targets[i].Name, rf.Name)
+		checks[i] = fmt.Sprintf(`SELECT 1 FROM (SELECT DISTINCT c.[[%s]] AS v FROM {{%s}} c WHERE c.[[%s]] != '') x
+			WHERE NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = x.v)`, rf.Name, c.Name, rf.Name, targets[i].Name)
 	}
-	var found []string
-	err := tx.DB().NewQuery(fmt.Sprintf("SELECT c.[[id]] FROM {{%s}} c WHERE c.[[id]] IN (%s) AND (%s) LIMIT 1",
-		c.Name, runRecords, strings.Join(conds, " OR "))).Bind(dbx.Params{"run": im.run, "collection": c.Name}).Column(&found)
+	var found []int
+	err := tx.DB().NewQuery(strings.Join(checks, " UNION ALL ") + " LIMIT 1").Column(&found)
 	if err != nil {
 		return false, fmt.Errorf("import documents: dangling relations of %s: %w", c.Name, err)
 	}
@@ -134,8 +179,8 @@ func (im *importer) anyDangling(tx core.App, c *core.Collection, fields []*core.
 }
 
 func (im *importer) danglingField(tx core.App, c *core.Collection, rf *core.RelationField, target *core.Collection) (int, error) {
-	where := fmt.Sprintf(`c.[[id]] IN (%s) AND c.[[%s]] != '' AND NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = c.[[%s]])`,
-		runRecords, rf.Name, target.Name, rf.Name)
+	where := fmt.Sprintf(`c.[[%s]] != '' AND NOT EXISTS (SELECT 1 FROM {{%s}} t WHERE t.[[id]] = c.[[%s]]) AND %s`,
+		rf.Name, target.Name, rf.Name, inRun)
 	params := dbx.Params{"run": im.run, "collection": c.Name}
 	var found []struct {
 		Path string `db:"path"`
@@ -183,7 +228,12 @@ func (im *importer) danglingField(tx core.App, c *core.Collection, rf *core.Rela
 }
 
 // logRun appends one change-log row per record of a synced collection
-// this run wrote (create when the run first wrote it, else update), with
+// this run wrote (create when the run first wrote it, else update), in
+// the order the records were first written (CROSS JOIN: the table is
+// read in its order, and each record found in _firebase_docs' record
+// index, one random lookup rather than two into the larger table; the
+// unary + keeps SQLite from the run index, which would read all the
+// run's rows for each record), with
 // the groups whose members see it, derived from the collection's
 // collections.Spec.Scope; and an update of every user who became a
 // member of a group in this run, so that co-members' devices learn them.
@@ -196,6 +246,9 @@ func (im *importer) logRun(tx core.App, cols []*core.Collection) (err error) {
 			return err
 		}
 		defer func() {
+			if err == nil {
+				err = im.pageCache(tx.DB(), 0)
+			}
 			if err == nil {
 				err = rebuildIndexes(tx)
 			}
@@ -221,8 +274,8 @@ func (im *importer) logRun(tx core.App, cols []*core.Collection) (err error) {
 		}
 		_, err = tx.DB().NewQuery(fmt.Sprintf(`INSERT INTO {{%s}} ([[at]], [[collection]], [[record]], [[op]], [[groups]], [[member]])
 			SELECT {:at}, {:collection}, c.[[id]], %s, %s, %s
-			FROM {{_firebase_docs}} d JOIN {{%s}} c ON c.[[id]] = d.[[record]]
-			WHERE d.[[run]] = {:run} AND d.[[collection]] = {:collection} ORDER BY d.rowid`, changesTable, op, groups, member, c.Name)).
+			FROM {{%s}} c CROSS JOIN {{_firebase_docs}} d ON d.[[collection]] = {:collection} AND d.[[record]] = c.[[id]]
+			WHERE +d.[[run]] = {:run} ORDER BY c.rowid`, changesTable, op, groups, member, c.Name)).
 			Bind(dbx.Params{"at": at, "collection": c.Name, "run": im.run}).Execute()
 		if err != nil {
 			return fmt.Errorf("import documents: change log of %s: %w", c.Name, err)
