@@ -222,8 +222,9 @@ func run(args []string) error {
 				return err
 			}
 			for _, s := range append(res.Steps, ptrSteps(res.Final)...) {
-				logf("  %6.0f msg/s: p50 %7.1f ms p99 %7.1f ms lost %d dup %d non-member %d failed creates %d create p50 %.1f ms cores %.2f", s.Rate, s.P50, s.P99, s.Lost, s.Duplicated, s.NonMember, s.SendErrors, s.CreateP50, s.CPU)
+				logf("  %6.0f msg/s: p50 %7.1f ms p99 %7.1f ms lost %d dup %d non-member %d failed creates %d create p50 %.1f ms cores %.2f (%.1f µs/delivery) load generator cores %.2f", s.Rate, s.P50, s.P99, s.Lost, s.Duplicated, s.NonMember, s.SendErrors, s.CreateP50, s.CPU, s.USPerDeliv, s.LoadCores)
 			}
+			logf("  idle %.1f KB per client; final run RSS %s", res.IdleKBPerClient, rssSummary(res.RSSCurve))
 			r.Fanout = append(r.Fanout, FanoutRow{Server: name, Result: *res})
 		}
 	}
