@@ -45,7 +45,7 @@ import (
 // that closed and for their timeouts. A closed peer's subscriptions are
 // freed within it; a sweep of 10,000 connections costs one non-blocking
 // read each.
-const defaultSweepEvery = 2 * time.Second
+const defaultSweepEvery = 5 * time.Second
 
 // wire is a hijacked connection's socket and what waits to be written to
 // it; the fields after ce are guarded by the conn's mu.
@@ -82,7 +82,10 @@ func (r *wireResponse) Write(b []byte) (int, error) {
 
 // canHijack reports whether e's connection may leave net/http.
 func (h *hub) canHijack(e *core.RequestEvent) bool {
-	return rawSockets && !h.noHijack && e.Request.ProtoMajor == 1 && e.Request.TLS == nil
+	h.mu.RLock()
+	off := h.noHijack
+	h.mu.RUnlock()
+	return rawSockets && !off && e.Request.ProtoMajor == 1 && e.Request.TLS == nil
 }
 
 // hijack takes ce's connection out of net/http and registers it. It
@@ -273,7 +276,7 @@ func (h *hub) stopWires() {
 
 // sweepState is the hub's part of the hijacked path.
 type sweepState struct {
-	noHijack   bool          // tests: serve every connection on net/http's path
+	noHijack   bool          // tests: serve every connection on net/http's path (guarded by hub.mu)
 	sweepEvery time.Duration // tests shorten it before the first connection
 	sweepOnce  sync.Once
 	sweepDone  chan struct{}
