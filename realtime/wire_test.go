@@ -2,6 +2,8 @@ package realtime_test
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -47,12 +49,16 @@ func TestHijackedHeadMatchesNetHTTP(t *testing.T) {
 		if _, err := nc.Write([]byte("GET /api/realtime HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n\r\n")); err != nil {
 			t.Fatal(err)
 		}
-		r := bufio.NewReader(nc)
+		// The raw bytes too: ReadResponse drops "Connection: close"
+		// from the header, and a body without length implies it.
+		var raw bytes.Buffer
+		r := bufio.NewReader(io.TeeReader(nc, &raw))
 		req, _ := http.NewRequest(http.MethodGet, "/api/realtime", nil)
 		resp, err := http.ReadResponse(r, req)
 		if err != nil {
 			t.Fatal(err)
 		}
+		rawHead, _, _ := strings.Cut(raw.String(), "\r\n\r\n")
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
@@ -68,7 +74,7 @@ func TestHijackedHeadMatchesNetHTTP(t *testing.T) {
 		if events[0].Name != "PB_CONNECT" {
 			t.Fatalf("first event %q", events[0].Name)
 		}
-		return resp.Header, resp.TransferEncoding, resp.Close
+		return resp.Header, resp.TransferEncoding, strings.Contains(rawHead+"\r\n", "\r\nConnection: close\r\n")
 	}
 
 	plain, plainTE, _ := head(false)
