@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/internal/hearthtest"
 	"github.com/crews/hearth/realtime"
 	"github.com/pocketbase/pocketbase/apis"
@@ -168,5 +169,28 @@ func TestMessageSendHookOnHijackedConnection(t *testing.T) {
 	message(t, app, hearthtest.Climbers, hearthtest.Alice, "one")
 	if ev := bob.next(); ev.Name != "renamed" {
 		t.Errorf("event %q, want the hook's name", ev.Name)
+	}
+}
+
+// A hijacked connection also subscribed to a collection on PocketBase's
+// path (devices) receives what PocketBase's broadcast sends it, beside
+// Hearth's deliveries: no handler reads its client's channel, a goroutine
+// of its own does (wire.pump).
+func TestPocketBasePathOnHijackedConnection(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	srv := hearthtest.Serve(t, app)
+	bob := connect(t, app, srv, hearthtest.Bob, "messages/*", "devices/*")
+	if !realtime.Hijacked(app, bob.id) {
+		t.Fatal("not hijacked")
+	}
+	device := hearthtest.Save(t, app, collections.Devices, "", map[string]any{
+		"user": hearthtest.Bob, "token": "ExponentPushToken[bob-phone]", "platform": collections.PlatformIOS})
+	if ev := bob.next(); ev.Name != "devices/*" || !strings.Contains(ev.Data, device.Id) {
+		t.Errorf("event %s %s, want Bob's new device", ev.Name, ev.Data)
+	}
+	msg := message(t, app, hearthtest.Climbers, hearthtest.Alice, "after the device")
+	if got := ids(bob.until(msg.Id)); !slices.Equal(got, []string{msg.Id}) {
+		t.Errorf("Bob received %v, want %s", got, msg.Id)
 	}
 }
