@@ -269,6 +269,8 @@ func (h *hub) wired() []*conn {
 // the HTTP server no longer knows of.
 func (h *hub) stopWires() {
 	h.quitOnce.Do(func() { close(h.quit) })
+	// No sweeper starts after this one, and one that started is seen.
+	h.sweepOnce.Do(func() {})
 	if h.sweepDone != nil {
 		<-h.sweepDone
 	}
