@@ -9,6 +9,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +55,8 @@ type StepResult struct {
 	CreateP50  float64 `json:"create_p50_ms"`
 	CreateP99  float64 `json:"create_p99_ms"`
 	CPU        float64 `json:"server_cores"`
+	USPerDeliv float64 `json:"server_us_per_delivery"` // server CPU µs per message delivered
+	LoadCores  float64 `json:"load_cores"`             // the generator's own CPU (it shares the machine)
 	RSSMB      float64 `json:"server_rss_mb"`
 	Behind     bool    `json:"fell_behind"`
 }
@@ -68,7 +72,17 @@ type FanoutResult struct {
 	Steps           []StepResult `json:"steps"`
 	Final           *StepResult  `json:"final,omitempty"`
 	RSSGrowthMB     float64      `json:"rss_growth_mb"` // across the final run
+	RSSCurve        []RSSSample  `json:"rss_curve"`     // during the final run
 }
+
+// RSSSample is the server's RSS at a moment of the final run.
+type RSSSample struct {
+	Second float64 `json:"s"`
+	MB     float64 `json:"mb"`
+}
+
+// rssEvery is how often the final run samples the server's RSS.
+const rssEvery = 5 * time.Second
 
 type sentMessage struct {
 	t0       time.Time
@@ -127,11 +141,34 @@ func runFanout(spec FanoutSpec, m *Manifest) (*FanoutResult, error) {
 	}
 	if spec.FinalRate > 0 && kept >= spec.FinalRate {
 		start := rssKB(spec.ServerPID)
+		stop := make(chan struct{})
+		curve := make(chan []RSSSample)
+		go sampleRSS(spec.ServerPID, stop, curve)
 		s := f.step("final", spec.FinalRate, spec.FinalMS, groups)
+		close(stop)
+		res.RSSCurve = <-curve
 		res.Final = &s
 		res.RSSGrowthMB = float64(rssKB(spec.ServerPID)-start) / 1024
 	}
 	return res, nil
+}
+
+// sampleRSS samples pid's RSS at once and every rssEvery until stop, then
+// sends the samples.
+func sampleRSS(pid int, stop chan struct{}, out chan<- []RSSSample) {
+	t0 := time.Now()
+	t := time.NewTicker(rssEvery)
+	defer t.Stop()
+	samples := []RSSSample{{0, float64(rssKB(pid)) / 1024}}
+	for {
+		select {
+		case <-stop:
+			out <- append(samples, RSSSample{time.Since(t0).Seconds(), float64(rssKB(pid)) / 1024})
+			return
+		case <-t.C:
+			samples = append(samples, RSSSample{time.Since(t0).Seconds(), float64(rssKB(pid)) / 1024})
+		}
+	}
 }
 
 // connectAll opens the SSE connections, 100 at a time.
@@ -238,22 +275,15 @@ func (f *fanout) receive(u int, r *bufio.Reader, body io.Closer) {
 			return
 		}
 		arrived := time.Now()
-		var p struct {
-			Record struct {
-				Body  string `json:"body"`
-				Group string `json:"group"`
-			} `json:"record"`
-		}
-		if json.Unmarshal(data, &p) != nil {
+		body, group, ok := bodyAndGroup(data)
+		if !ok {
 			continue
 		}
-		var g int
-		fmt.Sscanf(p.Record.Group, "g%d", &g)
-		if !f.isMember(u, g) {
+		if g, err := strconv.Atoi(strings.TrimPrefix(group, "g")); err != nil || !f.isMember(u, g) {
 			f.nonMem.Add(1)
 		}
 		f.mu.Lock()
-		if s := f.sent[p.Record.Body]; s != nil {
+		if s := f.sent[body]; s != nil {
 			s.received[u]++
 			if s.received[u] == 1 {
 				f.lat = append(f.lat, float64(arrived.Sub(s.t0).Microseconds())/1000)
@@ -261,6 +291,32 @@ func (f *fanout) receive(u int, r *bufio.Reader, body io.Closer) {
 		}
 		f.mu.Unlock()
 	}
+}
+
+// bodyAndGroup returns a message payload's record body and group. The
+// generator shares the server's 2 cores, and decoding each payload was
+// most of its CPU per delivery; the values it reads are the ones step
+// writes (no quote or escape in them), so the first "body" and "group"
+// string values are the record's: the record is the payload's only object
+// with those keys, and its other strings are escaped JSON, in which a
+// quote is never bare.
+func bodyAndGroup(data []byte) (body, group string, ok bool) {
+	b, okb := stringField(data, `"body":"`)
+	g, okg := stringField(data, `"group":"`)
+	return b, g, okb && okg
+}
+
+func stringField(data []byte, key string) (string, bool) {
+	i := bytes.Index(data, []byte(key))
+	if i < 0 {
+		return "", false
+	}
+	rest := data[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return "", false
+	}
+	return string(rest[:j]), true
 }
 
 // isMember reports whether user u is in group index g, as seed.go
@@ -293,7 +349,7 @@ func (f *fanout) step(label string, rate float64, ms, groups int) StepResult {
 	f.mu.Unlock()
 	f.nonMem.Store(0)
 	res := StepResult{Rate: rate}
-	cpu0, wall0 := cpuSeconds(f.spec.ServerPID), time.Now()
+	cpu0, load0, wall0 := cpuSeconds(f.spec.ServerPID), cpuSeconds(os.Getpid()), time.Now()
 	rng := rand.New(rand.NewPCG(uint64(ms), uint64(rate*1000)))
 	var createLat []float64
 	var errs atomic.Int64
@@ -364,10 +420,15 @@ func (f *fanout) step(label string, rate float64, ms, groups int) StepResult {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	res.CPU = (cpuSeconds(f.spec.ServerPID) - cpu0) / time.Since(wall0).Seconds()
+	serverCPU := cpuSeconds(f.spec.ServerPID) - cpu0
+	res.CPU = serverCPU / time.Since(wall0).Seconds()
+	res.LoadCores = (cpuSeconds(os.Getpid()) - load0) / time.Since(wall0).Seconds()
 	res.RSSMB = float64(rssKB(f.spec.ServerPID)) / 1024
 	res.Expected, res.Delivered, res.Duplicated = expected()
 	res.Lost = res.Expected - res.Delivered
+	if res.Delivered > 0 {
+		res.USPerDeliv = serverCPU * 1e6 / float64(res.Delivered)
+	}
 	f.mu.Lock()
 	res.Sent = len(f.sent)
 	res.P50, res.P99 = percentile(f.lat, 0.50), percentile(f.lat, 0.99)

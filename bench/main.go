@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -144,6 +145,7 @@ func run(args []string) error {
 	work := fs.String("work", filepath.Join(os.TempDir(), "hearth-bench-run"), "scratch dir for the servers' data")
 	only := fs.String("only", "", "comma-separated scenarios to run, by kind (create-message, toggle-rsvp, ...) or fanout-10 / fanout-500; all when empty")
 	reps := fs.Int("reps", 0, "repetitions of each HTTP scenario; 0 for the plan's")
+	rates := fs.String("rates", "", "comma-separated msg/s ladder of the fan-out scenarios (each then runs its final run at the last rate it kept); the plan's when empty")
 	fs.Parse(args)
 
 	p := plan(*quick)
@@ -152,6 +154,22 @@ func run(args []string) error {
 	}
 	selected := func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
 	p.Fanout = slices.DeleteFunc(p.Fanout, func(f FanoutSpec) bool { return !selected(fmt.Sprintf("fanout-%d", f.GroupSize)) })
+	if *rates != "" {
+		var ladder []float64
+		for _, r := range strings.Split(*rates, ",") {
+			v, err := strconv.ParseFloat(r, 64)
+			if err != nil || v <= 0 {
+				return fmt.Errorf("-rates: %q is not a positive number of messages per second", r)
+			}
+			ladder = append(ladder, v)
+		}
+		for i := range p.Fanout {
+			p.Fanout[i].Rates = ladder
+			if p.Fanout[i].FinalRate > 0 {
+				p.Fanout[i].FinalRate = ladder[len(ladder)-1]
+			}
+		}
+	}
 	r := &Report{Plan: p, Started: time.Now(), Command: "bin/bench run " + fmt.Sprint(args)}
 	if *quick {
 		r.Command = "make bench-quick"
@@ -222,8 +240,9 @@ func run(args []string) error {
 				return err
 			}
 			for _, s := range append(res.Steps, ptrSteps(res.Final)...) {
-				logf("  %6.0f msg/s: p50 %7.1f ms p99 %7.1f ms lost %d dup %d non-member %d failed creates %d create p50 %.1f ms cores %.2f", s.Rate, s.P50, s.P99, s.Lost, s.Duplicated, s.NonMember, s.SendErrors, s.CreateP50, s.CPU)
+				logf("  %6.0f msg/s: p50 %7.1f ms p99 %7.1f ms lost %d dup %d non-member %d failed creates %d create p50 %.1f ms cores %.2f (%.1f µs/delivery) load generator cores %.2f", s.Rate, s.P50, s.P99, s.Lost, s.Duplicated, s.NonMember, s.SendErrors, s.CreateP50, s.CPU, s.USPerDeliv, s.LoadCores)
 			}
+			logf("  idle %.1f KB per client; final run RSS %s", res.IdleKBPerClient, rssSummary(res.RSSCurve))
 			r.Fanout = append(r.Fanout, FanoutRow{Server: name, Result: *res})
 		}
 	}

@@ -159,7 +159,7 @@ func (r *Report) markdown() string {
 		p("**Realtime, %d SSE clients on %s** (each a different user subscribed to `messages/*`; messages created into random groups of %d whose members are all connected; a create that fails or takes over 30 s is a failed create, and only created messages are expected). Idle server RSS per client: %.1f KB. A create with no client connected: p50 %.1f ms, p99 %.1f ms; with all connected, same rate (%.0f/s): p50 %.1f ms, p99 %.1f ms (**%.2f×** by p50).\n\n",
 			res.Clients, f.Server, res.GroupSize, res.IdleKBPerClient, res.Baseline.CreateP50, res.Baseline.CreateP99,
 			res.WhileConnected.Rate, res.WhileConnected.CreateP50, res.WhileConnected.CreateP99, ratioOf(res.WhileConnected.CreateP50, res.Baseline.CreateP50))
-		p("| msg/s | seconds | created | failed creates | delivery p50 | p99 | lost | duplicated | to a non-member | create p50 / p99 | server cores | server RSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		p("| msg/s | seconds | created | failed creates | delivery p50 | p99 | lost | duplicated | to a non-member | create p50 / p99 | server cores | server CPU µs per delivery | load generator cores | server RSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		steps := append([]StepResult{res.WhileConnected}, res.Steps...)
 		if res.Final != nil {
 			steps = append(steps, *res.Final)
@@ -169,11 +169,11 @@ func (r *Report) markdown() string {
 			if s.Behind {
 				mark = " (falls behind)"
 			}
-			p("| %.0f%s | %.0f | %d | %d | %.0f ms | %.0f ms | %d | %d | %d | %.0f / %.0f ms | %.2f | %.0f MB |\n",
-				s.Rate, mark, s.Seconds, s.Sent, s.SendErrors, s.P50, s.P99, s.Lost, s.Duplicated, s.NonMember, s.CreateP50, s.CreateP99, s.CPU, s.RSSMB)
+			p("| %.0f%s | %.0f | %d | %d | %.0f ms | %.0f ms | %d | %d | %d | %.0f / %.0f ms | %.2f | %.1f | %.2f | %.0f MB |\n",
+				s.Rate, mark, s.Seconds, s.Sent, s.SendErrors, s.P50, s.P99, s.Lost, s.Duplicated, s.NonMember, s.CreateP50, s.CreateP99, s.CPU, s.USPerDeliv, s.LoadCores, s.RSSMB)
 		}
 		if res.Final != nil {
-			p("\nRSS growth across the %.0f s run: %.1f MB.\n", res.Final.Seconds, res.RSSGrowthMB)
+			p("\nRSS growth across the %.0f s run: %.1f MB (start, peak, end: %s).\n", res.Final.Seconds, res.RSSGrowthMB, rssSummary(res.RSSCurve))
 		}
 		p("\n")
 	}
@@ -209,4 +209,18 @@ func ratioOf(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// rssSummary is the start, peak and end of an RSS curve, and the curve.
+func rssSummary(curve []RSSSample) string {
+	if len(curve) == 0 {
+		return "not sampled"
+	}
+	peak := curve[0].MB
+	var points []string
+	for _, c := range curve {
+		peak = max(peak, c.MB)
+		points = append(points, fmt.Sprintf("%.0f s %.0f", c.Second, c.MB))
+	}
+	return fmt.Sprintf("%.0f, %.0f, %.0f MB; every %s: %s", curve[0].MB, peak, curve[len(curve)-1].MB, rssEvery, strings.Join(points, " · "))
 }

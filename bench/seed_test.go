@@ -80,3 +80,17 @@ func TestSeedIsAWorldHearthServes(t *testing.T) {
 		t.Errorf("user 37 sees %v groups, want its small and big group", groups["totalItems"])
 	}
 }
+
+// The generator's reading of a payload finds the record's body and group
+// wherever PocketBase places them, and not a key named alike inside a
+// string value (which JSON escapes).
+func TestBodyAndGroup(t *testing.T) {
+	data := []byte(`{"action":"create","record":{"note":"a \"body\":\"fake\" \"group\":\"g1\" inside","author":"u1","body":"r20-7","collectionId":"c","group":"g00000000000012","id":"m"}}`)
+	body, group, ok := bodyAndGroup(data)
+	if !ok || body != "r20-7" || group != "g00000000000012" {
+		t.Errorf("got %q %q %v", body, group, ok)
+	}
+	if _, _, ok := bodyAndGroup([]byte(`{"action":"create","record":{"id":"m"}}`)); ok {
+		t.Error("a payload without body and group was read")
+	}
+}

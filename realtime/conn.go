@@ -11,15 +11,17 @@ import (
 
 // conn is one SSE connection served by Hearth: its PocketBase client (the
 // store holding its auth, and the channel PocketBase's own broadcast sends
-// on when the client also subscribes to unscoped collections) and the
-// bounded queue of Hearth's deliveries, drained by the connection's own
-// handler goroutine so that no other goroutine ever waits on it.
+// on when the client also subscribes to unscoped collections) and how
+// Hearth's deliveries reach it. A hijacked connection (wire.go) is written
+// by the goroutine that delivers, without waiting on the peer; otherwise
+// they wait in a bounded queue drained by the connection's own handler
+// goroutine, so that no other goroutine ever waits on it.
 type conn struct {
 	client subscriptions.Client
-	cancel context.CancelFunc
-	rc     *http.ResponseController
+	end    func()        // closes the connection from the server's side, once
 	notify chan struct{} // cap 1: "the queue has messages"
 	limit  int
+	wire   *wire // the hijacked socket; nil on net/http's path
 
 	mu     sync.Mutex
 	queue  []subscriptions.Message
@@ -36,20 +38,28 @@ type conn struct {
 	gone      bool   // unregistered: a late subscription must not index it
 }
 
+// newConn returns a connection on net/http's path: ending it cancels its
+// request, and a write its handler is blocked in fails at once.
 func newConn(client subscriptions.Client, cancel context.CancelFunc, rc *http.ResponseController, limit int) *conn {
-	return &conn{client: client, cancel: cancel, rc: rc, notify: make(chan struct{}, 1), limit: limit}
+	return &conn{client: client, notify: make(chan struct{}, 1), limit: limit, end: func() {
+		cancel()
+		_ = rc.SetWriteDeadline(time.Now())
+	}}
 }
 
-// enqueue appends msgs in order and wakes the connection's handler. A
-// client whose queue would exceed its limit is disconnected instead: its
-// request is cancelled and a write it is blocked in fails at once, so the
-// dispatcher never waits for it. It reports whether msgs were queued and
-// whether this call dropped the client.
+// enqueue sends msgs in order: a hijacked connection writes them now
+// (wire.go), any other queues them and wakes its handler. A client with
+// more than its limit of messages waiting is disconnected instead, so
+// that no one ever waits for it. It reports whether msgs were queued
+// (or written) and whether this call dropped the client.
 func (c *conn) enqueue(msgs []subscriptions.Message) (queued, dropped bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return false, false
+	}
+	if c.wire != nil {
+		return c.wire.send(c, msgs)
 	}
 	if len(c.queue)+len(msgs) > c.limit {
 		c.mu.Unlock()
@@ -73,10 +83,10 @@ func (c *conn) take() []subscriptions.Message {
 	return msgs
 }
 
-// drop closes the connection from the server's side: its request is
-// cancelled and a write it is blocked in fails at once. The app's SDK
-// reconnects and resubscribes, and the app catches up with GET /api/sync.
-// It reports whether this call closed it.
+// drop closes the connection from the server's side (c.end). The app's
+// SDK reconnects and resubscribes, and the app catches up with GET
+// /api/sync. It reports whether this call closed it. It must not be called
+// under hub.mu: a hijacked connection unregisters itself here.
 func (c *conn) drop() bool {
 	c.mu.Lock()
 	if c.closed {
@@ -86,10 +96,7 @@ func (c *conn) drop() bool {
 	c.closed = true
 	c.queue = nil
 	c.mu.Unlock()
-	c.cancel()
-	// A handler blocked writing to a peer that does not read only
-	// returns when the write fails.
-	_ = c.rc.SetWriteDeadline(time.Now())
+	c.end()
 	return true
 }
 

@@ -47,6 +47,15 @@ func (h *hub) connect(e *core.RequestEvent) error {
 	connectEvent.Client.Set(apis.RealtimeClientIPKey, e.RealIP())
 
 	return e.App.OnRealtimeConnectRequest().Trigger(connectEvent, func(ce *core.RealtimeConnectRequestEvent) error {
+		connected := &subscriptions.Message{Name: "PB_CONNECT", Data: []byte(`{"clientId":"` + ce.Client.Id() + `"}`)}
+		if h.canHijack(ce.RequestEvent) {
+			// The connection leaves net/http (wire.go): its head and
+			// PB_CONNECT go out in one write, and this handler returns.
+			if c := h.hijack(ce); c != nil {
+				c.enqueue([]subscriptions.Message{*connected})
+				return nil
+			}
+		}
 		c := newConn(ce.Client, cancel, rc, h.cfg.ClientBuffer)
 		h.register(c)
 		defer h.unregister(c)
@@ -54,7 +63,6 @@ func (h *hub) connect(e *core.RequestEvent) error {
 		// One frame buffer per connection, reused for every message it
 		// writes: it holds the largest message written so far.
 		w := &sseWriter{id: ce.Client.Id()}
-		connected := &subscriptions.Message{Name: "PB_CONNECT", Data: []byte(`{"clientId":"` + ce.Client.Id() + `"}`)}
 		if err := w.send(ce, connected); err != nil {
 			ce.App.Logger().Debug("Realtime connection closed (failed to deliver PB_CONNECT)", slog.String("clientId", ce.Client.Id()), slog.String("error", err.Error()))
 			return nil
@@ -177,4 +185,5 @@ func (h *hub) connOf(id string) *conn {
 func (h *hub) stop() {
 	h.order.stop()
 	h.work.stop()
+	h.stopWires()
 }

@@ -60,11 +60,17 @@
 // connections, topics, and distinct topics one change can match (Config;
 // docs/access-rules.md, "Realtime").
 //
-// Each client has a bounded queue drained by its own SSE connection, so
-// one client that stops reading delays no one: when its queue overflows
-// (Config.ClientBuffer) the connection is closed. The app then reconnects,
-// resubscribes and catches up with GET /api/sync, which the SDK's
-// reconnect does not do by itself (docs/sync.md, "Combining with realtime").
+// An SSE connection over HTTP/1.1 leaves net/http once accepted
+// (wire.go): the socket is hijacked, the response head written by Hearth,
+// and the workers write each frame to it with an attempt that never
+// waits; only a socket that is full gets a goroutine that writes the rest.
+// Nothing reads it: a periodic sweep finds closed peers and timeouts.
+// HTTP/2 and TLS connections keep net/http's path, a queue drained by the
+// connection's own handler. Either way one client that stops reading
+// delays no one: when more than Config.ClientBuffer messages wait for it
+// the connection is closed. The app then reconnects, resubscribes and
+// catches up with GET /api/sync, which the SDK's reconnect does not do by
+// itself (docs/sync.md, "Combining with realtime").
 //
 // Usage (crews.Register does this for main.go and every test app):
 //

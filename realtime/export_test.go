@@ -142,3 +142,22 @@ func (k *IndexChecker) Judge(record *core.Record) ([]Judgement, error) {
 
 // AppendFrame is appendFrame, for TestFrameMatchesWriteSSE.
 var AppendFrame = appendFrame
+
+// SetHijack says whether connections opened from now on may leave
+// net/http (wire.go); false serves them on net/http's path.
+func SetHijack(app core.App, on bool) {
+	h := hubOf(app)
+	h.mu.Lock()
+	h.noHijack = !on
+	h.mu.Unlock()
+}
+
+// SetSweepEvery sets how often hijacked connections are checked; call it
+// before the first connection.
+func SetSweepEvery(app core.App, d time.Duration) { hubOf(app).sweepEvery = d }
+
+// Hijacked reports whether the client with id left net/http.
+func Hijacked(app core.App, id string) bool {
+	c := hubOf(app).connOf(id)
+	return c != nil && c.wire != nil
+}

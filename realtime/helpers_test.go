@@ -40,7 +40,7 @@ const waitFor = 5 * time.Second
 // (a fixture id, or "" for a guest, or "superuser").
 func connect(t testing.TB, app core.App, srv *httptest.Server, user string, topics ...string) *stream {
 	t.Helper()
-	resp, err := http.Get(srv.URL + "/api/realtime")
+	resp, err := srv.Client().Get(srv.URL + "/api/realtime")
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
@@ -88,7 +88,7 @@ func subscribeAnswer(t testing.TB, app core.App, srv *httptest.Server, id, user 
 	default:
 		req.Header.Set("Authorization", hearthtest.Token(t, app, user))
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatalf("subscribe: %v", err)
 	}

@@ -30,6 +30,8 @@ type hub struct {
 
 	rules indexRules // the rules the membership index answers
 
+	sweepState // the hijacked connections' (wire.go)
+
 	order orderer
 	work  workers
 }
@@ -47,6 +49,7 @@ func newHub(app core.App, cfg Config) *hub {
 		owners:  map[string]map[*conn]struct{}{},
 		rules:   newIndexRules(),
 	}
+	h.sweepEvery, h.quit = defaultSweepEvery, make(chan struct{})
 	// Before the goroutines that report into them start.
 	h.metrics = registerMetrics(app, h.clients)
 	h.work.init(h, cfg.Workers)
@@ -164,20 +167,28 @@ func (h *hub) applyIndex(ch *change) {
 // without Hearth topics is in no member index. On refusal c keeps what it
 // had.
 func (h *hub) indexConn(c *conn, auth *core.Record, owner string, count int, topics []topic) error {
+	var evict []*conn
+	defer func() {
+		// After the unlock below: dropping a hijacked connection
+		// unregisters it, which takes the lock.
+		for _, old := range evict {
+			old.drop()
+		}
+	}()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c.gone {
 		h.unindexLocked(c)
 		return nil // the connection ended while its subscription was handled
 	}
-	evict, err := h.admitLocked(c, owner, count, topics)
+	evicted, err := h.admitLocked(c, owner, count, topics)
 	if err != nil {
 		return err
 	}
-	for _, old := range evict {
+	for _, old := range evicted {
 		h.unindexLocked(old)
-		old.drop()
 	}
+	evict = evicted
 	h.unindexLocked(c)
 	c.topics = topics
 	if count > 0 {

@@ -103,6 +103,9 @@ func (h *hub) setSubscriptions(e *core.RequestEvent) error {
 		if len(stored) > len(topics) && !c.inBroker && !c.gone {
 			c.inBroker = true
 			e.App.SubscriptionsBroker().Register(e.Client)
+			if c.wire != nil {
+				go c.wire.pump(c) // no handler reads the client's channel
+			}
 		}
 		h.mu.Unlock()
 		e.App.Logger().Debug("Realtime subscriptions updated", slog.String("clientId", e.Client.Id()), slog.Any("subscriptions", e.Subscriptions))

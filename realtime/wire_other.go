@@ -1,0 +1,13 @@
+//go:build !unix
+
+package realtime
+
+import "syscall"
+
+// rawSockets is false where syscall's Read and Write do not take a
+// socket: every connection takes net/http's path.
+const rawSockets = false
+
+func rawWrite(syscall.RawConn, []byte) (int, error) { return 0, nil }
+
+func peerGone(syscall.RawConn, []byte) bool { return false }
