@@ -35,9 +35,7 @@ func (h *hub) connect(e *core.RequestEvent) error {
 	// (about 1.4 KB a client in the heap profile of 10,000 idle clients).
 	e.Request = e.Request.WithContext(ctx)
 
-	e.Response.Header().Set("Content-Type", "text/event-stream")
-	e.Response.Header().Set("Cache-Control", "no-store")
-	e.Response.Header().Set("X-Accel-Buffering", "no")
+	setStreamHeaders(e.Response.Header())
 
 	connectEvent := new(core.RealtimeConnectRequestEvent)
 	connectEvent.RequestEvent = e
@@ -106,6 +104,28 @@ func (h *hub) connect(e *core.RequestEvent) error {
 			}
 		}
 	})
+}
+
+// setStreamHeaders sets the headers PocketBase's realtimeConnect sets on
+// an event stream.
+func setStreamHeaders(h http.Header) {
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+}
+
+// head serves HEAD /api/realtime: the status and headers a connection's
+// response starts with, no body, and the response ends. A HEAD asks what
+// a GET would answer, not for a connection, so no client is made, no
+// connect hook runs and nothing is held; the net/http connection stays
+// free for the client's next request. (Without this, the router hands a
+// HEAD to PocketBase's realtimeConnect, which puts a client in its
+// broker, walked by every broadcast, and holds the request until the
+// client leaves.)
+func (h *hub) head(e *core.RequestEvent) error {
+	setStreamHeaders(e.Response.Header())
+	e.Response.WriteHeader(http.StatusOK)
+	return nil
 }
 
 // sseWriter writes one connection's messages as PocketBase's

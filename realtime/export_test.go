@@ -161,3 +161,26 @@ func Hijacked(app core.App, id string) bool {
 	c := hubOf(app).connOf(id)
 	return c != nil && c.wire != nil
 }
+
+// Registered returns how many connections the hub holds, how many clients
+// its registry (the realtime gauges' source) holds, and how many clients
+// PocketBase's broker holds.
+func Registered(app core.App) (conns, clients, broker int) {
+	h := hubOf(app)
+	h.mu.RLock()
+	conns = len(h.conns)
+	h.mu.RUnlock()
+	return conns, h.clients.TotalClients(), app.SubscriptionsBroker().TotalClients()
+}
+
+// Draining reports whether the hijacked connection with id has a drain
+// running: its socket was full when a message was sent.
+func Draining(app core.App, id string) bool {
+	c := hubOf(app).connOf(id)
+	if c == nil || c.wire == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wire.draining
+}

@@ -113,6 +113,8 @@ func Register(app core.App, cfg Config) {
 			switch e.Request.Method {
 			case http.MethodGet:
 				return h.connect(e)
+			case http.MethodHead:
+				return h.head(e)
 			case http.MethodPost:
 				return h.setSubscriptions(e)
 			}
