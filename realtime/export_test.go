@@ -184,3 +184,15 @@ func Draining(app core.App, id string) bool {
 	defer c.mu.Unlock()
 	return c.wire.draining
 }
+
+// WireBuffers returns the capacity of the buffers the hijacked connection
+// with id keeps for its writes.
+func WireBuffers(app core.App, id string) int {
+	c := hubOf(app).connOf(id)
+	if c == nil || c.wire == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return cap(c.wire.out) + cap(c.wire.spare)
+}

@@ -188,7 +188,11 @@ func (w *wire) drain(c *conn) {
 		c.mu.Lock()
 		if c.closed || len(w.out) == 0 {
 			w.draining, w.inflight = false, 0
-			w.spare = nil // a slow client's buffer is not kept
+			// Neither buffer is kept: both may hold the capacity of a
+			// burst the client fell behind in (megabytes), which an
+			// idle client would keep for its lifetime. The next send
+			// allocates one its own size.
+			w.out, w.spare = nil, nil
 			c.mu.Unlock()
 			return
 		}

@@ -448,11 +448,13 @@ func TestChurnLeavesNoRegistration(t *testing.T) {
 
 // A connection whose socket filled receives, once it reads, everything in
 // commit order: what waited behind the drain and what was sent while it
-// ran.
-func TestOrderKeptUnderDrain(t *testing.T) {
+// ran; caught up, it keeps no buffer of the burst. Before, the drain kept
+// its second-to-last buffer (8.9 MB here) for the connection's lifetime.
+func TestDrainKeepsOrderThenFreesItsBuffers(t *testing.T) {
 	t.Parallel()
 	app := hearthtest.NewApp(t)
 	srv := hearthtest.Serve(t, app)
+	realtime.SetClientBuffer(app, 100000) // the test's bursts, not the limit, are the subject
 	slow := openRaw(t, srv, getRealtime)
 	if code := subscribeStatus(t, app, srv, slow.id, hearthtest.Bob, "messages/*"); code != http.StatusNoContent {
 		t.Fatalf("subscribe: %d", code)
@@ -465,19 +467,47 @@ func TestOrderKeptUnderDrain(t *testing.T) {
 		}
 		sent = append(sent, message(t, app, hearthtest.Climbers, hearthtest.Alice, body).Id)
 	}
-	for range 20 { // sent while the drain runs
+	t.Logf("draining after %d messages", len(sent))
+	var got []string
+	read := func(n int) {
+		for len(got) < n {
+			var p payload
+			if err := json.Unmarshal([]byte(slow.next(t).Data), &p); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, p.Record["id"].(string))
+		}
+	}
+	// Sent while the drain's first write waits: they wait in one buffer.
+	// Then the client reads what came before them, so the drain writes
+	// that buffer, which the socket (it took the first len(sent)
+	// messages) cannot take whole; more are sent while it waits.
+	first := len(sent)
+	burst := 2 * first
+	for range burst {
 		sent = append(sent, message(t, app, hearthtest.Climbers, hearthtest.Alice, body).Id)
 	}
-	var got []string
-	for len(got) < len(sent) {
-		var p payload
-		if err := json.Unmarshal([]byte(slow.next(t).Data), &p); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, p.Record["id"].(string))
+	read(first)
+	for range burst {
+		sent = append(sent, message(t, app, hearthtest.Climbers, hearthtest.Alice, body).Id)
 	}
+	read(len(sent))
 	if !slices.Equal(got, sent) {
 		t.Errorf("received out of commit order:\n got %v\nsent %v", got, sent)
+	}
+
+	// Caught up, the connection keeps no buffer the size of the burst
+	// (here at least the socket's few hundred KB): an idle client's
+	// memory does not grow with the largest burst it once fell behind in.
+	deadline := time.Now().Add(waitFor)
+	for realtime.Draining(app, slow.id) {
+		if time.Now().After(deadline) {
+			t.Fatal("the drain did not end after the client read everything")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if kept := realtime.WireBuffers(app, slow.id); kept > 64<<10 {
+		t.Errorf("after the drain the connection keeps %d KB of buffers", kept>>10)
 	}
 }
 
