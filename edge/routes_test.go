@@ -72,19 +72,11 @@ func TestEveryRouteAppliesTheQueryPolicy(t *testing.T) {
 				continue // the collection cases differ only in the path
 			}
 			path := fillPath(r.Path, c)
-			stream := false
 			for _, method := range methods {
-				if method == http.MethodHead && stream {
-					// PocketBase's realtime handler holds a HEAD open
-					// without sending headers, as it holds a GET: there is
-					// no answer to compare. Its GET takes no parameters.
-					continue
-				}
 				for _, p := range c.params {
 					name := fmt.Sprintf("%s %s?%s", method, path, p.name)
 					a := send(t, s.URL, method, path, p.variants[0], alice)
 					b := send(t, s.URL, method, path, p.variants[1], alice)
-					stream = stream || strings.HasPrefix(a.header.Get("Content-Type"), "text/event-stream")
 					if refuses(guard, p.name) {
 						for _, x := range []exchange{a, b} {
 							if x.status != http.StatusBadRequest || (method != http.MethodHead && x.fieldCode(p.name) == "") {
