@@ -1,8 +1,10 @@
 package config
 
 import (
+	"database/sql"
 	"fmt"
 
+	"github.com/crews/hearth/internal/sqlitecache"
 	"github.com/pocketbase/dbx"
 )
 
@@ -24,11 +26,13 @@ var sqlitePragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pra
 	fmt.Sprintf("&_pragma=cache_size(-%d)", SQLiteCacheKiB) + "&_defensive=1"
 
 // DBConnect opens an SQLite database of the data dir as PocketBase does,
-// with Hearth's cache size.
+// with Hearth's cache size, on connections that keep their statements
+// compiled (internal/sqlitecache). dbx chooses its SQL builder by the name
+// "sqlite".
 func DBConnect(path string) (*dbx.DB, error) {
-	db, err := dbx.Open("sqlite", path+sqlitePragmas)
+	db, err := sql.Open(sqlitecache.DriverName, path+sqlitePragmas)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return db, nil
+	return dbx.NewFromDB(db, "sqlite"), nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/crews/hearth/internal/sqlitecache"
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -63,10 +64,11 @@ func DBConnect(open func(string) (*dbx.DB, error), cacheKiB int) func(string) (*
 	}
 }
 
-// sqliteDriver returns the driver modernc.org/sqlite registers as "sqlite"
-// (PocketBase's), with whatever functions it has been given.
+// sqliteDriver returns the driver Hearth's other databases open with:
+// modernc.org/sqlite (PocketBase's "sqlite", with whatever functions it has
+// been given) keeping its statements compiled (internal/sqlitecache).
 func sqliteDriver() (driver.Driver, error) {
-	db, err := sql.Open("sqlite", "")
+	db, err := sql.Open(sqlitecache.DriverName, "")
 	if err != nil {
 		return nil, err
 	}

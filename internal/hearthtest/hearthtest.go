@@ -28,6 +28,7 @@ import (
 	"testing"
 
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/config"
 	"github.com/crews/hearth/crews"
 	_ "github.com/crews/hearth/pb_migrations"
 	"github.com/crews/hearth/push"
@@ -72,7 +73,7 @@ func newApp(t testing.TB, register func(core.App, crews.Config)) *tests.TestApp 
 	if templateErr != nil {
 		t.Fatalf("hearthtest: fixture world: %v", templateErr)
 	}
-	app, err := tests.NewTestApp(templateDir)
+	app, err := newTestApp(templateDir)
 	if err != nil {
 		t.Fatalf("hearthtest: new test app: %v", err)
 	}
@@ -80,6 +81,13 @@ func newApp(t testing.TB, register func(core.App, crews.Config)) *tests.TestApp 
 	app.Store().Set(clockKey, clock)
 	register(app, crews.Config{Now: clock.now})
 	return app
+}
+
+// newTestApp is tests.NewTestApp (a clone of dir) with the databases opened
+// as the binary opens them (config.DBConnect: the page cache, the statement
+// cache of internal/sqlitecache), so that the domain's tests run on them.
+func newTestApp(dir string) (*tests.TestApp, error) {
+	return tests.NewTestAppWithConfig(core.BaseAppConfig{DataDir: dir, EncryptionEnv: "pb_test_env", DBConnect: config.DBConnect})
 }
 
 func buildTemplate() {
@@ -90,7 +98,7 @@ func buildTemplate() {
 	}
 	// tests.NewTestApp clones its argument, so the world is built in a clone
 	// and that clone's data dir becomes the template.
-	app, err := tests.NewTestApp(dir)
+	app, err := newTestApp(dir)
 	if err != nil {
 		templateErr = err
 		return
