@@ -123,7 +123,7 @@ func plan(quick bool) Plan {
 	}
 	// Groups of 500 run on Hearth only: plain PocketBase already falls
 	// behind at 1 message/s into groups of 10 with 10,000 clients.
-	return Plan{Dataset: Full, Reps: 2, WarmupMS: 2000, WindowMS: 10000, Fanout: []FanoutSpec{
+	return Plan{Dataset: Full, Reps: 5, WarmupMS: 2000, WindowMS: 10000, Fanout: []FanoutSpec{
 		{Clients: 1000, GroupSize: 10, BaselineRate: 5, Rates: []float64{20, 50, 100, 200}, StepMS: 10000, GraceMS: 10000},
 		{Clients: 10000, GroupSize: 10, BaselineRate: 1, Rates: []float64{5, 20, 50, 100}, StepMS: 10000, GraceMS: 10000, FinalRate: 100, FinalMS: 60000},
 		{Clients: 10000, GroupSize: bigSize, Only: "hearth", BaselineRate: 1, Rates: []float64{10, 20, 50, 100}, StepMS: 10000, GraceMS: 10000, FinalRate: 100, FinalMS: 60000},

@@ -119,11 +119,9 @@ func (h *hub) run(t *task) {
 		deliveries = h.judge(t.ch, t.conns, t.owner, t.admitted, t.shared)
 	}
 	for _, d := range deliveries {
-		queued, dropped := d.conn.enqueue(d.msgs)
-		if dropped {
-			h.metrics.dropped.Inc()
-		}
-		if queued {
+		// A client dropped here is counted by enqueue, before its
+		// stream ends.
+		if queued, _ := d.conn.enqueue(d.msgs); queued {
 			h.metrics.delivered(len(d.msgs), time.Since(t.ch.at))
 		}
 	}

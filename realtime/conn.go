@@ -21,7 +21,8 @@ type conn struct {
 	end    func()        // closes the connection from the server's side, once
 	notify chan struct{} // cap 1: "the queue has messages"
 	limit  int
-	wire   *wire // the hijacked socket; nil on net/http's path
+	wire   *wire  // the hijacked socket; nil on net/http's path
+	slow   func() // counts a client dropped for falling behind its limit
 
 	mu     sync.Mutex
 	queue  []subscriptions.Message
@@ -63,7 +64,7 @@ func (c *conn) enqueue(msgs []subscriptions.Message) (queued, dropped bool) {
 	}
 	if len(c.queue)+len(msgs) > c.limit {
 		c.mu.Unlock()
-		return false, c.drop()
+		return false, c.drop(c.slow)
 	}
 	c.queue = append(c.queue, msgs...)
 	c.mu.Unlock()
@@ -86,8 +87,10 @@ func (c *conn) take() []subscriptions.Message {
 // drop closes the connection from the server's side (c.end). The app's
 // SDK reconnects and resubscribes, and the app catches up with GET
 // /api/sync. It reports whether this call closed it. It must not be called
-// under hub.mu: a hijacked connection unregisters itself here.
-func (c *conn) drop() bool {
+// under hub.mu: a hijacked connection unregisters itself here. count, when
+// not nil, runs once the connection is marked closed and before it ends,
+// so that a client which sees its stream end finds the drop counted.
+func (c *conn) drop(count func()) bool {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -96,6 +99,9 @@ func (c *conn) drop() bool {
 	c.closed = true
 	c.queue = nil
 	c.mu.Unlock()
+	if count != nil {
+		count()
+	}
 	c.end()
 	return true
 }

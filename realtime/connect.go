@@ -55,6 +55,7 @@ func (h *hub) connect(e *core.RequestEvent) error {
 			}
 		}
 		c := newConn(ce.Client, cancel, rc, h.cfg.ClientBuffer)
+		c.slow = h.metrics.dropped.Inc
 		h.register(c)
 		defer h.unregister(c)
 

@@ -172,7 +172,7 @@ func (h *hub) indexConn(c *conn, auth *core.Record, owner string, count int, top
 		// After the unlock below: dropping a hijacked connection
 		// unregisters it, which takes the lock.
 		for _, old := range evict {
-			old.drop()
+			old.drop(nil)
 		}
 	}()
 	h.mu.Lock()

@@ -112,7 +112,7 @@ func (h *hub) hijack(ce *core.RealtimeConnectRequestEvent) *conn {
 	ce.Response = &wireResponse{w: w, header: header}
 	w.out = appendHead(w.out, header, w.started)
 
-	c := &conn{client: ce.Client, limit: h.cfg.ClientBuffer, wire: w}
+	c := &conn{client: ce.Client, limit: h.cfg.ClientBuffer, wire: w, slow: h.metrics.dropped.Inc}
 	// Unregistered before the socket closes, so that a client which sees
 	// the end is no longer counted.
 	c.end = func() {
@@ -145,14 +145,14 @@ func (a *appendWriter) Write(p []byte) (int, error) { a.b = append(a.b, p...); r
 func (w *wire) send(c *conn, msgs []subscriptions.Message) (queued, dropped bool) {
 	if w.queued+w.inflight+len(msgs) > c.limit {
 		c.mu.Unlock()
-		return false, c.drop()
+		return false, c.drop(c.slow)
 	}
 	for i := range msgs {
 		if err := w.sse.write(w.ce, &msgs[i]); err != nil {
 			// A hook refused the message: PocketBase's handler returns,
 			// which ends the connection.
 			c.mu.Unlock()
-			c.drop()
+			c.drop(nil)
 			return false, false
 		}
 	}
@@ -164,7 +164,7 @@ func (w *wire) send(c *conn, msgs []subscriptions.Message) (queued, dropped bool
 	n, err := rawWrite(w.raw, w.out)
 	if err != nil {
 		c.mu.Unlock()
-		c.drop()
+		c.drop(nil)
 		return false, false
 	}
 	if n == len(w.out) {
@@ -202,7 +202,7 @@ func (w *wire) drain(c *conn) {
 		c.mu.Unlock()
 
 		if _, err := w.nc.Write(buf); err != nil {
-			c.drop()
+			c.drop(nil)
 			return
 		}
 		c.mu.Lock()
@@ -249,7 +249,7 @@ func (h *hub) sweeper(every time.Duration, done chan struct{}) {
 		case now := <-t.C:
 			for _, c := range h.wired() {
 				if c.wire.expired(c, now) || peerGone(c.wire.raw, buf[:]) {
-					c.drop()
+					c.drop(nil)
 				}
 			}
 		}
@@ -279,7 +279,7 @@ func (h *hub) stopWires() {
 		<-h.sweepDone
 	}
 	for _, c := range h.wired() {
-		c.drop()
+		c.drop(nil)
 	}
 }
 

@@ -87,14 +87,10 @@ func (w *workers) push(tasks []*task) {
 	}
 	for _, t := range overflow {
 		for _, c := range t.conns {
-			if c.drop() {
-				w.h.metrics.dropped.Inc()
-			}
+			c.drop(w.h.metrics.dropped.Inc)
 		}
 		for _, d := range t.prepared {
-			if d.conn.drop() {
-				w.h.metrics.dropped.Inc()
-			}
+			d.conn.drop(w.h.metrics.dropped.Inc)
 		}
 	}
 }
