@@ -98,7 +98,7 @@ bench-bins: build
 # SSE clients hold a file descriptor each on both sides: the harness and the
 # servers it starts run with the soft open-file limit raised to the hard one.
 
-## bench: Hearth against plain PocketBase, full dataset (docs/benchmarks.md; about 15 minutes)
+## bench: Hearth against plain PocketBase, full dataset (docs/benchmarks.md; about 26 minutes)
 bench: bench-bins
 	ulimit -n $$(ulimit -Hn) && bin/bench run -out docs/benchmarks.md
 

@@ -40,13 +40,14 @@ func (im *importer) finish() error {
 
 // lookupCacheKiB is the page cache of the import's connection while the
 // end of a run looks the run's records up in _firebase_docs' record index
-// (dangling relations, invariants, the change log): 40 MiB, where
-// PocketBase's 32 MB left more of the lookups to a read from the file.
-// Not more: the cache costs more memory than its nominal size (with
-// 64 MiB the million's peak was 236 MB, against 91 MB while loading).
+// (dangling relations, invariants, the change log): 24 MiB. The cache
+// costs more memory than its nominal size: the million-document import
+// on a quiet machine peaked at 207 MB with 40 MiB and 183 MB with 24 MiB
+// (same speed, 1 min 9 s and 1 min 7 s), and at 236 MB with 64 MiB,
+// against 91 MB while loading; the target is under 200 MB.
 // Index builds keep PocketBase's size: SQLite sorts in pieces of a page
 // cache's size.
-const lookupCacheKiB = 40960
+const lookupCacheKiB = 24576
 
 // pageCache sets db's (the import's connection's) page cache to kib, or
 // with 0 back to what it was when the import began. A dry run leaves it:
