@@ -69,6 +69,12 @@ func TestPayloadsMatchPocketBase(t *testing.T) {
 	srv := hearthtest.Serve(t, app)
 	configureForComparison(t, app)
 	frankMessage := leftMembersMessage(t, app)
+	// Hearth picks a change's candidates when it dispatches the change,
+	// after the commit and in commit order; PocketBase when the write
+	// commits. A client connected below before the setup's writes were
+	// dispatched would receive them from Hearth only, so the last setup
+	// write is awaited on a client of its own first.
+	fence := connect(t, app, srv, hearthtest.Bob, "groups/*")
 	climbers, err := app.FindRecordById(collections.Groups, hearthtest.Climbers)
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +82,8 @@ func TestPayloadsMatchPocketBase(t *testing.T) {
 	climbers.Set("note", "the crag's gate code")
 	if err := app.Save(climbers); err != nil {
 		t.Fatal(err)
+	}
+	for !strings.Contains(fence.next().Data, hearthtest.Climbers) {
 	}
 
 	recordTopic := "messages/" + hearthtest.ClimbMessage
