@@ -121,7 +121,7 @@ func (h *hub) run(t *task) {
 	for _, d := range deliveries {
 		// A client dropped here is counted by enqueue, before its
 		// stream ends.
-		if queued, _ := d.conn.enqueue(d.msgs); queued {
+		if d.conn.enqueue(d.msgs) {
 			h.metrics.delivered(len(d.msgs), time.Since(t.ch.at))
 		}
 	}

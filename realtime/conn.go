@@ -51,20 +51,21 @@ func newConn(client subscriptions.Client, cancel context.CancelFunc, rc *http.Re
 // enqueue sends msgs in order: a hijacked connection writes them now
 // (wire.go), any other queues them and wakes its handler. A client with
 // more than its limit of messages waiting is disconnected instead, so
-// that no one ever waits for it. It reports whether msgs were queued
-// (or written) and whether this call dropped the client.
-func (c *conn) enqueue(msgs []subscriptions.Message) (queued, dropped bool) {
+// that no one ever waits for it (and counted, by drop). It reports
+// whether msgs were queued (or written).
+func (c *conn) enqueue(msgs []subscriptions.Message) bool {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return false, false
+		return false
 	}
 	if c.wire != nil {
 		return c.wire.send(c, msgs)
 	}
 	if len(c.queue)+len(msgs) > c.limit {
 		c.mu.Unlock()
-		return false, c.drop(c.slow)
+		c.drop(c.slow)
+		return false
 	}
 	c.queue = append(c.queue, msgs...)
 	c.mu.Unlock()
@@ -72,7 +73,7 @@ func (c *conn) enqueue(msgs []subscriptions.Message) (queued, dropped bool) {
 	case c.notify <- struct{}{}:
 	default:
 	}
-	return true, false
+	return true
 }
 
 // take returns the queued messages and empties the queue.

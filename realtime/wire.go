@@ -142,10 +142,11 @@ func (a *appendWriter) Write(p []byte) (int, error) { a.b = append(a.b, p...); r
 // send writes msgs through the OnRealtimeMessageSend hooks, as one write
 // of their frames after what is waiting, if nothing is; it is called with
 // c.mu held and releases it. It reports as enqueue does.
-func (w *wire) send(c *conn, msgs []subscriptions.Message) (queued, dropped bool) {
+func (w *wire) send(c *conn, msgs []subscriptions.Message) bool {
 	if w.queued+w.inflight+len(msgs) > c.limit {
 		c.mu.Unlock()
-		return false, c.drop(c.slow)
+		c.drop(c.slow)
+		return false
 	}
 	for i := range msgs {
 		if err := w.sse.write(w.ce, &msgs[i]); err != nil {
@@ -153,24 +154,24 @@ func (w *wire) send(c *conn, msgs []subscriptions.Message) (queued, dropped bool
 			// which ends the connection.
 			c.mu.Unlock()
 			c.drop(nil)
-			return false, false
+			return false
 		}
 	}
 	w.queued += len(msgs)
 	if w.draining {
 		c.mu.Unlock()
-		return true, false
+		return true
 	}
 	n, err := rawWrite(w.raw, w.out)
 	if err != nil {
 		c.mu.Unlock()
 		c.drop(nil)
-		return false, false
+		return false
 	}
 	if n == len(w.out) {
 		w.out, w.queued, w.sent = w.out[:0], 0, time.Now()
 		c.mu.Unlock()
-		return true, false
+		return true
 	}
 	// The socket took part of it (or nothing): the rest is written by a
 	// goroutine of the connection's own, which may wait.
@@ -178,7 +179,7 @@ func (w *wire) send(c *conn, msgs []subscriptions.Message) (queued, dropped bool
 	w.draining = true
 	c.mu.Unlock()
 	go w.drain(c)
-	return true, false
+	return true
 }
 
 // drain writes what waits until nothing does, then ends; a write that
