@@ -37,7 +37,7 @@ func BenchmarkSync1000Changes(b *testing.B) {
 
 			mux := benchMux(b, app)
 			token := hearthtest.Token(b, app, hearthtest.Alice)
-			url := "/api/sync?limit=1000&cursor=" + changefeed.Cursor{Seq: cursor}.String()
+			url := "/api/sync?limit=1000&cursor=" + changefeed.SealCursor(app, changefeed.Cursor{Seq: cursor})
 			sync := func() *httptest.ResponseRecorder {
 				req := httptest.NewRequest(http.MethodGet, url, nil)
 				req.Header.Set("Authorization", token)

@@ -2,7 +2,6 @@ package changefeed
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,7 +10,7 @@ import (
 
 // Cursor is a position in one user's feed of one collection set:
 // everything up to it has been delivered. Clients keep its string form
-// (String) and send it back unchanged; only this file reads it.
+// sealed (seal.go) and send it back unchanged; only this file reads it.
 //
 // A feed is the change log with, after each change of the caller's own
 // membership of a group, the records of that group as items (an
@@ -68,23 +67,6 @@ func (c Cursor) String() string {
 		fields = append(fields, c.Item.Collection, c.Item.ID)
 	}
 	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(fields, ";")))
-}
-
-// MarshalJSON writes the cursor as its token, a JSON string.
-func (c Cursor) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
-
-// UnmarshalJSON reads a token written by MarshalJSON.
-func (c *Cursor) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("cursor: %w", err)
-	}
-	parsed, err := ParseCursor(s)
-	if err != nil {
-		return err
-	}
-	*c = parsed
-	return nil
 }
 
 // LegacyCursorError reports a cursor of another version of the protocol:

@@ -34,7 +34,9 @@ type Change struct {
 	// Seq is the log entry that placed the change here: the record's own
 	// last write, or the membership change whose items it is part of (all
 	// changes of one expansion share it).
-	Seq        int64        `json:"seq"`
+	// It is not sent: a position in the log every crew shares would tell
+	// a client how many writes the server made elsewhere (see seal.go).
+	Seq        int64        `json:"-"`
 	Op         string       `json:"op"`
 	Collection string       `json:"collection"`
 	ID         string       `json:"id"`
@@ -44,11 +46,11 @@ type Change struct {
 // Page is the answer to a Request.
 type Page struct {
 	// Cursor is where the page ends: the next request's cursor.
-	Cursor Cursor `json:"cursor"`
+	Cursor Cursor
 	// More is true when the feed goes on after Cursor.
-	More bool `json:"more"`
+	More bool
 	// Changes are in feed order, at most Limit of them.
-	Changes []Change `json:"changes"`
+	Changes []Change
 }
 
 // GoneError reports a cursor the log can no longer serve: the client must
@@ -122,13 +124,13 @@ func syncPage(app core.App, caller *core.Record, set []string, req Request) (*Pa
 	}
 	if !req.Cursor.IsStart() {
 		if req.Cursor.Seq > head {
-			return nil, &GoneError{Reason: fmt.Sprintf("cursor is ahead of the change log (it names entry %d, the last is %d): the server's data was replaced", req.Cursor.Seq, head)}
+			return nil, &GoneError{Reason: "cursor is ahead of the change log: the server's data was replaced"}
 		}
 		// A cursor inside the items of a pruned entry is gone too: the
 		// entry that says what its remaining items are (a leaving's
 		// revocations) is no longer there to read them from.
 		if req.Cursor.Seq < horizon || (req.Cursor.Seq == horizon && req.Cursor.Item != nil) {
-			return nil, &GoneError{Reason: fmt.Sprintf("cursor is older than the retained change log (it names entry %d; entries up to %d were pruned)", req.Cursor.Seq, horizon)}
+			return nil, &GoneError{Reason: "cursor is older than the retained change log"}
 		}
 	}
 

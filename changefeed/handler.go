@@ -20,8 +20,16 @@ const (
 	MaxLimit     = 1000
 )
 
-func handleSync(e *core.RequestEvent) error {
-	req, err := parseRequest(e.Request.URL.Query())
+// pageJSON is a Page as a client receives it: the cursor sealed.
+type pageJSON struct {
+	Cursor  string   `json:"cursor"`
+	More    bool     `json:"more"`
+	Changes []Change `json:"changes"`
+}
+
+// handleSync is GET /api/sync, with s sealing and opening the cursors.
+func handleSync(e *core.RequestEvent, s *sealer) error {
+	req, err := parseRequest(e.Request.URL.Query(), s)
 	if err != nil {
 		return err
 	}
@@ -40,7 +48,7 @@ func handleSync(e *core.RequestEvent) error {
 		return e.InternalServerError("Sync failed.", err)
 	}
 	metricsOf(e.App).changes.Observe(float64(len(page.Changes)))
-	return e.JSON(http.StatusOK, page)
+	return e.JSON(http.StatusOK, pageJSON{Cursor: s.seal(page.Cursor), More: page.More, Changes: page.Changes})
 }
 
 // goneError is the 410 that tells a client to clear its store and resync.
@@ -71,9 +79,10 @@ func enrich(e *core.RequestEvent, page *Page) error {
 // parseRequest validates the query parameters (docs/sync.md lists every
 // answer); every bad one is named in the 400 response. An empty value is
 // a fault, not the default: it is what a client sends when a variable it
-// meant to fill is empty. A cursor of another protocol version is a 410,
-// so that clients of the first protocol resync instead of failing.
-func parseRequest(q map[string][]string) (Request, error) {
+// meant to fill is empty. A cursor of another protocol version, or one
+// this data dir did not seal, is a 410, so that clients holding one
+// resync instead of failing.
+func parseRequest(q map[string][]string, s *sealer) (Request, error) {
 	get := func(name string) (string, bool) {
 		v, ok := q[name]
 		if !ok || len(v) == 0 {
@@ -86,10 +95,14 @@ func parseRequest(q map[string][]string) (Request, error) {
 
 	if v, ok := get("cursor"); !ok || v == "" {
 		errs["cursor"] = validation.NewError("validation_required", "cursor is required: 0 for a full sync, else the cursor of the last page.")
-	} else if c, err := ParseCursor(v); err != nil {
+	} else if c, err := s.open(v); err != nil {
 		var legacy *LegacyCursorError
-		if errors.As(err, &legacy) {
+		var gone *GoneError
+		switch {
+		case errors.As(err, &legacy):
 			return req, goneError(legacy.Error() + ": resync from cursor 0")
+		case errors.As(err, &gone):
+			return req, goneError(gone.Error())
 		}
 		errs["cursor"] = validation.NewError("validation_invalid_cursor", err.Error()+": send 0 or the cursor of the last page, unchanged.")
 	} else {

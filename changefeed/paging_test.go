@@ -1,7 +1,6 @@
 package changefeed_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -81,7 +80,10 @@ func syncInterrupted(t *testing.T, srv *testServer, c *client, limit int) (map[s
 		if err != nil {
 			t.Fatal(err)
 		}
-		if lost != nil && !reflect.DeepEqual(lost, p) {
+		// Tokens of one cursor differ (each is sealed with its own nonce):
+		// the positions they hold must not.
+		if lost != nil && (!reflect.DeepEqual(lost.Changes, p.Changes) || lost.More != p.More ||
+			!reflect.DeepEqual(openCursor(t, srv.app, lost.Cursor), openCursor(t, srv.app, p.Cursor))) {
 			t.Fatalf("page %d read again from cursor differs from the lost one:\n%d changes, cursor %s\n%d changes, cursor %s",
 				n, len(lost.Changes), lost.Cursor, len(p.Changes), p.Cursor)
 		}
@@ -202,7 +204,7 @@ func TestPagesResumeInsideAnExpansion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cur, err := changefeed.ParseCursor(p.Cursor)
+		cur, err := changefeed.OpenCursor(app, p.Cursor)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,33 +227,4 @@ func TestPagesResumeInsideAnExpansion(t *testing.T) {
 		}
 	}
 	erin.matchesListAPI(t, srv.Server)
-}
-
-// TestCursorJSON: a page's cursor is a JSON string that ParseCursor reads
-// back; Start is "0".
-func TestCursorJSON(t *testing.T) {
-	t.Parallel()
-	for _, c := range []changefeed.Cursor{
-		changefeed.Start,
-		{Seq: 42},
-		{Seq: 42, Collections: []string{collections.Events, collections.Messages}},
-		{Seq: 7, Item: &changefeed.Item{}},
-		{Seq: 7, Collections: []string{collections.Users}, Item: &changefeed.Item{Collection: collections.Users, ID: "abc"}},
-	} {
-		b, err := json.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			t.Fatalf("%+v: not a JSON string: %s", c, b)
-		}
-		back, err := changefeed.ParseCursor(s)
-		if err != nil || !reflect.DeepEqual(back, c) {
-			t.Errorf("%+v -> %s -> %+v, %v", c, s, back, err)
-		}
-	}
-	if changefeed.Start.String() != "0" {
-		t.Errorf("Start is %q, want 0", changefeed.Start.String())
-	}
 }

@@ -26,7 +26,12 @@ func TestEveryParameterAnswer(t *testing.T) {
 	token := hearthtest.Token(t, app, hearthtest.Carol)
 	h := head(t, app)
 	token64 := func(raw string) string { return base64.RawURLEncoding.EncodeToString([]byte(raw)) }
-	atHead := changefeed.Cursor{Seq: h}.String()
+	atHead := changefeed.SealCursor(app, changefeed.Cursor{Seq: h})
+	edited := func(token string) string {
+		raw, _ := base64.RawURLEncoding.DecodeString(token)
+		raw[len(raw)/2] ^= 1
+		return base64.RawURLEncoding.EncodeToString(raw)
+	}
 
 	type answer struct {
 		status int
@@ -59,12 +64,17 @@ func TestEveryParameterAnswer(t *testing.T) {
 		{"cursor=" + token64("1;05;*"), bad("cursor", "validation_invalid_cursor")},
 		{"cursor=" + token64("1;99999999999999999999;*"), bad("cursor", "validation_invalid_cursor")},
 		{"cursor=" + token64("1;5;*;messages;"), bad("cursor", "validation_invalid_cursor")},
+		// a well-formed unsealed token, as servers before the seal issued
+		{"cursor=" + token64("1;5;*"), gone},
+		// sealed tokens: edited, or too short to be one
+		{"cursor=" + edited(atHead), gone},
+		{"cursor=" + token64("\x02short"), bad("cursor", "validation_invalid_cursor")},
 		{"cursor=0", ok()},
 		{"cursor=000", ok()},
 		{"cursor=" + atHead, ok()},
 		{"cursor=5", gone},
 		{"cursor=99999999999999999999999", gone},
-		{"cursor=" + changefeed.Cursor{Seq: h + 1}.String(), gone},
+		{"cursor=" + changefeed.SealCursor(app, changefeed.Cursor{Seq: h + 1}), gone},
 		{"cursor=0&cursor=abc", ok()},
 		{"cursor=0&unknown=1", ok()},
 		// collections
@@ -131,7 +141,7 @@ func TestEveryParameterAnswer(t *testing.T) {
 			}
 			continue
 		}
-		if _, err := changefeed.ParseCursor(body.Cursor); err != nil {
+		if _, err := changefeed.OpenCursor(app, body.Cursor); err != nil {
 			t.Errorf("?%s: cursor %q: %v", tc.query, body.Cursor, err)
 		}
 		for _, c := range body.Changes {
@@ -171,10 +181,10 @@ func TestRetentionBoundary(t *testing.T) {
 		t.Fatalf("horizon %d, %v", horizon, err)
 	}
 	for cursor, want := range map[string]int{
-		changefeed.Cursor{Seq: horizon}.String():     http.StatusOK,
-		changefeed.Cursor{Seq: horizon - 1}.String(): http.StatusGone,
-		changefeed.Cursor{Seq: 1}.String():           http.StatusGone,
-		"0":                                          http.StatusOK,
+		changefeed.SealCursor(app, changefeed.Cursor{Seq: horizon}):     http.StatusOK,
+		changefeed.SealCursor(app, changefeed.Cursor{Seq: horizon - 1}): http.StatusGone,
+		changefeed.SealCursor(app, changefeed.Cursor{Seq: 1}):           http.StatusGone,
+		"0": http.StatusOK,
 	} {
 		status, body, _ := get(srv, token, "/api/sync?cursor="+url.QueryEscape(cursor), nil)
 		if status != want {

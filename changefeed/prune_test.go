@@ -47,12 +47,12 @@ func TestPruneKeepsLiveRecordsAndMovesTheHorizon(t *testing.T) {
 	}
 	// A client that synced after the last write lost nothing: it is served,
 	// and gets every live record again once, carried over the horizon.
-	status, body, _ = get(srv, alice.token, "/api/sync?cursor="+changefeed.Cursor{Seq: last}.String(), nil)
+	status, body, _ = get(srv, alice.token, "/api/sync?cursor="+changefeed.SealCursor(app, changefeed.Cursor{Seq: last}), nil)
 	if status != http.StatusOK {
 		t.Fatalf("cursor at the horizon: %d %s", status, body)
 	}
 	current := newClient(alice.token)
-	current.cursor = changefeed.Cursor{Seq: last}.String()
+	current.cursor = changefeed.SealCursor(app, changefeed.Cursor{Seq: last})
 	current.mustSync(t, srv, 3)
 	current.matchesListAPI(t, srv)
 	// A full resync still finds every record.
@@ -142,7 +142,7 @@ func TestPruneRunsAtStart(t *testing.T) {
 		t.Fatalf("horizon %d (%v) after start, want %d", horizon, err, old)
 	}
 	token := hearthtest.Token(t, app, hearthtest.Alice)
-	if status, body, _ := get(srv, token, "/api/sync?cursor="+changefeed.Cursor{Seq: old - 1}.String(), nil); status != http.StatusGone {
+	if status, body, _ := get(srv, token, "/api/sync?cursor="+changefeed.SealCursor(app, changefeed.Cursor{Seq: old - 1}), nil); status != http.StatusGone {
 		t.Fatalf("a cursor from before the start's pruning: %d %s, want 410", status, body)
 	}
 	alice := newClient(token)

@@ -58,7 +58,12 @@ func Register(app core.App, cfg Config) {
 		// window until the next full hour. A failure is logged, not fatal:
 		// an unpruned log is still correct, only longer.
 		prune()
-		se.Router.GET(Path, handleSync).Bind(m.countRequests(), apis.RequireAuth(collections.Users))
+		s, err := loadSealer(se.App)
+		if err != nil {
+			return err
+		}
+		se.Router.GET(Path, func(e *core.RequestEvent) error { return handleSync(e, s) }).
+			Bind(m.countRequests(), apis.RequireAuth(collections.Users))
 		return se.Next()
 	})
 }

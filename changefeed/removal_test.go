@@ -146,7 +146,7 @@ func TestNothingAfterTheLeavingPage(t *testing.T) {
 	bob.mustSync(t, srv.Server, 1000)
 	srv.mustDo(t, hearthtest.Alice, http.MethodDelete, "/api/collections/memberships/records/"+hearthtest.MembershipID(t, app, hearthtest.Climbers, hearthtest.Bob))
 	bob.mustSync(t, srv.Server, 1000)
-	if cur, err := changefeed.ParseCursor(bob.cursor); err != nil || cur.Seq != head(t, app) || cur.Item != nil {
+	if cur, err := changefeed.OpenCursor(app, bob.cursor); err != nil || cur.Seq != head(t, app) || cur.Item != nil {
 		t.Fatalf("Bob's cursor %+v (%v), want the removal, the last entry (%d)", cur, err, head(t, app))
 	}
 	bob.matchesListAPI(t, srv.Server)

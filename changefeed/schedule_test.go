@@ -141,7 +141,7 @@ func (p *page) describe(gone bool) string {
 	}
 	var parts []string
 	for _, ch := range p.Changes {
-		parts = append(parts, fmt.Sprintf("%d %s %s/%s", ch.Seq, ch.Op, ch.Collection, ch.ID))
+		parts = append(parts, fmt.Sprintf("%s %s/%s", ch.Op, ch.Collection, ch.ID))
 	}
 	return fmt.Sprintf("more=%v [%s]", p.More, strings.Join(parts, ", "))
 }

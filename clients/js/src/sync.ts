@@ -27,7 +27,6 @@ export { SYNCED_COLLECTIONS };
 
 /** One item of a sync page (see docs/sync.md). */
 export interface Change {
-  seq: number;
   op: 'upsert' | 'delete' | 'revoke';
   collection: string;
   id: string;
