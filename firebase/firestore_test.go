@@ -447,7 +447,7 @@ func TestDeferredIndexesAreRebuiltAfterAStoppedRun(t *testing.T) {
 		t.Fatal("the stopped import reported no error")
 	}
 	stopped := indexes(t, app)
-	for _, dropped := range []string{"idx_rsvps_user", "idx_firebase_docs_record"} {
+	for _, dropped := range []string{"idx_rsvps_user", "idx_firebase_docs_run"} {
 		if strings.Contains(stopped, dropped) {
 			t.Errorf("%s was not deferred", dropped)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/dbx"
@@ -16,9 +17,11 @@ import (
 func (im *importer) finish() error {
 	// The indexes come back first: what follows queries by them. This
 	// also builds those a stopped earlier run left deferred.
+	phase := im.phase
 	if err := im.app.RunInTransaction(rebuildIndexes); err != nil {
 		return err
 	}
+	phase("indexes built")
 	names, err := im.runCollections()
 	if err != nil {
 		return err
@@ -32,14 +35,35 @@ func (im *importer) finish() error {
 	if err := im.app.RunInTransaction(func(tx core.App) error { return im.dangling(tx, names) }); err != nil {
 		return err
 	}
+	phase("relations checked")
 	if err := im.invariants(names); err != nil {
 		return err
 	}
-	return im.app.RunInTransaction(func(tx core.App) error { return im.logRun(tx, names) })
+	phase("invariants restored")
+	if err := im.app.RunInTransaction(func(tx core.App) error { return im.logRun(tx, names) }); err != nil {
+		return err
+	}
+	phase("change log written")
+	return nil
+}
+
+// phases returns a function that writes, as a progress line, each step of
+// the end of an import and the seconds it took: on a large import the end
+// takes a while after the last document, and the lines say where.
+func (im *importer) phases() func(string) {
+	last := time.Now()
+	return func(step string) {
+		if im.opts.Progress == nil {
+			return
+		}
+		now := time.Now()
+		fmt.Fprintf(im.opts.Progress, "documents: %s (%.1f s)\n", step, now.Sub(last).Seconds())
+		last = now
+	}
 }
 
 // lookupCacheKiB is the page cache of the import's connection while the
-// end of a run looks the run's records up in _firebase_docs' record index
+// end of a run looks the run's records up in _firebase_docs (keyed by record)
 // (dangling relations, invariants, the change log): 24 MiB. The cache
 // costs more memory than its nominal size: the million-document import
 // on a quiet machine peaked at 207 MB with 40 MiB and 183 MB with 24 MiB
@@ -108,7 +132,7 @@ func (im *importer) runCollections() ([]*core.Collection, error) {
 // the run's rows of _firebase_docs instead reads the collection's
 // records in id order, a random place of the table each (ids are keyed
 // hashes), which was most of the end of a large import. The unary + on
-// run keeps SQLite on the (collection, record) index: with the run
+// run keeps SQLite on the (collection, record) key: with the run
 // index it would read every row of the run for each record.
 const inRun = "EXISTS (SELECT 1 FROM {{_firebase_docs}} r WHERE r.[[collection]] = {:collection} AND r.[[record]] = c.[[id]] AND +r.[[run]] = {:run})"
 
