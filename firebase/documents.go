@@ -133,6 +133,8 @@ type importer struct {
 	cacheWas string
 	// phase writes a progress line for each step of the run (phases).
 	phase func(step string)
+	// wrote holds the collections this run wrote records to.
+	wrote map[string]bool
 	// deferred holds the tables whose indexes this run has deferred.
 	deferred map[string]bool
 	// ignored counts, per collection and field, the Firestore fields that
@@ -182,7 +184,7 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 	start := opts.Now()
 	now, _ := types.ParseDateTime(start.UTC())
 	im := &importer{app: app, ids: key, opts: opts, res: res, rep: newReport("documents", opts.DryRun), run: start.UnixNano(), now: now,
-		ignored: map[string]int{}, skippedCollections: map[string]int{}, skipReasons: map[string]string{}, deferred: map[string]bool{}}
+		ignored: map[string]int{}, skippedCollections: map[string]int{}, skipReasons: map[string]string{}, deferred: map[string]bool{}, wrote: map[string]bool{}}
 	defer func() { im.rep.Elapsed = opts.Now().Sub(start) }()
 	if opts.FilesDir != "" && !opts.DryRun {
 		fsys, err := app.NewFilesystem()
@@ -698,6 +700,7 @@ func (im *importer) flush() error {
 			if err != nil {
 				return fmt.Errorf("import documents: %s: %w", dr.path, err)
 			}
+			im.wrote[dr.collection.Name] = true
 			if n, _ := res.RowsAffected(); n == 1 && !dr.userUpdate {
 				im.rep.count(dr.collection.Name).Created++
 			} else {
@@ -724,7 +727,7 @@ func (im *importer) deferIndexes(tx core.App, batch []*docRow) error {
 	if im.opts.DeferIndexesAfter < 0 || im.rep.Read < im.opts.DeferIndexesAfter {
 		return nil
 	}
-	tables := []string{"_firebase_docs"}
+	var tables []string
 	for _, dr := range batch {
 		if !dr.userUpdate {
 			tables = append(tables, dr.collection.Name)

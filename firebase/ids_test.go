@@ -129,3 +129,29 @@ func TestRerunKeepsFixedFields(t *testing.T) {
 		t.Fatalf("the membership moved: %v", got.FieldsData())
 	}
 }
+
+// TestSubcollectionIdsShareTheirTopLevelPrefix: a subcollection
+// document's id begins as its top-level document's does (7 characters),
+// so that an export's documents of one parent land in one place of
+// their table's id index; the rest is the document's own, and the
+// rsvps read before their event (a forward reference) still point to
+// it.
+func TestSubcollectionIdsShareTheirTopLevelPrefix(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	uids, _ := importedUsers(t, app)
+	importDocs(t, app, crewsExport(uids), firebase.DocOptions{})
+	g1, e1 := findByDoc(t, app, "groups", "groups/g1"), findByDoc(t, app, "events", "events/e1")
+	m1, m2 := findByDoc(t, app, "memberships", "groups/g1/memberships/m1"), findByDoc(t, app, "memberships", "groups/g1/memberships/m2")
+	r1 := findByDoc(t, app, "rsvps", "events/e1/rsvps/r1")
+	for _, c := range []struct{ child, parent string }{{m1.Id, g1.Id}, {m2.Id, g1.Id}, {r1.Id, e1.Id}} {
+		if len(c.child) != 15 || c.child[:7] != c.parent[:7] || c.child[7:] == c.parent[7:] {
+			t.Errorf("id %s under %s: want its parent's first 7 characters and its own 8", c.child, c.parent)
+		}
+	}
+	if m1.Id[7:] == m2.Id[7:] || g1.Id[:7] == e1.Id[:7] {
+		t.Errorf("ids %s %s, %s %s are not their own", m1.Id, m2.Id, g1.Id, e1.Id)
+	}
+	if r1.GetString("event") != e1.Id {
+		t.Errorf("rsvp read before its event points to %q, want %s", r1.GetString("event"), e1.Id)
+	}
+}

@@ -2,6 +2,7 @@ package firebase
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -93,12 +94,7 @@ func (im *importer) pageCache(db dbx.Builder, kib int) error {
 // runCollections lists the Hearth collections this run wrote to, parents
 // first (collections.Names), then any others.
 func (im *importer) runCollections() ([]*core.Collection, error) {
-	var written []string
-	err := im.app.DB().NewQuery("SELECT DISTINCT [[collection]] FROM {{_firebase_docs}} WHERE [[run]] = {:run}").
-		Bind(dbx.Params{"run": im.run}).Column(&written)
-	if err != nil {
-		return nil, fmt.Errorf("import documents: collections of the run: %w", err)
-	}
+	written := slices.Collect(maps.Keys(im.wrote))
 	order := collections.Names()
 	slices.SortFunc(written, func(a, b string) int {
 		ia, ib := slices.Index(order, a), slices.Index(order, b)
@@ -131,10 +127,8 @@ func (im *importer) runCollections() ([]*core.Collection, error) {
 // whose relation dangles is looked up in _firebase_docs. Starting from
 // the run's rows of _firebase_docs instead reads the collection's
 // records in id order, a random place of the table each (ids are keyed
-// hashes), which was most of the end of a large import. The unary + on
-// run keeps SQLite on the (collection, record) key: with the run
-// index it would read every row of the run for each record.
-const inRun = "EXISTS (SELECT 1 FROM {{_firebase_docs}} r WHERE r.[[collection]] = {:collection} AND r.[[record]] = c.[[id]] AND +r.[[run]] = {:run})"
+// hashes), which was most of the end of a large import.
+const inRun = "EXISTS (SELECT 1 FROM {{_firebase_docs}} r WHERE r.[[collection]] = {:collection} AND r.[[record]] = c.[[id]] AND r.[[run]] = {:run})"
 
 // dangling finds the run's records whose relation names a record that is
 // not there (a reference to a document missing from the export or left
@@ -255,10 +249,7 @@ func (im *importer) danglingField(tx core.App, c *core.Collection, rf *core.Rela
 // logRun appends one change-log row per record of a synced collection
 // this run wrote (create when the run first wrote it, else update), in
 // the order the records were first written (CROSS JOIN: the table is
-// read in its order, and each record found in _firebase_docs' record
-// index, one random lookup rather than two into the larger table; the
-// unary + keeps SQLite from the run index, which would read all the
-// run's rows for each record), with
+// read in its order, and each record found by _firebase_docs' key), with
 // the groups whose members see it, derived from the collection's
 // collections.Spec.Scope; and an update of every user who became a
 // member of a group in this run, so that co-members' devices learn them.
@@ -300,7 +291,7 @@ func (im *importer) logRun(tx core.App, cols []*core.Collection) (err error) {
 		_, err = tx.DB().NewQuery(fmt.Sprintf(`INSERT INTO {{%s}} ([[at]], [[collection]], [[record]], [[op]], [[groups]], [[member]])
 			SELECT {:at}, {:collection}, c.[[id]], %s, %s, %s
 			FROM {{%s}} c CROSS JOIN {{_firebase_docs}} d ON d.[[collection]] = {:collection} AND d.[[record]] = c.[[id]]
-			WHERE +d.[[run]] = {:run} ORDER BY c.rowid`, changesTable, op, groups, member, c.Name)).
+			WHERE d.[[run]] = {:run} ORDER BY c.rowid`, changesTable, op, groups, member, c.Name)).
 			Bind(dbx.Params{"at": at, "collection": c.Name, "run": im.run}).Execute()
 		if err != nil {
 			return fmt.Errorf("import documents: change log of %s: %w", c.Name, err)

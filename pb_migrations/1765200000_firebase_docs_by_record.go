@@ -13,10 +13,12 @@ import (
 // path as its key and an index on (collection, record)) cost three. A
 // rerun finds its row by the record, whose id follows from the path
 // (package firebase, idKey), so the path needs no index of its own; the
-// importer's end looks records up by (collection, record), now the key.
-// An import stopped before this migration may have recorded the old
-// record index as dropped (_params row firebase_deferred_indexes): the
-// key replaces it, so it is taken off that list.
+// importer's end looks records up by (collection, record), now the key,
+// and finds a run's groups or events among the key's rows of their
+// collection, so the index on (run, collection) goes too (building it
+// after a large import sorted every row). An import stopped before this
+// migration may have recorded the old indexes as dropped (_params row
+// firebase_deferred_indexes): they are taken off that list.
 func init() {
 	m.Register(func(app core.App) error {
 		return execAll(app, "firebase docs by record",
@@ -32,9 +34,8 @@ func init() {
 				SELECT [[collection]], [[record]], [[path]], [[run]], [[first_run]] FROM {{_firebase_docs}} ORDER BY [[rowid]]`,
 			"DROP TABLE {{_firebase_docs}}",
 			"ALTER TABLE {{_firebase_docs_new}} RENAME TO {{_firebase_docs}}",
-			"CREATE INDEX idx_firebase_docs_run ON {{_firebase_docs}} ([[run]], [[collection]])",
 			`UPDATE {{_params}} SET [[value]] = (SELECT json_group_array(json(j.[[value]])) FROM json_each({{_params}}.[[value]]) j
-				WHERE json_extract(j.[[value]], '$.name') != 'idx_firebase_docs_record')
+				WHERE json_extract(j.[[value]], '$.name') NOT IN ('idx_firebase_docs_record', 'idx_firebase_docs_run'))
 				WHERE [[id]] = 'firebase_deferred_indexes'`,
 		)
 	}, func(app core.App) error {
