@@ -1,7 +1,9 @@
 package firebase_test
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -153,5 +155,40 @@ func TestSubcollectionIdsShareTheirTopLevelPrefix(t *testing.T) {
 	}
 	if r1.GetString("event") != e1.Id {
 		t.Errorf("rsvp read before its event points to %q, want %s", r1.GetString("event"), e1.Id)
+	}
+}
+
+// TestFlatIdsStayWhereDocumentsWereImported: a data dir whose documents
+// were imported before ids were clustered (its key and _firebase_docs
+// rows there, no clustered_ids row) keeps each document's id the HMAC of
+// its own path, so that a rerun updates the records the first run wrote.
+func TestFlatIdsStayWhereDocumentsWereImported(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	uids, _ := importedUsers(t, app) // creates the key and the clustered_ids row
+	for _, q := range []string{
+		"DELETE FROM _params WHERE id = 'hearth_firebase_clustered_ids'",
+		"INSERT INTO _firebase_docs (collection, record, path, run, first_run) VALUES ('groups', 'earlier', 'groups/earlier', 1, 1)",
+	} {
+		if _, err := app.DB().NewQuery(q).Execute(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	importDocs(t, app, crewsExport(uids), firebase.DocOptions{})
+	var stored string
+	if err := app.DB().NewQuery("SELECT json_extract(value, '$') FROM _params WHERE id = 'hearth_firebase_id_key'").Row(&stored); err != nil {
+		t.Fatal(err)
+	}
+	key, err := hex.DecodeString(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("groups/g1/memberships/m1"))
+	want := new(big.Int).SetBytes(mac.Sum(nil)).Text(36)
+	for len(want) < 15 {
+		want = "0" + want
+	}
+	if got := findByDoc(t, app, "memberships", "groups/g1/memberships/m1").Id; got != want[:15] {
+		t.Fatalf("membership id %s, want the flat %s", got, want[:15])
 	}
 }

@@ -35,6 +35,9 @@ import (
 type idKey struct {
 	// macs holds HMAC states under the key, reused (hmac).
 	macs sync.Pool
+	// clustered: subcollection documents' ids share their top-level
+	// document's prefix (id).
+	clustered bool
 }
 
 // newIDKey returns the idKey of key.
@@ -70,8 +73,27 @@ func loadIDKey(app core.App) (*idKey, error) {
 	if err != nil || len(key) < 32 {
 		return nil, fmt.Errorf("import id key: _params row %s is not a key", idKeyParam)
 	}
-	return newIDKey(key), nil
+	k := newIDKey(key)
+	// A data dir whose documents were imported before ids were clustered
+	// (idKey.id) keeps flat ids, so that its reruns find their records;
+	// any other one clusters, from now on.
+	if _, err := app.DB().NewQuery(`INSERT OR IGNORE INTO {{_params}} ([[id]], [[value]])
+		SELECT {:id}, 'true' WHERE NOT EXISTS (SELECT 1 FROM {{_firebase_docs}})`).
+		Bind(dbx.Params{"id": clusteredParam}).Execute(); err != nil {
+		return nil, fmt.Errorf("import id key: %w", err)
+	}
+	var n int
+	if err := app.DB().NewQuery("SELECT count(*) FROM {{_params}} WHERE [[id]] = {:id}").
+		Bind(dbx.Params{"id": clusteredParam}).Row(&n); err != nil {
+		return nil, fmt.Errorf("import id key: %w", err)
+	}
+	k.clustered = n > 0
+	return k, nil
 }
+
+// clusteredParam is the _params row that says the data dir's ids of
+// subcollection documents are clustered (idKey.id).
+const clusteredParam = "hearth_firebase_clustered_ids"
 
 // id is the record id of the document or user at path. A document of a
 // subcollection ("groups/g1/messages/m1") shares its first
@@ -88,7 +110,7 @@ func loadIDKey(app core.App) (*idKey, error) {
 func (k *idKey) id(path string) string {
 	own := k.hmac(path)
 	top, sub := cutTopLevel(path)
-	if !sub {
+	if !sub || !k.clustered {
 		return own
 	}
 	return k.hmac(top)[:clusterPrefix] + own[clusterPrefix:]
