@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crews/hearth/firebase"
+
 	"github.com/crews/hearth/internal/hearthtest"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -63,5 +65,24 @@ func TestDocsTableMigrationKeepsRowsAndDeferredIndexes(t *testing.T) {
 	}
 	if idx != "table _firebase_docs" {
 		t.Fatalf("_firebase_docs' schema objects: %s, want the table alone", idx)
+	}
+}
+
+// TestProgressNamesTheEndsSteps: after the last document the import
+// writes a progress line for each step of its end, in order, so that a
+// large import's quiet minute after the documents says where it is.
+func TestProgressNamesTheEndsSteps(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	uids, _ := importedUsers(t, app)
+	var out strings.Builder
+	importDocs(t, app, crewsExport(uids), firebase.DocOptions{Progress: &out})
+	at := 0
+	for _, step := range []string{"documents: 15 read and written (", "documents: indexes built (", "documents: relations checked (",
+		"documents: invariants restored (", "documents: change log written ("} {
+		i := strings.Index(out.String()[at:], step)
+		if i < 0 {
+			t.Fatalf("progress lacks %q after position %d:\n%s", step, at, out.String())
+		}
+		at += i + len(step)
 	}
 }

@@ -19,7 +19,8 @@ import (
 
 // idKey derives the Hearth record id of a Firestore document (or Firebase
 // user, as "users/<uid>") from its path: 15 characters of [a-z0-9] from
-// its HMAC-SHA-256 under a key kept in the data dir, PocketBase's id shape.
+// its HMAC-SHA-256 under a key kept in the data dir, PocketBase's id shape
+// (a subcollection document's first 7 from its top-level document's: id).
 // Ids follow from paths, so a reference is written as the id it will
 // point to before the referenced document is read (references may point
 // forward), and a rerun finds the record it wrote before.
@@ -100,11 +101,10 @@ const clusteredParam = "hearth_firebase_clustered_ids"
 // clusterPrefix characters with the id of its top-level ancestor
 // ("groups/g1"), the rest from its own path's HMAC: the documents of one
 // parent come together in an export, and with ids that share a prefix
-// they go to one place of their table's id index instead of a random
-// place each, so a batch changes a few hundred pages of the index rather
-// than nearly all of them (the import's largest cost on the
-// million-document export: docs/firebase-import.md, "Measured"). The
-// prefix tells no more than which parent a record belongs to, which its
+// they go to one place of their table's id index, and of
+// _firebase_docs' key (collection, record), instead of a random place
+// each, so a batch changes a few pages of those B-trees per parent rather
+// than pages all over them. The prefix tells no more than which parent a record belongs to, which its
 // relation field says anyway; the other 15-clusterPrefix characters
 // stay unknown without the key.
 func (k *idKey) id(path string) string {
