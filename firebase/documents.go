@@ -120,7 +120,7 @@ func tuneForImport(app core.App) (restore func(), err error) {
 
 type importer struct {
 	app   core.App
-	ids   idKey
+	ids   *idKey
 	opts  DocOptions
 	res   *resolver
 	rep   *Report
@@ -131,6 +131,10 @@ type importer struct {
 	// cacheWas is the import connection's cache_size when the run began
 	// (pageCache).
 	cacheWas string
+	// phase writes a progress line for each step of the run (phases).
+	phase func(step string)
+	// wrote holds the collections this run wrote records to.
+	wrote map[string]bool
 	// deferred holds the tables whose indexes this run has deferred.
 	deferred map[string]bool
 	// ignored counts, per collection and field, the Firestore fields that
@@ -180,7 +184,7 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 	start := opts.Now()
 	now, _ := types.ParseDateTime(start.UTC())
 	im := &importer{app: app, ids: key, opts: opts, res: res, rep: newReport("documents", opts.DryRun), run: start.UnixNano(), now: now,
-		ignored: map[string]int{}, skippedCollections: map[string]int{}, skipReasons: map[string]string{}, deferred: map[string]bool{}}
+		ignored: map[string]int{}, skippedCollections: map[string]int{}, skipReasons: map[string]string{}, deferred: map[string]bool{}, wrote: map[string]bool{}}
 	defer func() { im.rep.Elapsed = opts.Now().Sub(start) }()
 	if opts.FilesDir != "" && !opts.DryRun {
 		fsys, err := app.NewFilesystem()
@@ -195,6 +199,7 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 			return nil, fmt.Errorf("import documents: cache_size: %w", err)
 		}
 	}
+	im.phase = im.phases()
 	prog := newProgress(opts.Progress, "documents", 0)
 	docs, stop := im.convertAhead(r)
 	defer stop()
@@ -218,6 +223,7 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 		return im.rep, err
 	}
 	prog.done()
+	im.phase(fmt.Sprintf("%d read and written", im.rep.Read))
 	// The batches' memory is garbage now: hand it back to the system
 	// before the end's index builds and page cache take theirs, so that
 	// the peak is the larger of the two phases, not their sum.
@@ -674,14 +680,15 @@ func (im *importer) flush() error {
 				q.Close()
 			}
 		}()
-		// The path's row is inserted, or updated when an earlier run
+		// The record's row is inserted, or updated when an earlier run
 		// (or a stopped one) wrote it: the record is then counted as
-		// updated.
-		insert := tx.DB().NewQuery(`INSERT INTO {{_firebase_docs}} ([[path]], [[collection]], [[record]], [[run]], [[first_run]])
-			VALUES ({:path}, {:collection}, {:record}, {:run}, {:run}) ON CONFLICT ([[path]]) DO NOTHING`).Prepare()
+		// updated. The row is keyed by the record, whose id follows from
+		// the path (pb_migrations/1765200000_firebase_docs_by_record.go).
+		insert := tx.DB().NewQuery(`INSERT INTO {{_firebase_docs}} ([[collection]], [[record]], [[path]], [[run]], [[first_run]])
+			VALUES ({:collection}, {:record}, {:path}, {:run}, {:run}) ON CONFLICT ([[collection]], [[record]]) DO NOTHING`).Prepare()
 		defer insert.Close()
-		update := tx.DB().NewQuery(`UPDATE {{_firebase_docs}} SET [[collection]] = {:collection}, [[record]] = {:record}, [[run]] = {:run}
-			WHERE [[path]] = {:path}`).Prepare()
+		update := tx.DB().NewQuery(`UPDATE {{_firebase_docs}} SET [[path]] = {:path}, [[run]] = {:run}
+			WHERE [[collection]] = {:collection} AND [[record]] = {:record}`).Prepare()
 		defer update.Close()
 		for _, dr := range batch {
 			if err := im.write(tx, stmts, dr); err != nil {
@@ -693,6 +700,7 @@ func (im *importer) flush() error {
 			if err != nil {
 				return fmt.Errorf("import documents: %s: %w", dr.path, err)
 			}
+			im.wrote[dr.collection.Name] = true
 			if n, _ := res.RowsAffected(); n == 1 && !dr.userUpdate {
 				im.rep.count(dr.collection.Name).Created++
 			} else {
@@ -719,7 +727,7 @@ func (im *importer) deferIndexes(tx core.App, batch []*docRow) error {
 	if im.opts.DeferIndexesAfter < 0 || im.rep.Read < im.opts.DeferIndexesAfter {
 		return nil
 	}
-	tables := []string{"_firebase_docs"}
+	var tables []string
 	for _, dr := range batch {
 		if !dr.userUpdate {
 			tables = append(tables, dr.collection.Name)

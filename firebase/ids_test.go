@@ -1,7 +1,9 @@
 package firebase_test
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -127,5 +129,66 @@ func TestRerunKeepsFixedFields(t *testing.T) {
 	}
 	if got := findByDoc(t, app, "memberships", "groups/g1/memberships/m1"); got.Id != m1.Id || got.GetString("group") != g1.Id || got.GetString("user") != ids[0] {
 		t.Fatalf("the membership moved: %v", got.FieldsData())
+	}
+}
+
+// TestSubcollectionIdsShareTheirTopLevelPrefix: a subcollection
+// document's id begins as its top-level document's does (7 characters),
+// so that an export's documents of one parent land in one place of
+// their table's id index; the rest is the document's own, and the
+// rsvps read before their event (a forward reference) still point to
+// it.
+func TestSubcollectionIdsShareTheirTopLevelPrefix(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	uids, _ := importedUsers(t, app)
+	importDocs(t, app, crewsExport(uids), firebase.DocOptions{})
+	g1, e1 := findByDoc(t, app, "groups", "groups/g1"), findByDoc(t, app, "events", "events/e1")
+	m1, m2 := findByDoc(t, app, "memberships", "groups/g1/memberships/m1"), findByDoc(t, app, "memberships", "groups/g1/memberships/m2")
+	r1 := findByDoc(t, app, "rsvps", "events/e1/rsvps/r1")
+	for _, c := range []struct{ child, parent string }{{m1.Id, g1.Id}, {m2.Id, g1.Id}, {r1.Id, e1.Id}} {
+		if len(c.child) != 15 || c.child[:7] != c.parent[:7] || c.child[7:] == c.parent[7:] {
+			t.Errorf("id %s under %s: want its parent's first 7 characters and its own 8", c.child, c.parent)
+		}
+	}
+	if m1.Id[7:] == m2.Id[7:] || g1.Id[:7] == e1.Id[:7] {
+		t.Errorf("ids %s %s, %s %s are not their own", m1.Id, m2.Id, g1.Id, e1.Id)
+	}
+	if r1.GetString("event") != e1.Id {
+		t.Errorf("rsvp read before its event points to %q, want %s", r1.GetString("event"), e1.Id)
+	}
+}
+
+// TestFlatIdsStayWhereDocumentsWereImported: a data dir whose documents
+// were imported before ids were clustered (its key and _firebase_docs
+// rows there, no clustered_ids row) keeps each document's id the HMAC of
+// its own path, so that a rerun updates the records the first run wrote.
+func TestFlatIdsStayWhereDocumentsWereImported(t *testing.T) {
+	app := hearthtest.NewApp(t)
+	uids, _ := importedUsers(t, app) // creates the key and the clustered_ids row
+	for _, q := range []string{
+		"DELETE FROM _params WHERE id = 'hearth_firebase_clustered_ids'",
+		"INSERT INTO _firebase_docs (collection, record, path, run, first_run) VALUES ('groups', 'earlier', 'groups/earlier', 1, 1)",
+	} {
+		if _, err := app.DB().NewQuery(q).Execute(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	importDocs(t, app, crewsExport(uids), firebase.DocOptions{})
+	var stored string
+	if err := app.DB().NewQuery("SELECT json_extract(value, '$') FROM _params WHERE id = 'hearth_firebase_id_key'").Row(&stored); err != nil {
+		t.Fatal(err)
+	}
+	key, err := hex.DecodeString(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("groups/g1/memberships/m1"))
+	want := new(big.Int).SetBytes(mac.Sum(nil)).Text(36)
+	for len(want) < 15 {
+		want = "0" + want
+	}
+	if got := findByDoc(t, app, "memberships", "groups/g1/memberships/m1").Id; got != want[:15] {
+		t.Fatalf("membership id %s, want the flat %s", got, want[:15])
 	}
 }

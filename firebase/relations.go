@@ -2,8 +2,10 @@ package firebase
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/dbx"
@@ -16,9 +18,11 @@ import (
 func (im *importer) finish() error {
 	// The indexes come back first: what follows queries by them. This
 	// also builds those a stopped earlier run left deferred.
+	phase := im.phase
 	if err := im.app.RunInTransaction(rebuildIndexes); err != nil {
 		return err
 	}
+	phase("indexes built")
 	names, err := im.runCollections()
 	if err != nil {
 		return err
@@ -32,14 +36,35 @@ func (im *importer) finish() error {
 	if err := im.app.RunInTransaction(func(tx core.App) error { return im.dangling(tx, names) }); err != nil {
 		return err
 	}
+	phase("relations checked")
 	if err := im.invariants(names); err != nil {
 		return err
 	}
-	return im.app.RunInTransaction(func(tx core.App) error { return im.logRun(tx, names) })
+	phase("invariants restored")
+	if err := im.app.RunInTransaction(func(tx core.App) error { return im.logRun(tx, names) }); err != nil {
+		return err
+	}
+	phase("change log written")
+	return nil
+}
+
+// phases returns a function that writes, as a progress line, each step of
+// the end of an import and the seconds it took: on a large import the end
+// takes a while after the last document, and the lines say where.
+func (im *importer) phases() func(string) {
+	last := time.Now()
+	return func(step string) {
+		if im.opts.Progress == nil {
+			return
+		}
+		now := time.Now()
+		fmt.Fprintf(im.opts.Progress, "documents: %s (%.1f s)\n", step, now.Sub(last).Seconds())
+		last = now
+	}
 }
 
 // lookupCacheKiB is the page cache of the import's connection while the
-// end of a run looks the run's records up in _firebase_docs' record index
+// end of a run looks the run's records up in _firebase_docs (keyed by record)
 // (dangling relations, invariants, the change log): 24 MiB. The cache
 // costs more memory than its nominal size: the million-document import
 // on a quiet machine peaked at 207 MB with 40 MiB and 183 MB with 24 MiB
@@ -69,12 +94,7 @@ func (im *importer) pageCache(db dbx.Builder, kib int) error {
 // runCollections lists the Hearth collections this run wrote to, parents
 // first (collections.Names), then any others.
 func (im *importer) runCollections() ([]*core.Collection, error) {
-	var written []string
-	err := im.app.DB().NewQuery("SELECT DISTINCT [[collection]] FROM {{_firebase_docs}} WHERE [[run]] = {:run}").
-		Bind(dbx.Params{"run": im.run}).Column(&written)
-	if err != nil {
-		return nil, fmt.Errorf("import documents: collections of the run: %w", err)
-	}
+	written := slices.Collect(maps.Keys(im.wrote))
 	order := collections.Names()
 	slices.SortFunc(written, func(a, b string) int {
 		ia, ib := slices.Index(order, a), slices.Index(order, b)
@@ -107,10 +127,8 @@ func (im *importer) runCollections() ([]*core.Collection, error) {
 // whose relation dangles is looked up in _firebase_docs. Starting from
 // the run's rows of _firebase_docs instead reads the collection's
 // records in id order, a random place of the table each (ids are keyed
-// hashes), which was most of the end of a large import. The unary + on
-// run keeps SQLite on the (collection, record) index: with the run
-// index it would read every row of the run for each record.
-const inRun = "EXISTS (SELECT 1 FROM {{_firebase_docs}} r WHERE r.[[collection]] = {:collection} AND r.[[record]] = c.[[id]] AND +r.[[run]] = {:run})"
+// hashes), which was most of the end of a large import.
+const inRun = "EXISTS (SELECT 1 FROM {{_firebase_docs}} r WHERE r.[[collection]] = {:collection} AND r.[[record]] = c.[[id]] AND r.[[run]] = {:run})"
 
 // dangling finds the run's records whose relation names a record that is
 // not there (a reference to a document missing from the export or left
@@ -231,10 +249,7 @@ func (im *importer) danglingField(tx core.App, c *core.Collection, rf *core.Rela
 // logRun appends one change-log row per record of a synced collection
 // this run wrote (create when the run first wrote it, else update), in
 // the order the records were first written (CROSS JOIN: the table is
-// read in its order, and each record found in _firebase_docs' record
-// index, one random lookup rather than two into the larger table; the
-// unary + keeps SQLite from the run index, which would read all the
-// run's rows for each record), with
+// read in its order, and each record found by _firebase_docs' key), with
 // the groups whose members see it, derived from the collection's
 // collections.Spec.Scope; and an update of every user who became a
 // member of a group in this run, so that co-members' devices learn them.
@@ -276,7 +291,7 @@ func (im *importer) logRun(tx core.App, cols []*core.Collection) (err error) {
 		_, err = tx.DB().NewQuery(fmt.Sprintf(`INSERT INTO {{%s}} ([[at]], [[collection]], [[record]], [[op]], [[groups]], [[member]])
 			SELECT {:at}, {:collection}, c.[[id]], %s, %s, %s
 			FROM {{%s}} c CROSS JOIN {{_firebase_docs}} d ON d.[[collection]] = {:collection} AND d.[[record]] = c.[[id]]
-			WHERE +d.[[run]] = {:run} ORDER BY c.rowid`, changesTable, op, groups, member, c.Name)).
+			WHERE d.[[run]] = {:run} ORDER BY c.rowid`, changesTable, op, groups, member, c.Name)).
 			Bind(dbx.Params{"at": at, "collection": c.Name, "run": im.run}).Execute()
 		if err != nil {
 			return fmt.Errorf("import documents: change log of %s: %w", c.Name, err)

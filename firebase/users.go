@@ -155,7 +155,7 @@ type userRow struct {
 }
 
 // checkUser turns u into a row or says why it cannot be one.
-func checkUser(app core.App, users *core.Collection, key idKey, u *AuthUser, cfg *HashConfig) (*userRow, string) {
+func checkUser(app core.App, users *core.Collection, key *idKey, u *AuthUser, cfg *HashConfig) (*userRow, string) {
 	if u.UID == "" {
 		return nil, "no uid (localId)"
 	}
@@ -247,7 +247,7 @@ func (s *userStmts) findExisting(row *userRow) (existingUser, error) {
 	return found, err
 }
 
-func writeUsers(app core.App, users *core.Collection, key idKey, batch []*AuthUser, opts AuthOptions, rep *Report) error {
+func writeUsers(app core.App, users *core.Collection, key *idKey, batch []*AuthUser, opts AuthOptions, rep *Report) error {
 	now, _ := types.ParseDateTime(opts.Now().UTC())
 	write := func(tx core.App) error {
 		var created, updated []string
@@ -368,7 +368,7 @@ func nullableJSON(s string) any {
 // sign-in with Google or Apple lands on this account (PocketBase finds the
 // account by provider and the provider's user id, Firebase's rawId). The
 // providers themselves are configured in the users collection's settings.
-func linkProviders(tx core.App, users *core.Collection, key idKey, row *userRow, now types.DateTime, rep *Report) error {
+func linkProviders(tx core.App, users *core.Collection, key *idKey, row *userRow, now types.DateTime, rep *Report) error {
 	for _, p := range row.providers {
 		provider, ok := Providers[p.ProviderID]
 		if !ok || p.RawID == "" {
