@@ -2,10 +2,7 @@ package firebase
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash"
 	"math/big"
@@ -13,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crews/hearth/internal/secret"
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -54,25 +52,9 @@ const idKeyParam = "hearth_firebase_id_key"
 
 // loadIDKey returns the data dir's id key, creating it at the first call.
 func loadIDKey(app core.App) (*idKey, error) {
-	secret := make([]byte, 32)
-	rand.Read(secret) // never fails (crypto/rand, Go 1.24+)
-	fresh, _ := json.Marshal(hex.EncodeToString(secret))
-	if _, err := app.DB().NewQuery("INSERT OR IGNORE INTO {{_params}} ([[id]], [[value]]) VALUES ({:id}, {:value})").
-		Bind(dbx.Params{"id": idKeyParam, "value": string(fresh)}).Execute(); err != nil {
+	key, err := secret.Load(app, idKeyParam)
+	if err != nil {
 		return nil, fmt.Errorf("import id key: %w", err)
-	}
-	var stored string
-	if err := app.DB().NewQuery("SELECT [[value]] FROM {{_params}} WHERE [[id]] = {:id}").
-		Bind(dbx.Params{"id": idKeyParam}).Row(&stored); err != nil {
-		return nil, fmt.Errorf("import id key: %w", err)
-	}
-	var h string
-	if err := json.Unmarshal([]byte(stored), &h); err != nil {
-		return nil, fmt.Errorf("import id key: %w", err)
-	}
-	key, err := hex.DecodeString(h)
-	if err != nil || len(key) < 32 {
-		return nil, fmt.Errorf("import id key: _params row %s is not a key", idKeyParam)
 	}
 	k := newIDKey(key)
 	// A data dir whose documents were imported before ids were clustered
