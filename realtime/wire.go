@@ -104,7 +104,7 @@ func (h *hub) hijack(ce *core.RealtimeConnectRequestEvent) *conn {
 	// the write deadline), and the peer sends nothing more: what its
 	// buffered reader holds is dropped with it.
 	_ = nc.SetDeadline(time.Time{})
-	w := &wire{nc: nc, ce: ce, sse: sseWriter{id: ce.Client.Id()}, started: time.Now()}
+	w := &wire{nc: nc, ce: ce, sse: sseWriter{id: ce.Client.Id(), sent: h.metrics.messages.Inc}, started: time.Now()}
 	w.sent = w.started
 	if sc, ok := nc.(syscall.Conn); ok {
 		w.raw, _ = sc.SyscallConn()
