@@ -18,7 +18,7 @@ import (
 // The fan-out's clients are read by a few epoll loops rather than a
 // goroutine, a bufio.Reader and a decoded payload each: the generator
 // shares the server's 2 cores, and at 25,000 deliveries/s that way cost
-// it 0.4 cores (15 to 20 µs a delivery), which the server then did not
+// it 0.4 cores (15 to 25 µs a delivery), which the server then did not
 // have. A loop reads every ready socket with one large read, takes the
 // SSE frames out of it (undoing HTTP/1.1's chunked encoding, which plain
 // PocketBase's net/http path uses; Hearth's hijacked one sends none) and
@@ -27,14 +27,14 @@ import (
 //
 // A loop never sleeps in epoll_wait: it asks without waiting and, when no
 // socket is ready, sleeps pollEvery in Go. On this machine (a virtual
-// machine, where a context switch is costly) a reader asleep in
-// epoll_wait made every server write wake it, on the server's CPU: perf
-// put 30 % of the generator's own samples in the switches of its
-// epoll_wait and of the Go runtime's sysmon, which a blocking system
-// call keeps awake. The cost to the measure is a later arrival time, up
-// to pollEvery (1 ms of the Go runtime's timer resolution), so latencies
-// are overstated by at most that, never understated. A phone on another
-// machine costs the server no such wake-up.
+// machine, where a context switch is costly), with a blocking epoll_wait
+// perf put 19 % of the generator's own samples in context switches: its
+// epoll_wait's and those of the Go runtime's sysmon, which a blocking
+// system call keeps awake; polling, the generator took 7 to 10 µs of CPU
+// a delivery at 50 msg/s into groups of 500 where blocking took 12
+// (docs/benchmarks.md, fourth pass). The cost to the measure: a message
+// may be stamped a sleep late (pollEvery, more on a loaded machine), so
+// latencies are overstated by that, never understated.
 
 // readLoops is the number of epoll loops: one per core of the machine
 // the benchmarks run on.
