@@ -3,17 +3,16 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json/v2"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -86,8 +85,7 @@ const rssEvery = 5 * time.Second
 
 type sentMessage struct {
 	t0       time.Time
-	group    int
-	received map[int]int // receiver → times
+	received []uint16 // times received, by the member's place in the group (memberSlot)
 }
 
 type fanout struct {
@@ -98,7 +96,7 @@ type fanout struct {
 	lat     []float64
 	nonMem  atomic.Int64
 	post    *http.Client
-	streams []context.CancelFunc
+	readers *readers // nil until the clients connect
 }
 
 func runFanout(spec FanoutSpec, m *Manifest) (*FanoutResult, error) {
@@ -171,22 +169,26 @@ func sampleRSS(pid int, stop chan struct{}, out chan<- []RSSSample) {
 	}
 }
 
-// connectAll opens the SSE connections, 100 at a time.
+// connectAll opens the SSE connections, 100 at a time, and hands each to
+// a read loop (fanout_read.go).
 func (f *fanout) connectAll() (int, error) {
-	transport := &http.Transport{MaxIdleConnsPerHost: -1}
+	r, err := newReaders(f.spec.Clients, f.deliver)
+	if err != nil {
+		return 0, err
+	}
+	f.readers = r
 	var ok atomic.Int64
 	var firstErr atomic.Value
 	sem := make(chan struct{}, 100)
 	var wg sync.WaitGroup
-	f.streams = make([]context.CancelFunc, f.spec.Clients)
 	for u := range f.spec.Clients {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := f.connect(transport, u); err != nil {
-				firstErr.CompareAndSwap(nil, err)
+			if err := f.connect(u); err != nil {
+				firstErr.CompareAndSwap(nil, fmt.Errorf("user %d: %w", u, err))
 				return
 			}
 			ok.Add(1)
@@ -199,27 +201,18 @@ func (f *fanout) connectAll() (int, error) {
 	return int(ok.Load()), nil
 }
 
-func (f *fanout) connect(transport *http.Transport, u int) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	f.streams[u] = cancel
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.spec.URL+"/api/realtime", nil)
-	resp, err := (&http.Client{Transport: transport}).Do(req)
+func (f *fanout) connect(u int) error {
+	c, id, err := dialSSE(f.spec.URL, u)
 	if err != nil {
 		return err
 	}
-	r := bufio.NewReader(resp.Body)
-	name, data, err := readEvent(r)
-	if err != nil || name != "PB_CONNECT" {
-		resp.Body.Close()
-		return fmt.Errorf("user %d: no PB_CONNECT (%v)", u, err)
-	}
-	var hello struct {
-		ClientID string `json:"clientId"`
-	}
-	if err := json.Unmarshal(data, &hello); err != nil {
+	// Until it subscribes nothing but PB_CONNECT reaches it; from the
+	// loop's registration on, what arrived meanwhile is read.
+	if err := f.readers.add(c); err != nil {
+		_ = syscall.Close(c.fd)
 		return err
 	}
-	body, _ := json.Marshal(map[string]any{"clientId": hello.ClientID, "subscriptions": []string{"messages/*"}})
+	body, _ := json.Marshal(map[string]any{"clientId": id, "subscriptions": []string{"messages/*"}})
 	sub, _ := http.NewRequest(http.MethodPost, f.spec.URL+"/api/realtime", bytes.NewReader(body))
 	sub.Header.Set("Content-Type", "application/json")
 	sub.Header.Set("Authorization", f.m.Tokens[u])
@@ -230,21 +223,18 @@ func (f *fanout) connect(transport *http.Transport, u int) error {
 	io.Copy(io.Discard, subResp.Body)
 	subResp.Body.Close()
 	if subResp.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("user %d: subscribe: %d", u, subResp.StatusCode)
+		return fmt.Errorf("subscribe: %d", subResp.StatusCode)
 	}
-	go f.receive(u, r, resp.Body)
 	return nil
 }
 
 func (f *fanout) closeAll() {
-	for _, cancel := range f.streams {
-		if cancel != nil {
-			cancel()
-		}
+	if f.readers != nil {
+		f.readers.close()
 	}
 }
 
-// readEvent reads one SSE event.
+// readEvent reads one SSE event (bin/bench noisy's clients).
 func readEvent(r *bufio.Reader) (string, []byte, error) {
 	var name string
 	var data []byte
@@ -267,30 +257,44 @@ func readEvent(r *bufio.Reader) (string, []byte, error) {
 	}
 }
 
-func (f *fanout) receive(u int, r *bufio.Reader, body io.Closer) {
-	defer body.Close()
-	for {
-		_, data, err := readEvent(r)
-		if err != nil {
-			return
-		}
-		arrived := time.Now()
-		body, group, ok := bodyAndGroup(data)
-		if !ok {
-			continue
-		}
-		if g, err := strconv.Atoi(strings.TrimPrefix(group, "g")); err != nil || !f.isMember(u, g) {
-			f.nonMem.Add(1)
-		}
-		f.mu.Lock()
-		if s := f.sent[body]; s != nil {
-			s.received[u]++
-			if s.received[u] == 1 {
-				f.lat = append(f.lat, float64(arrived.Sub(s.t0).Microseconds())/1000)
-			}
-		}
-		f.mu.Unlock()
+// deliver checks one message user received at arrived: a member of the
+// record's group, among the messages sent, and not before.
+func (f *fanout) deliver(u int, data []byte, arrived time.Time) {
+	body, group, ok := bodyAndGroup(data)
+	if !ok {
+		return
 	}
+	slot := -1
+	if g, ok := groupIndex(group); ok {
+		slot = f.memberSlot(u, g)
+	}
+	if slot < 0 {
+		f.nonMem.Add(1)
+		return
+	}
+	f.mu.Lock()
+	if s := f.sent[string(body)]; s != nil {
+		s.received[slot]++
+		if s.received[slot] == 1 {
+			f.lat = append(f.lat, float64(arrived.Sub(s.t0).Microseconds())/1000)
+		}
+	}
+	f.mu.Unlock()
+}
+
+// groupIndex reads a group id as groupID writes it ("g" and the index).
+func groupIndex(id []byte) (int, bool) {
+	if len(id) < 2 || id[0] != 'g' {
+		return 0, false
+	}
+	g := 0
+	for _, d := range id[1:] {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		g = g*10 + int(d-'0')
+	}
+	return g, true
 }
 
 // bodyAndGroup returns a message payload's record body and group. The
@@ -300,33 +304,37 @@ func (f *fanout) receive(u int, r *bufio.Reader, body io.Closer) {
 // string values are the record's: the record is the payload's only object
 // with those keys, and its other strings are escaped JSON, in which a
 // quote is never bare.
-func bodyAndGroup(data []byte) (body, group string, ok bool) {
+func bodyAndGroup(data []byte) (body, group []byte, ok bool) {
 	b, okb := stringField(data, `"body":"`)
 	g, okg := stringField(data, `"group":"`)
 	return b, g, okb && okg
 }
 
-func stringField(data []byte, key string) (string, bool) {
+func stringField(data []byte, key string) ([]byte, bool) {
 	i := bytes.Index(data, []byte(key))
 	if i < 0 {
-		return "", false
+		return nil, false
 	}
 	rest := data[i+len(key):]
 	j := bytes.IndexByte(rest, '"')
 	if j < 0 {
-		return "", false
+		return nil, false
 	}
-	return string(rest[:j]), true
+	return rest[:j], true
 }
 
-// isMember reports whether user u is in group index g, as seed.go
-// places them.
-func (f *fanout) isMember(u, g int) bool {
+// memberSlot returns user u's place among the members of group index g
+// (0 to the group's size - 1), as seed.go places them, or -1 when u is
+// not a member.
+func (f *fanout) memberSlot(u, g int) int {
 	d := f.m.Dataset
-	if g < d.Small {
-		return g == u/10
+	switch {
+	case g < d.Small && g == u/10:
+		return u % 10
+	case g >= d.Small && u < d.Big*bigSize && g-d.Small == u%d.Big:
+		return u / d.Big
 	}
-	return u < d.Big*bigSize && g-d.Small == u%d.Big
+	return -1
 }
 
 // pick returns the group index and the author of the i-th message of a
@@ -375,7 +383,7 @@ func (f *fanout) step(label string, rate float64, ms, groups int) StepResult {
 			req.Header.Set("Authorization", f.m.Tokens[author])
 			t0 := time.Now()
 			f.mu.Lock()
-			f.sent[body] = &sentMessage{t0: t0, group: g, received: map[int]int{}}
+			f.sent[body] = &sentMessage{t0: t0, received: make([]uint16, f.spec.GroupSize)}
 			f.mu.Unlock()
 			resp, err := f.post.Do(req)
 			took := time.Since(t0)
@@ -402,12 +410,14 @@ func (f *fanout) step(label string, rate float64, ms, groups int) StepResult {
 		defer f.mu.Unlock()
 		exp, got, dup := 0, 0, 0
 		for _, s := range f.sent {
-			if f.spec.Clients > 0 && len(f.streams) > 0 {
+			if f.readers != nil {
 				exp += f.spec.GroupSize
 			}
 			for _, n := range s.received {
-				got++
-				dup += n - 1
+				if n > 0 {
+					got++
+					dup += int(n) - 1
+				}
 			}
 		}
 		return exp, got, dup

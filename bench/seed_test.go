@@ -87,7 +87,7 @@ func TestSeedIsAWorldHearthServes(t *testing.T) {
 func TestBodyAndGroup(t *testing.T) {
 	data := []byte(`{"action":"create","record":{"note":"a \"body\":\"fake\" \"group\":\"g1\" inside","author":"u1","body":"r20-7","collectionId":"c","group":"g00000000000012","id":"m"}}`)
 	body, group, ok := bodyAndGroup(data)
-	if !ok || body != "r20-7" || group != "g00000000000012" {
+	if !ok || string(body) != "r20-7" || string(group) != "g00000000000012" {
 		t.Errorf("got %q %q %v", body, group, ok)
 	}
 	if _, _, ok := bodyAndGroup([]byte(`{"action":"create","record":{"id":"m"}}`)); ok {

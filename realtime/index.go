@@ -247,29 +247,44 @@ func (h *hub) unindexLocked(c *conn) {
 func (h *hub) candidates(groups []string, self string) []*conn {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	seen := map[*conn]struct{}{}
-	var out []*conn
-	add := func(user string) {
-		for c := range h.byUser[user] {
-			if _, dup := seen[c]; !dup {
-				seen[c] = struct{}{}
-				out = append(out, c)
+	// A conn is indexed under one user or as a superuser, and a group's
+	// members are distinct users: only a second group or self can name a
+	// conn twice. Without them no set of those seen is kept: candidates,
+	// with that set built for every change, was half of the dispatcher's
+	// CPU into groups of 500 (docs/benchmarks.md, fourth pass).
+	var seen map[*conn]struct{}
+	if len(groups) > 1 || self != "" {
+		seen = map[*conn]struct{}{}
+	}
+	n := len(h.supers)
+	for _, g := range groups {
+		n += len(h.members[g])
+	}
+	out := make([]*conn, 0, n)
+	add := func(c *conn) {
+		if seen != nil {
+			if _, dup := seen[c]; dup {
+				return
 			}
+			seen[c] = struct{}{}
+		}
+		out = append(out, c)
+	}
+	addUser := func(user string) {
+		for c := range h.byUser[user] {
+			add(c)
 		}
 	}
 	for _, g := range groups {
 		for user := range h.members[g] {
-			add(user)
+			addUser(user)
 		}
 	}
 	if self != "" {
-		add(self)
+		addUser(self)
 	}
 	for c := range h.supers {
-		if _, dup := seen[c]; !dup {
-			seen[c] = struct{}{}
-			out = append(out, c)
-		}
+		add(c)
 	}
 	return out
 }

@@ -60,13 +60,9 @@ func registerMetrics(app core.App, clients *subscriptions.Broker) *realtimeMetri
 				return float64(n)
 			}),
 		}
-		app.OnRealtimeMessageSend().BindFunc(func(e *core.RealtimeMessageEvent) error {
-			if err := e.Next(); err != nil {
-				return err
-			}
-			m.messages.Inc()
-			return nil
-		})
+		// messages is counted by the connections' writer (sseWriter), not
+		// by an OnRealtimeMessageSend handler: with no handler bound the
+		// writer builds no hook event at all (connect.go).
 		return m, append(gauges, m.messages, m.deliveries, m.latency, m.dropped)
 	})
 }

@@ -24,7 +24,7 @@ import (
 // most of the 59 to 65 KB a client cost.
 //
 // The workers that judge a change write its frames to the socket
-// themselves, each write an attempt that never waits (rawWrite): a
+// themselves, each write an attempt that never waits (rawWriter): a
 // connection whose socket buffer is full keeps the rest and gets a
 // goroutine of its own that writes it out (drain), until it has caught
 // up; messages sent meanwhile are appended after it, so order holds. The
@@ -52,6 +52,7 @@ const defaultSweepEvery = 5 * time.Second
 type wire struct {
 	nc      net.Conn
 	raw     syscall.RawConn // nil when the socket offers none: every write is drain's
+	rw      rawWriter       // the attempts that never wait, on raw
 	ce      *core.RealtimeConnectRequestEvent
 	sse     sseWriter
 	started time.Time
@@ -104,8 +105,9 @@ func (h *hub) hijack(ce *core.RealtimeConnectRequestEvent) *conn {
 	// the write deadline), and the peer sends nothing more: what its
 	// buffered reader holds is dropped with it.
 	_ = nc.SetDeadline(time.Time{})
-	w := &wire{nc: nc, ce: ce, sse: sseWriter{id: ce.Client.Id()}, started: time.Now()}
+	w := &wire{nc: nc, ce: ce, sse: sseWriter{id: ce.Client.Id(), sent: h.metrics.messages.Inc}, started: time.Now()}
 	w.sent = w.started
+	w.rw.init()
 	if sc, ok := nc.(syscall.Conn); ok {
 		w.raw, _ = sc.SyscallConn()
 	}
@@ -162,7 +164,7 @@ func (w *wire) send(c *conn, msgs []subscriptions.Message) bool {
 		c.mu.Unlock()
 		return true
 	}
-	n, err := rawWrite(w.raw, w.out)
+	n, err := w.rw.write(w.raw, w.out)
 	if err != nil {
 		c.mu.Unlock()
 		c.drop(nil)

@@ -3,6 +3,8 @@ package realtime_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json/v2"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -192,5 +194,49 @@ func TestPocketBasePathOnHijackedConnection(t *testing.T) {
 	msg := message(t, app, hearthtest.Climbers, hearthtest.Alice, "after the device")
 	if got := ids(bob.until(msg.Id)); !slices.Equal(got, []string{msg.Id}) {
 		t.Errorf("Bob received %v, want %s", got, msg.Id)
+	}
+}
+
+// The writer counts every message it writes once, whether it runs the
+// OnRealtimeMessageSend hooks (a handler is bound) or writes the frame
+// without them (none is: connect.go), on both paths, and both ways send
+// the same event.
+func TestMessageSendHookCountsOnce(t *testing.T) {
+	t.Parallel()
+	for _, hijack := range []bool{true, false} {
+		for _, hooked := range []bool{false, true} {
+			t.Run(fmt.Sprintf("hijack=%v/hooked=%v", hijack, hooked), func(t *testing.T) {
+				t.Parallel()
+				app := hearthtest.NewApp(t)
+				realtime.SetHijack(app, hijack)
+				// The test app binds a handler of its own (it records the
+				// hooks called); without it the writer takes its way with
+				// no hook event.
+				app.OnRealtimeMessageSend().UnbindAll()
+				if hooked {
+					app.OnRealtimeMessageSend().BindFunc(func(e *core.RealtimeMessageEvent) error { return e.Next() })
+				}
+				srv := hearthtest.Serve(t, app)
+				bob := connect(t, app, srv, hearthtest.Bob, "messages/*")
+				if got := realtime.Hijacked(app, bob.id); got != hijack {
+					t.Fatalf("hijacked = %v, want %v", got, hijack)
+				}
+				msg := message(t, app, hearthtest.Climbers, hearthtest.Alice, "counted")
+				ev := bob.next()
+				var p payload
+				if err := json.Unmarshal([]byte(ev.Data), &p); err != nil {
+					t.Fatal(err)
+				}
+				if ev.Name != "messages/*" || p.Action != "create" || p.Record["id"] != msg.Id || p.Record["body"] != "counted" {
+					t.Errorf("event %s %s, want the create of %s", ev.Name, ev.Data, msg.Id)
+				}
+				// PB_CONNECT and the message: a message is counted as it is
+				// framed, before its bytes leave, so Bob has read both only
+				// once both are counted.
+				if got := counterValue(t, app, "hearth_realtime_messages_total"); got != 2 {
+					t.Errorf("hearth_realtime_messages_total = %v, want 2", got)
+				}
+			})
+		}
 	}
 }
