@@ -196,3 +196,19 @@ func WireBuffers(app core.App, id string) int {
 	defer c.mu.Unlock()
 	return cap(c.wire.out) + cap(c.wire.spare)
 }
+
+// WaitJudged waits until the workers hold no task: every change the
+// dispatcher handed them is judged and its frames written (or dropped). A
+// delivery to one member does not mean another member's task has run.
+func WaitJudged(app core.App) {
+	w := &hubOf(app).work
+	for {
+		w.mu.Lock()
+		n := len(w.queues)
+		w.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -164,6 +164,9 @@ func TestClearedAuthReceivesNothing(t *testing.T) {
 	// Carol's stream gets her own user update, then nothing of the group.
 	sentinel := message(t, app, hearthtest.Climbers, hearthtest.Alice, "sentinel")
 	bob.until(sentinel.Id)
+	// Bob's copy says the sentinel was dispatched, not that Carol's task
+	// for it has run: judged after her new subscription, it would be hers.
+	realtime.WaitJudged(app)
 	select {
 	case ev := <-carol.events:
 		t.Errorf("a connection whose auth was cleared received %s %s", ev.Name, ev.Data)
