@@ -154,8 +154,10 @@ func registerEvents(app core.App, cfg Config) {
 
 	// Any write to an event recounts going_count in its transaction (the
 	// record a request loaded may hold a count that changed since), and a
-	// raised or removed capacity promotes the waitlist at once.
-	app.OnRecordUpdate(Events).BindFunc(func(e *core.RecordEvent) error {
+	// raised or removed capacity promotes the waitlist at once. Bound at
+	// the Execute stage, as the RSVP hooks are: the transaction opens once
+	// validation has passed, outside it.
+	app.OnRecordUpdateExecute(Events).BindFunc(func(e *core.RecordEvent) error {
 		if isDerived(e.Context) {
 			return e.Next()
 		}
