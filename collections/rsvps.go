@@ -218,7 +218,7 @@ func registerRSVPs(app core.App, cfg Config) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshLoadedEvent(e.Context, txApp, ev)
+			return refreshLoadedEvent(e.Context, app, txApp, ev)
 		})
 	})
 
@@ -239,7 +239,7 @@ func registerRSVPs(app core.App, cfg Config) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshLoadedEvent(e.Context, txApp, ev)
+			return refreshLoadedEvent(e.Context, app, txApp, ev)
 		})
 	})
 
@@ -248,7 +248,7 @@ func registerRSVPs(app core.App, cfg Config) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(e.Context, txApp, As[RSVP](e.Record).Event())
+			return refreshEvent(e.Context, app, txApp, As[RSVP](e.Record).Event())
 		})
 	})
 }
