@@ -62,3 +62,30 @@ func count(app core.App, collection string, where dbx.HashExp, what string) (int
 	}
 	return int(n), nil
 }
+
+// recordFromRow builds the stored record of collection c from row, a row
+// that holds c's columns beside others (a join, an EXISTS), as
+// PocketBase's RecordQuery builds one from a row of c alone (its
+// constructor is unexported): every field's value prepared from the
+// column's text (NULL or absent as no value), and the whole marked as the
+// stored original (PostScan). One statement then reads a record and what
+// a write needs with it, inside the write lock where each statement
+// counts. TestRecordFromRowMatchesFind holds it to FindRecordById's.
+func recordFromRow(c *core.Collection, row dbx.NullStringMap) (*core.Record, error) {
+	r := core.NewRecord(c)
+	for _, f := range c.Fields {
+		var raw any
+		if s, ok := row[f.GetName()]; ok && s.Valid {
+			raw = s.String
+		}
+		v, err := f.PrepareValue(r, raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s field %s: %w", c.Name, f.GetName(), err)
+		}
+		r.SetRaw(f.GetName(), v)
+	}
+	if err := r.PostScan(); err != nil {
+		return nil, fmt.Errorf("%s row: %w", c.Name, err)
+	}
+	return r, nil
+}

@@ -11,6 +11,6 @@ import (
 // without the RSVP hooks: the Firebase importer (package firebase).
 func RecountEvent(app core.App, event string) error {
 	return app.RunInTransaction(func(tx core.App) error {
-		return refreshEvent(context.Background(), tx, event)
+		return refreshEvent(context.Background(), app, tx, event)
 	})
 }

@@ -2,6 +2,8 @@ package collections
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -118,29 +120,95 @@ func IsPromotion(ctx context.Context) bool {
 }
 
 // CheckCanRSVP refuses an RSVP of someone who is not a member of the
-// event's group. The API rules check this before the write; checking again
-// inside the write's transaction closes the gap in which the person left.
-func CheckCanRSVP(app core.App, ev *Event, user string) error {
-	_, err := FindMembership(app, ev.Group(), user)
-	if IsNotFound(err) {
+// event's group (member, as read inside the write's transaction). The API
+// rules check this before the write; checking again inside the write's
+// transaction closes the gap in which the person left.
+func CheckCanRSVP(member bool) error {
+	if !member {
 		return Errorf(EFORBIDDEN, "Only members of the event's group can answer it.")
 	}
-	return err
+	return nil
 }
 
+// The columns that the RSVP hooks' reads add beside the event's own
+// (recordFromRow takes only the collection's fields from a row).
+const (
+	colStoredStatus = "__rsvp_status"
+	colStoredSince  = "__rsvp_waitlisted_at"
+	colMember       = "__rsvp_member"
+)
+
+// eventForCreate reads, in one statement, the event a new RSVP answers and
+// whether user is a member of its group.
+func eventForCreate(app core.App, event, user string) (ev *Event, member bool, err error) {
+	row := dbx.NullStringMap{}
+	err = app.DB().NewQuery(`SELECT e.*, EXISTS (SELECT 1 FROM {{` + Memberships + `}} m WHERE m.[[group]] = e.[[group]] AND m.[[user]] = {:user}) AS [[` + colMember + `]]
+		FROM {{` + Events + `}} e WHERE e.[[id]] = {:event}`).
+		Bind(dbx.Params{"event": event, "user": user}).One(&row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, notFound(err, "No %s record %s.", Events, event)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("event %s of a new rsvp: %w", event, err)
+	}
+	ev, err = eventFromRow(app, row)
+	return ev, row[colMember].String == "1", err
+}
+
+// eventForUpdate reads, in one statement, the event an RSVP update answers
+// and the RSVP's stored status and waitlisted_at: the stored ones, not
+// those the request loaded, since a promotion may have changed them.
+func eventForUpdate(app core.App, rsvp, event string) (ev *Event, status string, since types.DateTime, err error) {
+	row := dbx.NullStringMap{}
+	err = app.DB().NewQuery(`SELECT e.*, r.[[status]] AS [[` + colStoredStatus + `]], r.[[waitlisted_at]] AS [[` + colStoredSince + `]]
+		FROM {{` + Events + `}} e, {{` + RSVPs + `}} r WHERE e.[[id]] = {:event} AND r.[[id]] = {:rsvp}`).
+		Bind(dbx.Params{"event": event, "rsvp": rsvp}).One(&row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", since, notFound(err, "No %s record %s with its %s record %s.", RSVPs, rsvp, Events, event)
+	}
+	if err != nil {
+		return nil, "", since, fmt.Errorf("rsvp %s and its event %s: %w", rsvp, event, err)
+	}
+	if ev, err = eventFromRow(app, row); err != nil {
+		return nil, "", since, err
+	}
+	if s := row[colStoredSince].String; s != "" {
+		if since, err = types.ParseDateTime(s); err != nil {
+			return nil, "", since, fmt.Errorf("rsvp %s: waitlisted_at: %w", rsvp, err)
+		}
+	}
+	return ev, row[colStoredStatus].String, since, nil
+}
+
+func eventFromRow(app core.App, row dbx.NullStringMap) (*Event, error) {
+	c, err := app.FindCachedCollectionByNameOrId(Events)
+	if err != nil {
+		return nil, fmt.Errorf("collection %s: %w", Events, err)
+	}
+	r, err := recordFromRow(c, row)
+	if err != nil {
+		return nil, err
+	}
+	return As[Event](r), nil
+}
+
+// The RSVP hooks bind the Execute stage, after PocketBase's validation
+// (its relation checks are reads of their own) and outside the write's
+// transaction, which they open there: the writer connection is held for
+// the write and what keeps its derived values true, not for validating
+// (plain PocketBase validates outside the write lock too). What they set,
+// status and waitlisted_at, is one of the values the schema allows.
 func registerRSVPs(app core.App, cfg Config) {
 	now := cfg.Now
-	app.OnRecordCreate(RSVPs).BindFunc(func(e *core.RecordEvent) error {
+	app.OnRecordCreateExecute(RSVPs).BindFunc(func(e *core.RecordEvent) error {
 		return InTx(e, func(txApp core.App) error {
 			r := As[RSVP](e.Record)
-			ev, err := Find[Event](txApp, r.Event())
-			if IsNotFound(err) || r.User() == "" {
-				return e.Next() // validation names the missing event or user
-			}
+			ev, member, err := eventForCreate(txApp, r.Event(), r.User())
 			if err != nil {
+				// Validation found the event; it went since.
 				return err
 			}
-			if err := CheckCanRSVP(txApp, ev, r.User()); err != nil {
+			if err := CheckCanRSVP(member); err != nil {
 				return err
 			}
 			if err := admit(txApp, r, "", types.DateTime{}, ev, now()); err != nil {
@@ -150,38 +218,28 @@ func registerRSVPs(app core.App, cfg Config) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshLoadedEvent(e.Context, txApp, ev)
+			return refreshLoadedEvent(e.Context, app, txApp, ev)
 		})
 	})
 
-	app.OnRecordUpdate(RSVPs).BindFunc(func(e *core.RecordEvent) error {
+	app.OnRecordUpdateExecute(RSVPs).BindFunc(func(e *core.RecordEvent) error {
 		if isDerived(e.Context) {
 			return e.Next()
 		}
 		return InTx(e, func(txApp core.App) error {
 			r := As[RSVP](e.Record)
-			// The stored status, not the one the request loaded: a
-			// promotion may have changed it since.
-			var stored struct {
-				Status       string         `db:"status"`
-				WaitlistedAt types.DateTime `db:"waitlisted_at"`
-			}
-			err := txApp.DB().Select("status", "waitlisted_at").From(RSVPs).Where(dbx.HashExp{"id": r.Id}).One(&stored)
-			if err != nil {
-				return fmt.Errorf("rsvp %s: %w", r.Id, err)
-			}
-			ev, err := Find[Event](txApp, r.Event())
+			ev, stored, since, err := eventForUpdate(txApp, r.Id, r.Event())
 			if err != nil {
 				return err
 			}
-			if err := admit(txApp, r, stored.Status, stored.WaitlistedAt, ev, now()); err != nil {
+			if err := admit(txApp, r, stored, since, ev, now()); err != nil {
 				return err
 			}
 			e.Context = withParent(e.Context, ev.ProxyRecord())
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshLoadedEvent(e.Context, txApp, ev)
+			return refreshLoadedEvent(e.Context, app, txApp, ev)
 		})
 	})
 
@@ -190,7 +248,7 @@ func registerRSVPs(app core.App, cfg Config) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return refreshEvent(e.Context, txApp, As[RSVP](e.Record).Event())
+			return refreshEvent(e.Context, app, txApp, As[RSVP](e.Record).Event())
 		})
 	})
 }

@@ -56,14 +56,20 @@ func matching(log []string, re *regexp.Regexp) int {
 }
 
 var (
-	eventRead     = regexp.MustCompile("FROM `events` WHERE `events`.`id`=")
+	// PocketBase's read of an event, or the RSVP hooks' read of it with
+	// the membership or the stored status (eventForCreate, eventForUpdate).
+	eventRead     = regexp.MustCompile("FROM `events` WHERE `events`.`id`=|FROM {{events}} e")
 	waitlistQuery = regexp.MustCompile("ORDER BY `waitlisted_at`")
+	// PocketBase's validation of a relation: does the related record exist.
+	relationCheck = regexp.MustCompile("^SELECT count\\(\\*\\) FROM `(events|users)` WHERE `id`=")
 )
 
 // What an RSVP write runs inside SQLite's write lock beside its own
 // statements: its event read once (the change log takes the RSVP's
 // groups from that copy), and the waitlist queried only when someone
-// waits. ClimbEvent has room for 2 and Carol going.
+// waits. PocketBase validates the RSVP before the hooks open the write's
+// transaction, so its relation checks run on the read pool, as plain
+// PocketBase's do. ClimbEvent has room for 2 and Carol going.
 func TestRSVPWritesReadTheirEventOnce(t *testing.T) {
 	t.Parallel()
 	app := hearthtest.NewApp(t)
@@ -76,6 +82,9 @@ func TestRSVPWritesReadTheirEventOnce(t *testing.T) {
 		}
 		if n := matching(log, waitlistQuery); n != waitlists {
 			t.Errorf("%s: %d waitlist queries, want %d:\n%q", what, n, waitlists, log)
+		}
+		if n := matching(log, relationCheck); n != 0 {
+			t.Errorf("%s: %d relation checks on the writer connection, want 0:\n%q", what, n, log)
 		}
 	}
 

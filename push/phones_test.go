@@ -1,11 +1,18 @@
 package push_test
 
 import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/crews/hearth/collections"
+	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/internal/hearthtest"
 	"github.com/crews/hearth/push"
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -54,5 +61,68 @@ func TestOutboxRowOnlyWithAPhoneToReach(t *testing.T) {
 	deliver(t, app)
 	if got := len(fake.acceptedTo(alicePhone)); got == 0 {
 		t.Errorf("Alice got no push")
+	}
+}
+
+// The phones question is asked before the write's transaction opens:
+// before PocketBase validates the message (its relation checks, on the
+// read pool like the question, come after it), so the writer connection
+// that every write waits for is not held while it is asked.
+func TestPhonesQuestionBeforeTheWriteTransaction(t *testing.T) {
+	t.Parallel()
+	app := pushApp(t, newFakeExpo(t), nil)
+	db, ok := app.ConcurrentDB().(*dbx.DB)
+	if !ok {
+		t.Fatalf("the read pool is a %T, not a *dbx.DB", app.ConcurrentDB())
+	}
+	var mu sync.Mutex
+	var log []string
+	db.QueryLogFunc = func(_ context.Context, _ time.Duration, s string, _ *sql.Rows, _ error) {
+		mu.Lock()
+		defer mu.Unlock()
+		log = append(log, s)
+	}
+	t.Cleanup(func() { db.QueryLogFunc = nil })
+	post(t, app, hearthtest.Climbers, hearthtest.Bob, "who climbs?")
+	mu.Lock()
+	defer mu.Unlock()
+	question, validation := -1, -1
+	for i, s := range log {
+		switch {
+		case question < 0 && strings.Contains(s, "SELECT EXISTS (SELECT 1 FROM {{memberships}} m JOIN {{devices}}"):
+			question = i
+		case validation < 0 && strings.HasPrefix(s, "SELECT count(*) FROM `groups`"):
+			validation = i
+		}
+	}
+	if question < 0 || validation < 0 || question > validation {
+		t.Errorf("the phones question at %d, the group's validation at %d, want the question first:\n%q", question, validation, log)
+	}
+}
+
+// A hook that moves a message to another group after the question was
+// asked (between the create stage and the write) gets the answer for the
+// group the message is written to: Bob's message to Climbers, where no
+// phone is reachable, moved to Chess, where Erin has one.
+func TestPhonesQuestionFollowsAMovedMessage(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewAppWith(t, func(app core.App, cfg crews.Config) {
+		crews.Register(app, cfg)
+		// Bound after crews.Register: runs after push's question.
+		app.OnRecordCreate(collections.Messages).BindFunc(func(e *core.RecordEvent) error {
+			if e.Record.GetString("body") == "move me" {
+				e.Record.Set("group", hearthtest.Chess)
+			}
+			return e.Next()
+		})
+	})
+	addDevice(t, app, hearthtest.Erin, "ExponentPushToken[erin-phone]")
+	before := outboxRows(t, app)
+	msg := post(t, app, hearthtest.Climbers, hearthtest.Bob, "move me")
+	if g := msg.GetString("group"); g != hearthtest.Chess {
+		t.Fatalf("the message is in %s, want Chess", g)
+	}
+	if n := outboxRows(t, app) - before; n != 1 {
+		t.Errorf("%d outbox rows for the moved message, want 1", n)
 	}
 }

@@ -17,18 +17,37 @@ import (
 // write pays one small insert however large its group. They bind the Execute
 // stage, which runs for every write (records API, batch, dashboard, Go)
 // once validation has passed; a write that rolls back takes its row along.
+// Whether a message or event has a phone to reach is asked earlier, at the
+// create stage, outside the write's transaction (askFirst).
 func registerTriggers(app core.App, w *worker) {
 	phones := &phoneCheck{}
 	// w.app, not the write's transaction app: the question goes to the
 	// read pool.
 	reaches := func(o entry) (bool, error) { return phones.reaches(w.app, o) }
+	messageEntry := func(r *core.Record) entry {
+		msg := collections.As[collections.Message](r)
+		return entry{Kind: kindMessage, Record: msg.Id, Group: msg.Group(), Actor: msg.Author()}
+	}
+	eventEntry := func(r *core.Record) entry {
+		ev := collections.As[collections.Event](r)
+		return entry{Kind: kindEvent, Record: ev.Id, Group: ev.Group(), Actor: ev.CreatedBy()}
+	}
+	// The question is asked at the create stage, before validation and
+	// before the change log opens the write's transaction (at the Execute
+	// stage): the writer connection, which every write waits for, is not
+	// held while it is asked. The Execute stage takes the answer from the
+	// write's context.
+	app.OnRecordCreate(collections.Messages).BindFunc(func(e *core.RecordEvent) error {
+		return askFirst(e, messageEntry(e.Record), reaches)
+	})
+	app.OnRecordCreate(collections.Events).BindFunc(func(e *core.RecordEvent) error {
+		return askFirst(e, eventEntry(e.Record), reaches)
+	})
 	app.OnRecordCreateExecute(collections.Messages).BindFunc(func(e *core.RecordEvent) error {
-		msg := collections.As[collections.Message](e.Record)
-		return enqueueIf(e, entry{Kind: kindMessage, Record: msg.Id, Group: msg.Group(), Actor: msg.Author()}, reaches, w)
+		return enqueueIf(e, messageEntry(e.Record), answered(e.Context, reaches), w)
 	})
 	app.OnRecordCreateExecute(collections.Events).BindFunc(func(e *core.RecordEvent) error {
-		ev := collections.As[collections.Event](e.Record)
-		return enqueueIf(e, entry{Kind: kindEvent, Record: ev.Id, Group: ev.Group(), Actor: ev.CreatedBy()}, reaches, w)
+		return enqueueIf(e, eventEntry(e.Record), answered(e.Context, reaches), w)
 	})
 	app.OnRecordUpdateExecute(collections.RSVPs).BindFunc(func(e *core.RecordEvent) error {
 		if !collections.IsPromotion(e.Context) {
@@ -91,6 +110,39 @@ func (c *phoneCheck) reaches(app core.App, o entry) (bool, error) {
 		return false, fmt.Errorf("push: phones in group %s: %w", o.Group, err)
 	}
 	return reach, nil
+}
+
+// answerKey carries, in a write's context, the phones question's answer
+// for the entry it was asked for (askFirst).
+type answerKey struct{}
+
+type answer struct {
+	group, actor string
+	reach        bool
+}
+
+// askFirst asks whether o may reach a phone and leaves the answer in the
+// write's context for its Execute stage (answered); a failed question
+// fails the write, as it did when asked at the Execute stage.
+func askFirst(e *core.RecordEvent, o entry, reaches func(entry) (bool, error)) error {
+	reach, err := reaches(o)
+	if err != nil {
+		return err
+	}
+	e.Context = context.WithValue(e.Context, answerKey{}, answer{group: o.Group, actor: o.Actor, reach: reach})
+	return e.Next()
+}
+
+// answered returns the phones question for the Execute stage: the answer
+// askFirst left in ctx when it was asked for the same group and actor,
+// else (a hook between them changed either) the question asked again.
+func answered(ctx context.Context, reaches func(entry) (bool, error)) func(entry) (bool, error) {
+	return func(o entry) (bool, error) {
+		if a, ok := ctx.Value(answerKey{}).(answer); ok && a.group == o.Group && a.actor == o.Actor {
+			return a.reach, nil
+		}
+		return reaches(o)
+	}
 }
 
 // enqueuedKey marks, in a write's context, a write that stored an outbox

@@ -1,0 +1,4 @@
+package collections
+
+// RecordFromRow exposes recordFromRow to the external tests.
+var RecordFromRow = recordFromRow
