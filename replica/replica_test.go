@@ -204,7 +204,7 @@ func TestKillLosesOnlyTheLastSyncInterval(t *testing.T) {
 	for table, rows := range got {
 		for rowid, row := range rows {
 			if orig, ok := original[table][rowid]; !ok || orig != row {
-				t.Errorf("%s rowid %d restored as %s, original %q", table, rowid, row, orig)
+				t.Errorf("%s row %s restored as %s, original %q", table, rowid, row, orig)
 			}
 		}
 	}
@@ -470,33 +470,48 @@ func openDB(t *testing.T, path string) *sql.DB {
 }
 
 // readTables reads every row of every table of the database at path,
-// keyed by table and rowid, each row printed as a string. Litestream's own
+// keyed by table and row key (the rowid, or for a WITHOUT ROWID table its
+// primary key), each row printed as a string. Litestream's own
 // bookkeeping tables are left out.
-func readTables(t *testing.T, path string) map[string]map[int64]string {
+func readTables(t *testing.T, path string) map[string]map[string]string {
 	t.Helper()
 	db := openDB(t, path)
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_litestream_%'`)
+	rows, err := db.Query(`SELECT name, sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_litestream_%'`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tables []string
+	keys := map[string]string{} // table -> its row key expression
 	for rows.Next() {
 		var name string
-		if err := rows.Scan(&name); err != nil {
+		var withoutRowid bool
+		if err := rows.Scan(&name, &withoutRowid); err != nil {
 			t.Fatal(err)
 		}
-		tables = append(tables, name)
+		keys[name] = "rowid"
+		if withoutRowid {
+			keys[name] = ""
+		}
 	}
 	rows.Close()
+	for table, key := range keys {
+		if key != "" {
+			continue
+		}
+		var pk []string
+		if err := readColumn(db, `SELECT 'quote(' || name || ')' FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, &pk, table); err != nil || len(pk) == 0 {
+			t.Fatalf("primary key of %s: %v", table, err)
+		}
+		keys[table] = strings.Join(pk, " || ',' || ")
+	}
 
-	out := map[string]map[int64]string{}
-	for _, table := range tables {
-		rows, err := db.Query(fmt.Sprintf(`SELECT rowid, * FROM %q`, table))
+	out := map[string]map[string]string{}
+	for table, key := range keys {
+		rows, err := db.Query(fmt.Sprintf(`SELECT %s, * FROM %q`, key, table))
 		if err != nil {
 			t.Fatal(err)
 		}
 		cols, _ := rows.Columns()
-		out[table] = map[int64]string{}
+		out[table] = map[string]string{}
 		for rows.Next() {
 			vals := make([]any, len(cols))
 			ptrs := make([]any, len(cols))
@@ -506,24 +521,41 @@ func readTables(t *testing.T, path string) map[string]map[int64]string {
 			if err := rows.Scan(ptrs...); err != nil {
 				t.Fatal(err)
 			}
-			out[table][vals[0].(int64)] = fmt.Sprintf("%v", vals[1:])
+			out[table][fmt.Sprintf("%v", vals[0])] = fmt.Sprintf("%v", vals[1:])
 		}
 		rows.Close()
 	}
 	return out
 }
 
+// readColumn reads the one-column answer of query into out.
+func readColumn(db *sql.DB, query string, out *[]string, args ...any) error {
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		*out = append(*out, v)
+	}
+	return rows.Err()
+}
+
 // compareRows describes how got differs from want ("" when equal).
-func compareRows(want, got map[int64]string) string {
+func compareRows(want, got map[string]string) string {
 	var diffs []string
 	for rowid, row := range want {
 		if got[rowid] != row {
-			diffs = append(diffs, fmt.Sprintf("rowid %d: want %s, got %q", rowid, row, got[rowid]))
+			diffs = append(diffs, fmt.Sprintf("row %s: want %s, got %q", rowid, row, got[rowid]))
 		}
 	}
 	for rowid := range got {
 		if _, ok := want[rowid]; !ok {
-			diffs = append(diffs, fmt.Sprintf("rowid %d: not in the original", rowid))
+			diffs = append(diffs, fmt.Sprintf("row %s: not in the original", rowid))
 		}
 	}
 	slices.Sort(diffs)
