@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pocketbase/dbx"
@@ -34,8 +35,9 @@ type deferredIndex struct {
 	SQL  string `json:"sql"`
 }
 
-// deferIndexes drops the non-unique indexes of table and records them.
-func deferIndexes(tx core.App, table string) error {
+// deferIndexes drops the non-unique indexes of table and records them:
+// all of them, or with only, those it names.
+func deferIndexes(tx core.App, table string, only ...string) error {
 	var found []struct {
 		Name string `db:"name"`
 		SQL  string `db:"sql"`
@@ -52,7 +54,8 @@ func deferIndexes(tx core.App, table string) error {
 	}
 	dropped := false
 	for _, ix := range found {
-		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(ix.SQL)), "CREATE UNIQUE") {
+		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(ix.SQL)), "CREATE UNIQUE") ||
+			(len(only) > 0 && !slices.Contains(only, ix.Name)) {
 			continue
 		}
 		if _, err := tx.DB().NewQuery("DROP INDEX [[" + ix.Name + "]]").Execute(); err != nil {
