@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/pocketbase/dbx"
@@ -35,9 +34,8 @@ type deferredIndex struct {
 	SQL  string `json:"sql"`
 }
 
-// deferIndexes drops the non-unique indexes of table and records them:
-// all of them, or with only, those it names.
-func deferIndexes(tx core.App, table string, only ...string) error {
+// deferIndexes drops the non-unique indexes of table and records them.
+func deferIndexes(tx core.App, table string) error {
 	var found []struct {
 		Name string `db:"name"`
 		SQL  string `db:"sql"`
@@ -54,8 +52,7 @@ func deferIndexes(tx core.App, table string, only ...string) error {
 	}
 	dropped := false
 	for _, ix := range found {
-		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(ix.SQL)), "CREATE UNIQUE") ||
-			(len(only) > 0 && !slices.Contains(only, ix.Name)) {
+		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(ix.SQL)), "CREATE UNIQUE") {
 			continue
 		}
 		if _, err := tx.DB().NewQuery("DROP INDEX [[" + ix.Name + "]]").Execute(); err != nil {

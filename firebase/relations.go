@@ -257,9 +257,8 @@ func (im *importer) logRun(tx core.App, cols []*core.Collection) (err error) {
 	at := im.opts.Now().UnixMilli()
 	if len(im.deferred) > 0 {
 		// A large run's rows are appended without the change log's
-		// indexes that they would enter at random places, which are
-		// built again in this same transaction (changesScattered).
-		if err := deferIndexes(tx, changesTable, changesScattered...); err != nil {
+		// indexes, which are built again in this same transaction.
+		if err := deferIndexes(tx, changesTable); err != nil {
 			return err
 		}
 		defer func() {
@@ -315,15 +314,6 @@ func (im *importer) logRun(tx core.App, cols []*core.Collection) (err error) {
 	}
 	return nil
 }
-
-// changesScattered are the change log's indexes (pb_migrations) that a
-// run's append enters at random places: by record, and by member (the
-// memberships' users). logRun drops and builds them again. The others
-// stay: the rows of a run share one time and enter idx_hearth_changes_at
-// at its end, and none of them is a delete or a move (the partial
-// indexes of those), while building any of them again reads the whole
-// change log (TestChangeLogIndexesDeferredByName).
-var changesScattered = []string{"idx_hearth_changes_record", "idx_hearth_changes_member"}
 
 // groupsSQL is the SQL expression, over the record c, of the groups
 // collections.GroupsOf returns for it.
