@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -135,6 +136,9 @@ type importer struct {
 	phase func(step string)
 	// wrote holds the collections this run wrote records to.
 	wrote map[string]bool
+	// empty holds, per collection the run wrote, whether its table had
+	// no row before (fresh).
+	empty map[string]bool
 	// deferred holds the tables whose indexes this run has deferred.
 	deferred map[string]bool
 	// ignored counts, per collection and field, the Firestore fields that
@@ -184,7 +188,7 @@ func importDocs(app core.App, r DocReader, opts DocOptions) (*Report, error) {
 	start := opts.Now()
 	now, _ := types.ParseDateTime(start.UTC())
 	im := &importer{app: app, ids: key, opts: opts, res: res, rep: newReport("documents", opts.DryRun), run: start.UnixNano(), now: now,
-		ignored: map[string]int{}, skippedCollections: map[string]int{}, skipReasons: map[string]string{}, deferred: map[string]bool{}, wrote: map[string]bool{}}
+		ignored: map[string]int{}, skippedCollections: map[string]int{}, skipReasons: map[string]string{}, deferred: map[string]bool{}, wrote: map[string]bool{}, empty: map[string]bool{}}
 	defer func() { im.rep.Elapsed = opts.Now().Sub(start) }()
 	if opts.FilesDir != "" && !opts.DryRun {
 		fsys, err := app.NewFilesystem()
@@ -775,6 +779,23 @@ func (im *importer) write(tx core.App, stmts map[string]*dbx.Query, dr *docRow) 
 	if dr.created {
 		key += "+created"
 	}
+	fresh, err := im.fresh(tx, dr.collection.Name)
+	if err != nil {
+		return err
+	}
+	if fresh {
+		q := stmts[key+"+insert"]
+		if q == nil {
+			q = tx.DB().NewQuery(insertSQL(dr.collection, dr.values)).Prepare()
+			stmts[key+"+insert"] = q
+		}
+		if _, err := q.Bind(dbx.Params(dr.values)).Execute(); err == nil {
+			return nil
+		}
+		// The record is there after all (a path twice in the export, a
+		// record created beside the import) or a unique index refuses
+		// it: the upsert below updates it, or reports the refusal.
+	}
 	q := stmts[key]
 	if q == nil {
 		q = tx.DB().NewQuery(upsertSQL(dr.collection, dr.values, dr.created)).Prepare()
@@ -800,19 +821,42 @@ func errFixedChanged(collection string) error {
 		strings.Join(collections.SpecOf(collection).Fixed, ", "))
 }
 
-// upsertSQL inserts a record or, on a rerun, updates every column but
-// its id (and its created time, unless the document gives one), unless
-// the rerun changes a field fixed after creation (no row changes then).
-func upsertSQL(col *core.Collection, values map[string]any, setCreated bool) string {
-	cols := make([]string, 0, len(values))
-	for k := range values {
-		cols = append(cols, k)
+// fresh reports whether collection's table had no row when this run
+// first wrote to it: its records are then inserted with a plain INSERT
+// (insertSQL), the upsert kept for the rare one that is there after all.
+// A rerun, or an import into a table with records, upserts from the
+// start, so that each of its documents costs one statement, not a failed
+// insert and an upsert.
+func (im *importer) fresh(tx core.App, collection string) (bool, error) {
+	if f, ok := im.empty[collection]; ok {
+		return f, nil
 	}
-	slices.Sort(cols)
-	names, params, sets := make([]string, len(cols)), make([]string, len(cols)), []string{}
+	var f bool
+	if err := tx.DB().NewQuery("SELECT NOT EXISTS (SELECT 1 FROM {{" + collection + "}})").Row(&f); err != nil {
+		return false, fmt.Errorf("import documents: rows of %s: %w", collection, err)
+	}
+	im.empty[collection] = f
+	return f, nil
+}
+
+// insertSQL inserts a record (values' columns).
+func insertSQL(col *core.Collection, values map[string]any) string {
+	cols := slices.Sorted(maps.Keys(values))
+	names, params := make([]string, len(cols)), make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = "[[" + c + "]]"
 		params[i] = "{:" + c + "}"
+	}
+	return fmt.Sprintf("INSERT INTO {{%s}} (%s) VALUES (%s)", col.Name, strings.Join(names, ", "), strings.Join(params, ", "))
+}
+
+// upsertSQL inserts a record (insertSQL) or, on a rerun, updates every
+// column but its id (and its created time, unless the document gives
+// one), unless the rerun changes a field fixed after creation (no row
+// changes then).
+func upsertSQL(col *core.Collection, values map[string]any, setCreated bool) string {
+	sets := []string{}
+	for _, c := range slices.Sorted(maps.Keys(values)) {
 		if c != "id" && (c != "created" || setCreated) {
 			sets = append(sets, fmt.Sprintf("[[%s]] = excluded.[[%s]]", c, c))
 		}
@@ -829,8 +873,7 @@ func upsertSQL(col *core.Collection, values map[string]any, setCreated bool) str
 	if len(same) > 0 {
 		where = " WHERE " + strings.Join(same, " AND ")
 	}
-	return fmt.Sprintf("INSERT INTO {{%s}} (%s) VALUES (%s) ON CONFLICT ([[id]]) DO UPDATE SET %s%s",
-		col.Name, strings.Join(names, ", "), strings.Join(params, ", "), strings.Join(sets, ", "), where)
+	return fmt.Sprintf("%s ON CONFLICT ([[id]]) DO UPDATE SET %s%s", insertSQL(col, values), strings.Join(sets, ", "), where)
 }
 
 // notes adds what was left out as a whole to the report.
