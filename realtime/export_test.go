@@ -212,3 +212,27 @@ func WaitJudged(app core.App) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Deliver dispatches an update of record as the dispatcher does (the
+// recipients from the index, one task per owner, the workers judging and
+// queuing), waits until the workers are idle, and returns the messages
+// the subscribed connections received, taking them from their queues.
+func (k *IndexChecker) Deliver(record *core.Record) int {
+	ch := &change{collection: record.Collection().Name, action: actionUpdate, record: record, at: time.Now()}
+	k.h.dispatchChange(ch)
+	w := &k.h.work
+	for {
+		w.mu.Lock()
+		n := len(w.queues)
+		w.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		time.Sleep(10 * time.Microsecond)
+	}
+	got := 0
+	for _, c := range k.conns {
+		got += len(c.take())
+	}
+	return got
+}
