@@ -124,12 +124,16 @@ func (k *IndexChecker) Judge(record *core.Record) ([]Judgement, error) {
 	}
 	col := record.Collection()
 	var out []Judgement
+	// One change's payloads are shared by all its recipients, as the
+	// dispatcher shares them; the SQL path's are not, so that it judges
+	// every connection from nothing.
+	shared := newPayloads()
 	for i, c := range k.conns {
 		k.h.mu.RLock()
 		j := Judgement{Owner: k.owners[i], Admitted: k.h.admittedLocked(c.user, ruleGroups)}
 		k.h.mu.RUnlock()
 		j.ByIndex = j.Admitted && k.h.rules.answers(col, col.ListRule)
-		for _, d := range k.h.judge(ch, []*conn{c}, j.Owner, j.Admitted, newPayloads()) {
+		for _, d := range k.h.judge(ch, []*conn{c}, j.Owner, j.Admitted, shared) {
 			j.IndexMessages = append(j.IndexMessages, d.msgs...)
 		}
 		for _, d := range k.h.judge(ch, []*conn{c}, j.Owner, false, newPayloads()) {
