@@ -80,8 +80,8 @@ func (h *hub) dispatchChange(ch *change) {
 	if err != nil {
 		h.app.Logger().Warn("realtime: deciding the recipients of a change failed", "collection", ch.collection, "id", ch.record.Id, "error", err)
 	}
-	byOwner := map[string]*task{}
-	var tasks []*task
+	byOwner := make(map[string]*task, len(conns))
+	tasks := make([]*task, 0, len(conns))
 	shared := newPayloads()
 	// One read lock for all recipients: a change into a group of 500
 	// took 1,000 of them.
@@ -91,6 +91,7 @@ func (h *hub) dispatchChange(ch *change) {
 		if t == nil {
 			// One owner is one account, so its conns share the answer.
 			t = &task{owner: c.owner, ch: ch, shared: shared, admitted: h.admittedLocked(c.user, ruleGroups)}
+			t.conns = t.one[:0]
 			byOwner[c.owner] = t
 			tasks = append(tasks, t)
 		}

@@ -124,12 +124,16 @@ func (k *IndexChecker) Judge(record *core.Record) ([]Judgement, error) {
 	}
 	col := record.Collection()
 	var out []Judgement
+	// One change's payloads are shared by all its recipients, as the
+	// dispatcher shares them; the SQL path's are not, so that it judges
+	// every connection from nothing.
+	shared := newPayloads()
 	for i, c := range k.conns {
 		k.h.mu.RLock()
 		j := Judgement{Owner: k.owners[i], Admitted: k.h.admittedLocked(c.user, ruleGroups)}
 		k.h.mu.RUnlock()
 		j.ByIndex = j.Admitted && k.h.rules.answers(col, col.ListRule)
-		for _, d := range k.h.judge(ch, []*conn{c}, j.Owner, j.Admitted, newPayloads()) {
+		for _, d := range k.h.judge(ch, []*conn{c}, j.Owner, j.Admitted, shared) {
 			j.IndexMessages = append(j.IndexMessages, d.msgs...)
 		}
 		for _, d := range k.h.judge(ch, []*conn{c}, j.Owner, false, newPayloads()) {
@@ -211,4 +215,28 @@ func WaitJudged(app core.App) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// Deliver dispatches an update of record as the dispatcher does (the
+// recipients from the index, one task per owner, the workers judging and
+// queuing), waits until the workers are idle, and returns the messages
+// the subscribed connections received, taking them from their queues.
+func (k *IndexChecker) Deliver(record *core.Record) int {
+	ch := &change{collection: record.Collection().Name, action: actionUpdate, record: record, at: time.Now()}
+	k.h.dispatchChange(ch)
+	w := &k.h.work
+	for {
+		w.mu.Lock()
+		n := len(w.queues)
+		w.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		time.Sleep(10 * time.Microsecond)
+	}
+	got := 0
+	for _, c := range k.conns {
+		got += len(c.take())
+	}
+	return got
 }

@@ -14,12 +14,20 @@ type task struct {
 	prepared []delivery // a deletion's, decided at its capture
 	shared   *payloads  // the change's payloads, shared between owners
 	admitted bool       // the index held owner as a member of the record's group (index_rules.go)
+
+	// Room for what most tasks hold one of, in the task's own allocation:
+	// a change into a group of 500 makes 500 tasks, and a slice and a
+	// queue allocated for each were 4 of the 8 allocations a delivery
+	// made (BenchmarkDeliverGroupOf500, docs/benchmarks.md, fifth pass).
+	one   [1]*conn   // conns, when the owner has one candidate
+	queue ownerTasks // the owner's queue, when this task starts it
 }
 
 // ownerTasks is the queue of one owner's tasks, in commit order.
 type ownerTasks struct {
 	key   string
 	tasks []*task
+	first [1]*task // tasks, until a second is queued behind the first
 }
 
 // workers judge and encode deliveries off the dispatcher, so that one
@@ -69,7 +77,10 @@ func (w *workers) push(tasks []*task) {
 	for _, t := range tasks {
 		q := w.queues[t.owner]
 		if q == nil {
-			q = &ownerTasks{key: t.owner}
+			// The queue lives in the task that starts it, and keeps that
+			// task (and its change) until the owner's queue is empty.
+			q = &t.queue
+			q.key, q.tasks = t.owner, q.first[:0]
 			w.queues[t.owner] = q
 			w.ready = append(w.ready, q)
 		}
