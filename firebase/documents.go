@@ -263,8 +263,13 @@ type converted struct {
 // SQLite connection writes the batch before. The goroutine touches no
 // database and no state of the writer's (the resolver's cache is its
 // own); stop ends it when the writer stops early.
+//
+// It runs up to a whole batch ahead: while the writer commits a batch it
+// reads nothing, and with a shorter buffer the converter would stop too
+// (with 64, the writer waited for conversion a third of the load). A batch
+// of converted documents is a few MB at the default size.
 func (im *importer) convertAhead(r DocReader) (<-chan converted, func()) {
-	out, done := make(chan converted, 64), make(chan struct{})
+	out, done := make(chan converted, im.opts.Batch), make(chan struct{})
 	go func() {
 		defer close(out)
 		for {
