@@ -317,34 +317,13 @@ func visibleRecords(app core.App, col *core.Collection, info *core.RequestInfo, 
 	}
 	records := make([]*core.Record, len(rows))
 	for i, row := range rows {
-		r, err := recordFromRow(col, row)
+		r, err := collections.RecordFromRow(col, row)
 		if err != nil {
 			return nil, fmt.Errorf("sync: read %s: %w", col.Name, err)
 		}
 		records[i] = r
 	}
 	return records, nil
-}
-
-// recordFromRow builds the record of a row of col as RecordQuery does:
-// each field's value prepared by the field, then marked as loaded.
-func recordFromRow(col *core.Collection, row dbx.NullStringMap) (*core.Record, error) {
-	r := core.NewRecord(col)
-	for _, field := range col.Fields {
-		var raw any
-		if v, ok := row[field.GetName()]; ok && v.Valid {
-			raw = v.String
-		}
-		value, err := field.PrepareValue(r, raw)
-		if err != nil {
-			return nil, fmt.Errorf("field %s: %w", field.GetName(), err)
-		}
-		r.SetRaw(field.GetName(), value)
-	}
-	if err := r.PostScan(); err != nil {
-		return nil, err
-	}
-	return r, nil
 }
 
 // idChunk bounds the ids bound in one query, far below SQLite's limit on

@@ -63,15 +63,16 @@ func count(app core.App, collection string, where dbx.HashExp, what string) (int
 	return int(n), nil
 }
 
-// recordFromRow builds the stored record of collection c from row, a row
+// RecordFromRow builds the stored record of collection c from row, a row
 // that holds c's columns beside others (a join, an EXISTS), as
 // PocketBase's RecordQuery builds one from a row of c alone (its
 // constructor is unexported): every field's value prepared from the
 // column's text (NULL or absent as no value), and the whole marked as the
 // stored original (PostScan). One statement then reads a record and what
 // a write needs with it, inside the write lock where each statement
-// counts. TestRecordFromRowMatchesFind holds it to FindRecordById's.
-func recordFromRow(c *core.Collection, row dbx.NullStringMap) (*core.Record, error) {
+// counts; the sync feed reads many records of a page with it.
+// TestRecordFromRowMatchesFind holds it to FindRecordById's.
+func RecordFromRow(c *core.Collection, row dbx.NullStringMap) (*core.Record, error) {
 	r := core.NewRecord(c)
 	for _, f := range c.Fields {
 		var raw any

@@ -11,7 +11,7 @@ import (
 	"github.com/pocketbase/dbx"
 )
 
-// recordFromRow stands in for PocketBase's own row-to-record constructor
+// RecordFromRow stands in for PocketBase's own row-to-record constructor
 // (unexported) where one statement reads a record beside something else:
 // for a record of every Crews collection of the fixture world (every
 // field type the schema uses: text, relations, selects, dates, numbers,

@@ -131,7 +131,7 @@ func CheckCanRSVP(member bool) error {
 }
 
 // The columns that the RSVP hooks' reads add beside the event's own
-// (recordFromRow takes only the collection's fields from a row).
+// (RecordFromRow takes only the collection's fields from a row).
 const (
 	colStoredStatus = "__rsvp_status"
 	colStoredSince  = "__rsvp_waitlisted_at"
@@ -185,7 +185,7 @@ func eventFromRow(app core.App, row dbx.NullStringMap) (*Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("collection %s: %w", Events, err)
 	}
-	r, err := recordFromRow(c, row)
+	r, err := RecordFromRow(c, row)
 	if err != nil {
 		return nil, err
 	}

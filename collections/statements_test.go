@@ -1,48 +1,19 @@
 package collections_test
 
 import (
-	"context"
-	"database/sql"
 	"regexp"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/internal/hearthtest"
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
 
 // sqlLog records every statement app runs on its writer connection (where
-// each write and its hooks' reads run) from now on, as PocketBase's dev
-// mode logs them.
+// each write and its hooks' reads run) from now on.
 func sqlLog(t *testing.T, app core.App) func() []string {
 	t.Helper()
-	db, ok := app.NonconcurrentDB().(*dbx.DB)
-	if !ok {
-		t.Fatalf("the writer is a %T, not a *dbx.DB", app.NonconcurrentDB())
-	}
-	var mu sync.Mutex
-	var log []string
-	db.QueryLogFunc = func(_ context.Context, _ time.Duration, s string, _ *sql.Rows, _ error) {
-		mu.Lock()
-		defer mu.Unlock()
-		log = append(log, s)
-	}
-	db.ExecLogFunc = func(_ context.Context, _ time.Duration, s string, _ sql.Result, _ error) {
-		mu.Lock()
-		defer mu.Unlock()
-		log = append(log, s)
-	}
-	t.Cleanup(func() { db.QueryLogFunc, db.ExecLogFunc = nil, nil })
-	return func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		out := log
-		log = nil
-		return out
-	}
+	return hearthtest.StatementLog(t, app.NonconcurrentDB())
 }
 
 func matching(log []string, re *regexp.Regexp) int {

@@ -1,18 +1,13 @@
 package push_test
 
 import (
-	"context"
-	"database/sql"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/crews/hearth/collections"
 	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/internal/hearthtest"
 	"github.com/crews/hearth/push"
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -71,21 +66,9 @@ func TestOutboxRowOnlyWithAPhoneToReach(t *testing.T) {
 func TestPhonesQuestionBeforeTheWriteTransaction(t *testing.T) {
 	t.Parallel()
 	app := pushApp(t, newFakeExpo(t), nil)
-	db, ok := app.ConcurrentDB().(*dbx.DB)
-	if !ok {
-		t.Fatalf("the read pool is a %T, not a *dbx.DB", app.ConcurrentDB())
-	}
-	var mu sync.Mutex
-	var log []string
-	db.QueryLogFunc = func(_ context.Context, _ time.Duration, s string, _ *sql.Rows, _ error) {
-		mu.Lock()
-		defer mu.Unlock()
-		log = append(log, s)
-	}
-	t.Cleanup(func() { db.QueryLogFunc = nil })
+	statements := hearthtest.StatementLog(t, app.ConcurrentDB())
 	post(t, app, hearthtest.Climbers, hearthtest.Bob, "who climbs?")
-	mu.Lock()
-	defer mu.Unlock()
+	log := statements()
 	question, validation := -1, -1
 	for i, s := range log {
 		switch {

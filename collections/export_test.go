@@ -1,4 +1,0 @@
-package collections
-
-// RecordFromRow exposes recordFromRow to the external tests.
-var RecordFromRow = recordFromRow
