@@ -204,8 +204,10 @@ func WireBuffers(app core.App, id string) int {
 // WaitJudged waits until the workers hold no task: every change the
 // dispatcher handed them is judged and its frames written (or dropped). A
 // delivery to one member does not mean another member's task has run.
-func WaitJudged(app core.App) {
-	w := &hubOf(app).work
+func WaitJudged(app core.App) { waitIdle(&hubOf(app).work, time.Millisecond) }
+
+// waitIdle polls w every pause until it holds no task.
+func waitIdle(w *workers, pause time.Duration) {
 	for {
 		w.mu.Lock()
 		n := len(w.queues)
@@ -213,7 +215,7 @@ func WaitJudged(app core.App) {
 		if n == 0 {
 			return
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(pause)
 	}
 }
 
@@ -224,16 +226,7 @@ func WaitJudged(app core.App) {
 func (k *IndexChecker) Deliver(record *core.Record) int {
 	ch := &change{collection: record.Collection().Name, action: actionUpdate, record: record, at: time.Now()}
 	k.h.dispatchChange(ch)
-	w := &k.h.work
-	for {
-		w.mu.Lock()
-		n := len(w.queues)
-		w.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		time.Sleep(10 * time.Microsecond)
-	}
+	waitIdle(&k.h.work, 10*time.Microsecond)
 	got := 0
 	for _, c := range k.conns {
 		got += len(c.take())
