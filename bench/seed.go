@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json/v2"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"time"
@@ -153,9 +154,12 @@ func backfill(collection, groupsExpr, memberExpr, table string) string {
 }
 
 // cachedSeed returns a seeded template dir for d, built once per machine
-// in the temp dir (it is read only: servers run on copies).
+// and schema in the temp dir (it is read only: servers run on copies).
+// The schema is part of its name: a template seeded before a migration
+// was added would be migrated by every server start, inside the cold
+// start the report measures.
 func cachedSeed(d Dataset) (string, *Manifest, error) {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("hearth-bench-v2-%d-%d-%d-%d", d.Users, d.Big, d.Events, d.Messages))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("hearth-bench-v2-%d-%d-%d-%d-%s", d.Users, d.Big, d.Events, d.Messages, schemaKey()))
 	manifestPath := filepath.Join(dir, "manifest.json")
 	if raw, err := os.ReadFile(manifestPath); err == nil {
 		m := &Manifest{}
@@ -179,4 +183,13 @@ func cachedSeed(d Dataset) (string, *Manifest, error) {
 	}
 	logf("seeded %+v in %s", d, time.Since(start).Round(time.Second))
 	return dir, m, nil
+}
+
+// schemaKey names the migrations a template is seeded with.
+func schemaKey() string {
+	h := fnv.New32a()
+	for _, m := range core.AppMigrations.Items() {
+		h.Write([]byte(m.File + "\n"))
+	}
+	return fmt.Sprintf("%08x", h.Sum32())
 }

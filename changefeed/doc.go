@@ -17,9 +17,12 @@
 // it.
 //
 // Decisions where the issue was silent:
-//   - The log is a plain SQLite table (_hearth_changes) with an
-//     AUTOINCREMENT sequence: SQLite's single writer makes sequence order
-//     commit order, and AUTOINCREMENT never reuses a number.
+//   - The log is a plain SQLite table (_hearth_changes) numbered by its
+//     INTEGER PRIMARY KEY: SQLite's single writer makes sequence order
+//     commit order, and since pruning never deletes the newest entry,
+//     max(seq)+1 never reuses a number. (It had AUTOINCREMENT, whose
+//     sqlite_sequence row cost every write a page; see
+//     pb_migrations/1765300000_changelog_without_sequence.go.)
 //   - Each entry keeps the group(s) of its record (a user's groups at the
 //     time of the write, an RSVP's event's group, a moved record's new
 //     then old group), and a membership's user.

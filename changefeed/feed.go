@@ -1,7 +1,6 @@
 package changefeed
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -178,11 +177,9 @@ func bounds(app core.App) (horizon, head int64, err error) {
 	if err := app.DB().Select("horizon").From(stateTable).Where(dbx.HashExp{"id": 1}).Row(&horizon); err != nil {
 		return 0, 0, fmt.Errorf("sync: read horizon: %w", err)
 	}
-	err = app.DB().Select("seq").From("sqlite_sequence").Where(dbx.HashExp{"name": changesTable}).Row(&head)
-	if errors.Is(err, sql.ErrNoRows) {
-		return horizon, 0, nil
-	}
-	if err != nil {
+	// The newest entry is the last number assigned: the log has no
+	// AUTOINCREMENT, and pruning never deletes its newest entry.
+	if err := app.DB().NewQuery("SELECT COALESCE(MAX([[seq]]), 0) AS head FROM {{" + changesTable + "}}").Row(&head); err != nil {
 		return 0, 0, fmt.Errorf("sync: read head: %w", err)
 	}
 	return horizon, head, nil

@@ -49,7 +49,7 @@ func registerLog(app core.App, now func() time.Time) {
 // (collections.InTx): app.Save alone is not transactional, and a write
 // without its row would be a change that no client ever learns of. Inside
 // an outer transaction (a hook that wraps e.Next, a batch request, a
-// cascade) it joins it, and SQLite's single writer makes the AUTOINCREMENT
+// cascade) it joins it, and SQLite's single writer makes the sequence
 // order the commit order.
 func logged(e *core.RecordEvent, op string, now func() time.Time) error {
 	return collections.InTx(e, func(tx core.App) error {

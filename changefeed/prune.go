@@ -25,13 +25,25 @@ import (
 func Prune(app core.App, retention time.Duration, now time.Time) (pruned int64, err error) {
 	cutoff := now.Add(-retention).UnixMilli()
 	err = app.RunInTransaction(func(tx core.App) error {
-		var horizon int64
-		err := tx.DB().NewQuery("SELECT COALESCE(MAX([[seq]]), 0) FROM {{" + changesTable + "}} WHERE [[at]] < {:cutoff}").
-			Bind(dbx.Params{"cutoff": cutoff}).Row(&horizon)
+		// The horizon is the entry before the first one inside the window,
+		// read in seq order from the previous horizon: the entries read
+		// are those about to be deleted (the log has no index on at, which
+		// would cost every write a page). Entries are stamped in commit
+		// order, so at only grows along seq; were the clock set back, an
+		// entry is kept longer, never dropped early.
+		var previous, horizon int64
+		if err := tx.DB().Select("horizon").From(stateTable).Where(dbx.HashExp{"id": 1}).Row(&previous); err != nil {
+			return fmt.Errorf("read horizon: %w", err)
+		}
+		err := tx.DB().NewQuery(`SELECT COALESCE(
+				(SELECT [[seq]] - 1 FROM {{` + changesTable + `}} WHERE [[seq]] > {:previous} AND [[at]] >= {:cutoff} ORDER BY [[seq]] LIMIT 1),
+				(SELECT MAX([[seq]]) FROM {{` + changesTable + `}}),
+				0)`).
+			Bind(dbx.Params{"previous": previous, "cutoff": cutoff}).Row(&horizon)
 		if err != nil {
 			return fmt.Errorf("find horizon: %w", err)
 		}
-		if horizon == 0 {
+		if horizon <= previous {
 			return nil
 		}
 		params := dbx.Params{"horizon": horizon, "now": now.UnixMilli()}
@@ -45,12 +57,19 @@ func Prune(app core.App, retention time.Duration, now time.Time) (pruned int64, 
 		if err != nil {
 			return fmt.Errorf("carry live records over: %w", err)
 		}
-		res, err := tx.DB().NewQuery("DELETE FROM {{" + changesTable + "}} WHERE [[seq]] <= {:horizon}").Bind(params).Execute()
+		// The newest entry stays, whatever its age: SQLite numbers the next
+		// one after it, so deleting it would hand its number out again
+		// (the log has no AUTOINCREMENT, whose sqlite_sequence row costs
+		// every write a page). Once live records were carried over it is
+		// one of them; otherwise it is a deletion at the horizon: a cursor
+		// at or past the horizon reads after it, and a full sync reports
+		// no deletion (its client holds nothing to drop).
+		res, err := tx.DB().NewQuery("DELETE FROM {{" + changesTable + "}} WHERE [[seq]] <= {:horizon} AND [[seq]] < (SELECT MAX([[seq]]) FROM {{" + changesTable + "}})").Bind(params).Execute()
 		if err != nil {
 			return fmt.Errorf("drop old entries: %w", err)
 		}
 		pruned, _ = res.RowsAffected()
-		_, err = tx.DB().NewQuery("UPDATE {{" + stateTable + "}} SET [[horizon]] = MAX([[horizon]], {:horizon}) WHERE [[id]] = 1").Bind(params).Execute()
+		_, err = tx.DB().NewQuery("UPDATE {{" + stateTable + "}} SET [[horizon]] = {:horizon} WHERE [[id]] = 1").Bind(params).Execute()
 		if err != nil {
 			return fmt.Errorf("move horizon: %w", err)
 		}

@@ -2,6 +2,7 @@ package changefeed_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +170,77 @@ func TestLogUsesTheAppClock(t *testing.T) {
 	}
 	if kept != 1 {
 		t.Fatal("the write made at the clock's now was pruned by a window ending then")
+	}
+}
+
+// TestPruneNeverHandsANumberOutAgain: the log numbers entries max(seq)+1
+// (no AUTOINCREMENT), so a prune that drops every entry, as one after
+// everything was deleted would, keeps the newest. A client whose cursor
+// is the last number before the prune is then told of the next write.
+func TestPruneNeverHandsANumberOutAgain(t *testing.T) {
+	t.Parallel()
+	app := hearthtest.NewApp(t)
+	// Groups first: a user who owns one cannot be deleted.
+	for _, name := range append([]string{collections.Groups}, changefeed.Synced...) {
+		all, err := app.FindAllRecords(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range all {
+			// A cascade may have taken it already.
+			if fresh, err := app.FindRecordById(r.Collection(), r.Id); err == nil {
+				if err := app.Delete(fresh); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	last := head(t, app)
+	if _, err := changefeed.Prune(app, time.Hour, time.Now().Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if rows := logRows(t, app, 0); len(rows) != 1 || !strings.HasPrefix(rows[0], "delete ") || head(t, app) != last {
+		t.Fatalf("after pruning a log of deletions: %v, head %d; want the newest deletion alone, at %d", rows, head(t, app), last)
+	}
+
+	users, err := app.FindCachedCollectionByNameOrId(collections.Users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := core.NewRecord(users)
+	late.Set("name", "Late")
+	late.SetEmail("late@crews.test")
+	late.SetPassword("late-password-1")
+	if err := app.Save(late); err != nil {
+		t.Fatal(err)
+	}
+	token, err := late.NewAuthToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := head(t, app); got != last+1 {
+		t.Fatalf("the write after the prune is entry %d, want %d", got, last+1)
+	}
+	srv := serve(t, app)
+	var page struct {
+		Changes []struct {
+			Op, Collection, ID string
+		} `json:"changes"`
+	}
+	cursor := changefeed.SealCursor(app, changefeed.Cursor{Seq: last})
+	status, body, err := get(srv, token, "/api/sync?cursor="+cursor, &page)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("sync from the last number before the prune: %d %s %v", status, body, err)
+	}
+	if len(page.Changes) != 1 || page.Changes[0].ID != late.Id {
+		t.Fatalf("sync from the last number before the prune: %s, want the new user's creation", body)
+	}
+	fresh := newClient(token)
+	fresh.mustSync(t, srv, 10)
+	fresh.matchesListAPI(t, srv)
+	for _, c := range fresh.seen {
+		if c.op == "delete" {
+			t.Fatalf("a full sync after the prune reports %v", c)
+		}
 	}
 }

@@ -29,7 +29,7 @@ func pruneDuringPage(t *testing.T, app core.App) func() bool {
 	var once sync.Once
 	ran := false
 	db.QueryLogFunc = func(_ context.Context, _ time.Duration, sql string, _ *sql.Rows, _ error) {
-		if !strings.Contains(sql, "sqlite_sequence") {
+		if !strings.Contains(sql, "AS head FROM") {
 			return
 		}
 		once.Do(func() {
