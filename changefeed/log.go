@@ -99,8 +99,14 @@ func appendChange(app core.App, record *core.Record, op string, groups []string,
 	return nil
 }
 
+// insertSQL is the log row's INSERT, written out once: building it with
+// dbx's Insert (sorting and quoting the columns) on every write cost a
+// quarter of the row's CPU.
+const insertSQL = `INSERT INTO {{` + changesTable + `}} ([[at]], [[collection]], [[record]], [[op]], [[groups]], [[member]])
+	VALUES ({:at}, {:collection}, {:record}, {:op}, {:groups}, {:member})`
+
 func insertRow(app core.App, at int64, collection, id, op string, groups []string, member string) error {
-	_, err := app.DB().Insert(changesTable, dbx.Params{
+	_, err := app.DB().NewQuery(insertSQL).Bind(dbx.Params{
 		"at":         at,
 		"collection": collection,
 		"record":     id,
