@@ -73,10 +73,19 @@ const maxCachedGroups = 10_000
 // moved, so an answer read while a write was in flight is never used
 // after that write has ended; the writes' own hooks run first among
 // their stage's handlers (firstPriority), so a handler that does not
-// call Next cannot skip them. Writes that run no record hooks bump
-// nothing: raw SQL from another process (`hearth import firebase` runs
-// on a stopped server; migrations run before it serves) is seen because
-// a server process starts with nothing cached.
+// call Next cannot skip them. The one stale use left: an answer read
+// between a write's Execute stage and its commit may be used between
+// its commit and its after-success hook, while the write's own request
+// has not been answered; as if the message had been checked a moment
+// earlier.
+//
+// Writes that run no record hooks in this process bump nothing: raw SQL
+// (`hearth import firebase` writes with SQL, as its own process on a
+// stopped server; migrations run before the server serves) is seen
+// because a server process starts with nothing remembered. Another
+// process writing these tables while a server serves (`hearth seed`
+// beside it) leaves that server's answers stale until its next such
+// write or its restart.
 type phoneCheck struct {
 	gen atomic.Uint64
 
