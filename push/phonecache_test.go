@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/crews/hearth/collections"
@@ -364,4 +365,44 @@ func saveRecord(app core.App, collection string, data map[string]any) (*core.Rec
 	r := core.NewRecord(col)
 	r.Load(data)
 	return r, app.Save(r)
+}
+
+// Questions asked all the while phones come and go never leave an answer
+// that outlives the write: once a registration or a deletion has
+// returned, the next question has its answer.
+func TestPhonesAnswersUnderConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	app := pushApp(t, newFakeExpo(t), nil)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := push.Reaches(app, hearthtest.Climbers, hearthtest.Bob); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	defer func() { close(done); wg.Wait() }()
+	expect := func(i int, want bool) {
+		t.Helper()
+		if got, err := push.Reaches(app, hearthtest.Climbers, hearthtest.Bob); err != nil || got != want {
+			t.Fatalf("round %d: %v, %v after the write returned; want %v", i, got, err, want)
+		}
+	}
+	for i := range 40 {
+		phone := addDevice(t, app, hearthtest.Alice, alicePhone)
+		expect(i, true)
+		if err := app.Delete(phone); err != nil {
+			t.Fatal(err)
+		}
+		expect(i, false)
+	}
 }
