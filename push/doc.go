@@ -48,6 +48,9 @@
 //     over (BenchmarkWorkerThroughput).
 //   - A summary stands for the messages held in one window; a window
 //     holding one message shows that message.
+//   - Whether a message or event has a phone to reach is remembered per
+//     group (up to two members with a phone who did not mute it) until a
+//     membership, phone or mute is written anywhere (phones.go).
 //   - Recipients are read when the worker expands a row, not at the write:
 //     the write stays one insert, and someone who left in between gets
 //     nothing.

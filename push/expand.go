@@ -75,14 +75,6 @@ func (w *worker) expand() (int, error) {
 	return len(todo), nil
 }
 
-// othersPhones is the FROM and WHERE of the phones a change in group
-// {:group} by {:actor} may reach: the devices of the group's other
-// members who did not mute it. The worker counts them (noticeFor); a
-// write asks only whether there is one (phoneCheck).
-const othersPhones = `FROM {{memberships}} m JOIN {{devices}} d ON d.[[user]] = m.[[user]]
-	WHERE m.[[group]] = {:group} AND m.[[user]] != {:actor}
-	AND NOT EXISTS (SELECT 1 FROM {{mutes}} x WHERE x.[[user]] = m.[[user]] AND x.[[group]] = m.[[group]])`
-
 // noticeFor works out what one outbox row says and to whom: never the
 // person who made the change, never someone outside the group, never a
 // member who muted it, and nothing (nil) for a record that is gone or a

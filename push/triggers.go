@@ -2,11 +2,8 @@ package push
 
 import (
 	"context"
-	"fmt"
-	"sync"
 
 	"github.com/crews/hearth/collections"
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -20,10 +17,10 @@ import (
 // Whether a message or event has a phone to reach is asked earlier, at the
 // create stage, outside the write's transaction (askFirst).
 func registerTriggers(app core.App, w *worker) {
-	phones := &phoneCheck{}
+	w.phones.invalidateOnWrites(app)
 	// w.app, not the write's transaction app: the question goes to the
 	// read pool.
-	reaches := func(o entry) (bool, error) { return phones.reaches(w.app, o) }
+	reaches := func(o entry) (bool, error) { return w.phones.reaches(w.app, o) }
 	messageEntry := func(r *core.Record) entry {
 		msg := collections.As[collections.Message](r)
 		return entry{Kind: kindMessage, Record: msg.Id, Group: msg.Group(), Actor: msg.Author()}
@@ -67,49 +64,6 @@ func registerTriggers(app core.App, w *worker) {
 	}
 	app.OnRecordAfterCreateSuccess(collections.Messages, collections.Events).BindFunc(wake)
 	app.OnRecordAfterUpdateSuccess(collections.RSVPs).BindFunc(wake)
-}
-
-// phoneCheck asks whether a change in a group by someone may reach a
-// phone (othersPhones), with a statement prepared once on the app's read
-// pool: the question runs for every message and event, and preparing
-// (parsing) it was most of its cost. It reads the committed state, not
-// the write's transaction (whose connection a prepared statement cannot
-// outlive): members, phones or mutes added in the same transaction as the
-// message or event (a superuser's batch can; a client's write cannot) are
-// not seen. A phone registered after the check misses that one change, as
-// it would have a moment earlier.
-type phoneCheck struct {
-	mu sync.Mutex
-	db *dbx.DB // the pool q is prepared on; a new one (the app bootstrapped again) prepares anew
-	q  *dbx.Query
-}
-
-// reaches reports whether a change in o's group by o's actor may reach a
-// phone: in a group where no other member has one (or all who have one
-// muted it) the write stores no outbox row, and the worker has nothing
-// to expand.
-func (c *phoneCheck) reaches(app core.App, o entry) (bool, error) {
-	db, ok := app.ConcurrentDB().(*dbx.DB)
-	if !ok {
-		return false, fmt.Errorf("push: the read pool is a %T, not a *dbx.DB", app.ConcurrentDB())
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.db != db {
-		q := db.NewQuery(`SELECT EXISTS (SELECT 1 ` + othersPhones + `)`).Prepare()
-		if q.LastError != nil {
-			return false, fmt.Errorf("push: prepare the phones question: %w", q.LastError)
-		}
-		if c.q != nil {
-			c.q.Close()
-		}
-		c.db, c.q = db, q
-	}
-	var reach bool
-	if err := c.q.Bind(dbx.Params{"group": o.Group, "actor": o.Actor}).Row(&reach); err != nil {
-		return false, fmt.Errorf("push: phones in group %s: %w", o.Group, err)
-	}
-	return reach, nil
 }
 
 // answerKey carries, in a write's context, the phones question's answer

@@ -34,6 +34,9 @@ type worker struct {
 	counters counters
 	mu       sync.Mutex
 	wake     chan struct{}
+	// phones answers the triggers' question whether a write may reach a
+	// phone (phones.go).
+	phones phoneCheck
 
 	run struct {
 		sync.Mutex
