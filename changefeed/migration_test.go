@@ -19,15 +19,7 @@ import (
 // number given out again. Its reverse puts both back.
 func TestLogMigrationKeepsEntriesAndTheNextNumber(t *testing.T) {
 	app := hearthtest.NewApp(t)
-	var mig *core.Migration
-	for _, m := range core.AppMigrations.Items() {
-		if strings.HasSuffix(m.File, "_changelog_without_sequence.go") {
-			mig = m
-		}
-	}
-	if mig == nil {
-		t.Fatal("no _changelog_without_sequence migration registered")
-	}
+	mig := hearthtest.Migration(t, "_changelog_without_sequence.go")
 	after := schema(t, app)
 	if strings.Contains(after, "AUTOINCREMENT") || strings.Contains(after, "idx_hearth_changes_at") {
 		t.Fatalf("the log after the migrations:\n%s", after)

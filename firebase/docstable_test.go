@@ -7,7 +7,6 @@ import (
 	"github.com/crews/hearth/firebase"
 
 	"github.com/crews/hearth/internal/hearthtest"
-	"github.com/pocketbase/pocketbase/core"
 )
 
 // TestDocsTableMigrationKeepsRowsAndDeferredIndexes: a data dir imported
@@ -17,15 +16,7 @@ import (
 // again beside the new key, and must still build the collections' own.
 func TestDocsTableMigrationKeepsRowsAndDeferredIndexes(t *testing.T) {
 	app := hearthtest.NewApp(t)
-	var mig *core.Migration
-	for _, m := range core.AppMigrations.Items() {
-		if strings.HasSuffix(m.File, "_firebase_docs_by_record.go") {
-			mig = m
-		}
-	}
-	if mig == nil {
-		t.Fatal("no _firebase_docs_by_record migration registered")
-	}
+	mig := hearthtest.Migration(t, "_firebase_docs_by_record.go")
 	if err := mig.Down(app); err != nil {
 		t.Fatal(err)
 	}

@@ -70,3 +70,17 @@ func Fingerprint(t testing.TB, app core.App) string {
 	}
 	return b.String()
 }
+
+// Migration returns the registered migration whose file name ends in
+// suffix ("_changelog_without_sequence.go"), failing t when there is none:
+// a test of a migration's up and down runs the one the server runs.
+func Migration(t testing.TB, suffix string) *core.Migration {
+	t.Helper()
+	for _, m := range core.AppMigrations.Items() {
+		if strings.HasSuffix(m.File, suffix) {
+			return m
+		}
+	}
+	t.Fatalf("no migration registered whose file ends in %s", suffix)
+	return nil
+}
