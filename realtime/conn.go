@@ -32,11 +32,12 @@ type conn struct {
 	user      string // the indexed member ("" when none)
 	superuser bool
 	topics    []topic
-	owner     string // whose caps the conn counts against ("" before its first subscription)
-	count     int    // its topics, both paths, for the owner's topic cap
-	since     uint64 // when it last subscribed, in hub.subscribed: the oldest is evicted first
-	inBroker  bool   // also registered in PocketBase's broker
-	gone      bool   // unregistered: a late subscription must not index it
+	owner     string    // whose caps the conn counts against ("" before its first subscription)
+	count     int       // its topics, both paths, for the owner's topic cap
+	since     uint64    // when it last subscribed, in hub.subscribed: the oldest is evicted first
+	inBroker  bool      // also registered in PocketBase's broker
+	bare      time.Time // since when it holds no topic (zero while it holds some): DefaultBareTimeout
+	gone      bool      // unregistered: a late subscription must not index it
 }
 
 // newConn returns a connection on net/http's path: ending it cancels its

@@ -71,6 +71,9 @@ func (h *hub) connect(e *core.RequestEvent) error {
 		defer maxTimer.Stop()
 		idleTimer := time.NewTimer(ce.IdleTimeout)
 		defer idleTimer.Stop()
+		bareTimeout := h.bareTimeout()
+		bareTimer := time.NewTimer(bareTimeout)
+		defer bareTimer.Stop()
 
 		for {
 			select {
@@ -78,6 +81,12 @@ func (h *hub) connect(e *core.RequestEvent) error {
 				cancel()
 			case <-idleTimer.C:
 				cancel()
+			case now := <-bareTimer.C:
+				if bare := h.bareFor(c, now); bare >= bareTimeout {
+					cancel()
+				} else {
+					bareTimer.Reset(bareTimeout - bare)
+				}
 			case msg, ok := <-ce.Client.Channel():
 				if !ok {
 					return nil
@@ -199,7 +208,30 @@ func (h *hub) register(c *conn) {
 	h.clients.Register(c.client)
 	h.mu.Lock()
 	h.conns[c.client.Id()] = c
+	c.bare = time.Now()
 	h.mu.Unlock()
+}
+
+// bareTimeout is the configured BareTimeout.
+func (h *hub) bareTimeout() time.Duration {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.cfg.BareTimeout
+}
+
+// bareFor returns how long c has held no topic at now (0 while it holds
+// some).
+func (h *hub) bareFor(c *conn, now time.Time) time.Duration {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return bareForLocked(c, now)
+}
+
+func bareForLocked(c *conn, now time.Time) time.Duration {
+	if c.bare.IsZero() {
+		return 0
+	}
+	return now.Sub(c.bare)
 }
 
 func (h *hub) unregister(c *conn) {

@@ -46,6 +46,28 @@ func SetClientBuffer(app core.App, n int) {
 // Connected reports whether the client with id is still connected.
 func Connected(app core.App, id string) bool { return hubOf(app).connOf(id) != nil }
 
+// SetBareTimeout changes how long a connection opened from now on may
+// hold no topic.
+func SetBareTimeout(app core.App, d time.Duration) {
+	h := hubOf(app)
+	h.mu.Lock()
+	h.cfg.BareTimeout = d
+	h.mu.Unlock()
+}
+
+// BareSince returns since when the client with id has held no topic
+// (zero while it holds some, or when it is not connected).
+func BareSince(app core.App, id string) time.Time {
+	h := hubOf(app)
+	c := h.connOf(id)
+	if c == nil {
+		return time.Time{}
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return c.bare
+}
+
 // SetLimits changes the caps of subscriptions made from now on.
 func SetLimits(app core.App, conns, topics, perChange int) {
 	h := hubOf(app)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/crews/hearth/collections"
 	"github.com/pocketbase/pocketbase/core"
@@ -191,6 +192,14 @@ func (h *hub) indexConn(c *conn, auth *core.Record, owner string, count int, top
 	evict = evicted
 	h.unindexLocked(c)
 	c.topics = topics
+	switch {
+	case count > 0:
+		c.bare = time.Time{}
+	case c.bare.IsZero():
+		// Its last topic went now; asking for none again does not
+		// restart the clock.
+		c.bare = time.Now()
+	}
 	if count > 0 {
 		h.subscribed++
 		c.owner, c.count, c.since = owner, count, h.subscribed

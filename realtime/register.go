@@ -43,6 +43,15 @@ const (
 	DefaultMaxTopicsPerChange = 16
 )
 
+// DefaultBareTimeout is how long a connection may hold no topic: from
+// its connect until its first subscription, or from the subscription
+// that removed its last topic. The SDK subscribes the moment PB_CONNECT
+// arrives and closes the connection itself when its last topic goes, so
+// an app's connection is bare for milliseconds; one that stays bare asks
+// for nothing and counts against no cap (those apply to topics), so it
+// is closed well before PocketBase's 5-minute idle timeout would.
+const DefaultBareTimeout = 30 * time.Second
+
 // Config tunes the fan-out.
 type Config struct {
 	// ClientBuffer is the number of queued messages per client at which
@@ -65,6 +74,9 @@ type Config struct {
 	// change may match; a subscription past it is a 400 naming
 	// subscriptions. Zero means DefaultMaxTopicsPerChange.
 	MaxTopicsPerChange int
+	// BareTimeout is how long a connection may hold no topic before it
+	// is closed; zero means DefaultBareTimeout.
+	BareTimeout time.Duration
 	// Workers is the number of goroutines that judge and encode
 	// deliveries, each working for one user at a time; zero means the
 	// number of CPUs, and never fewer than two, so that one user's work
@@ -84,6 +96,9 @@ func (cfg Config) withDefaults() Config {
 	set(&cfg.MaxTopicsPerUser, DefaultMaxTopicsPerUser)
 	set(&cfg.MaxTopicsPerChange, DefaultMaxTopicsPerChange)
 	set(&cfg.Workers, max(2, runtime.GOMAXPROCS(0)))
+	if cfg.BareTimeout <= 0 {
+		cfg.BareTimeout = DefaultBareTimeout
+	}
 	if cfg.GapTimeout <= 0 {
 		cfg.GapTimeout = DefaultGapTimeout
 	}

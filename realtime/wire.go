@@ -250,8 +250,9 @@ func (h *hub) sweeper(every time.Duration, done chan struct{}) {
 			close(done)
 			return
 		case now := <-t.C:
-			for _, c := range h.wired() {
-				if c.wire.expired(c, now) || peerGone(c.wire.raw, buf[:]) {
+			conns, bare := h.wired(now)
+			for i, c := range conns {
+				if bare[i] || c.wire.expired(c, now) || peerGone(c.wire.raw, buf[:]) {
 					c.drop(nil)
 				}
 			}
@@ -259,17 +260,20 @@ func (h *hub) sweeper(every time.Duration, done chan struct{}) {
 	}
 }
 
-// wired returns the hijacked connections.
-func (h *hub) wired() []*conn {
+// wired returns the hijacked connections, and for each whether it has
+// held no topic for the bare timeout at now.
+func (h *hub) wired(now time.Time) (conns []*conn, bare []bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	out := make([]*conn, 0, len(h.conns))
+	conns = make([]*conn, 0, len(h.conns))
+	bare = make([]bool, 0, len(h.conns))
 	for _, c := range h.conns {
 		if c.wire != nil {
-			out = append(out, c)
+			conns = append(conns, c)
+			bare = append(bare, bareForLocked(c, now) >= h.cfg.BareTimeout)
 		}
 	}
-	return out
+	return conns, bare
 }
 
 // stopWires ends the sweeper and closes every hijacked connection, which
@@ -281,7 +285,8 @@ func (h *hub) stopWires() {
 	if h.sweepDone != nil {
 		<-h.sweepDone
 	}
-	for _, c := range h.wired() {
+	conns, _ := h.wired(time.Now())
+	for _, c := range conns {
 		c.drop(nil)
 	}
 }
