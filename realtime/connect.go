@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -169,27 +170,28 @@ func (w *sseWriter) send(ce *core.RealtimeConnectRequestEvent, msg *subscription
 // write writes one message through the OnRealtimeMessageSend hooks, into
 // the response's buffer.
 func (w *sseWriter) write(ce *core.RealtimeConnectRequestEvent, msg *subscriptions.Message) error {
-	hooks := ce.App.OnRealtimeMessageSend()
-	if hooks.Length() == 0 {
-		w.frame = appendFrame(w.frame[:0], w.id, msg)
-		if _, err := ce.Response.Write(w.frame); err != nil {
-			return err
-		}
-		w.sent()
-		return nil
+	var err error
+	if hooks := ce.App.OnRealtimeMessageSend(); hooks.Length() == 0 {
+		err = w.writeFrame(ce.Response, msg)
+	} else {
+		me := new(core.RealtimeMessageEvent)
+		me.RequestEvent = ce.RequestEvent
+		me.Client = ce.Client
+		me.Message = msg
+		err = hooks.Trigger(me, func(me *core.RealtimeMessageEvent) error {
+			return w.writeFrame(me.Response, me.Message)
+		})
 	}
-	me := new(core.RealtimeMessageEvent)
-	me.RequestEvent = ce.RequestEvent
-	me.Client = ce.Client
-	me.Message = msg
-	err := hooks.Trigger(me, func(me *core.RealtimeMessageEvent) error {
-		w.frame = appendFrame(w.frame[:0], w.id, me.Message)
-		_, err := me.Response.Write(w.frame)
-		return err
-	})
 	if err == nil {
 		w.sent()
 	}
+	return err
+}
+
+// writeFrame writes msg's frame, built in the writer's buffer, to out.
+func (w *sseWriter) writeFrame(out io.Writer, msg *subscriptions.Message) error {
+	w.frame = appendFrame(w.frame[:0], w.id, msg)
+	_, err := out.Write(w.frame)
 	return err
 }
 
@@ -224,10 +226,6 @@ func (h *hub) bareTimeout() time.Duration {
 func (h *hub) bareFor(c *conn, now time.Time) time.Duration {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return bareForLocked(c, now)
-}
-
-func bareForLocked(c *conn, now time.Time) time.Duration {
 	if c.bare.IsZero() {
 		return 0
 	}

@@ -192,15 +192,14 @@ func (h *hub) indexConn(c *conn, auth *core.Record, owner string, count int, top
 	evict = evicted
 	h.unindexLocked(c)
 	c.topics = topics
-	switch {
-	case count > 0:
-		c.bare = time.Time{}
-	case c.bare.IsZero():
+	if count == 0 {
 		// Its last topic went now; asking for none again does not
 		// restart the clock.
-		c.bare = time.Now()
-	}
-	if count > 0 {
+		if c.bare.IsZero() {
+			c.bare = time.Now()
+		}
+	} else {
+		c.bare = time.Time{}
 		h.subscribed++
 		c.owner, c.count, c.since = owner, count, h.subscribed
 		if h.owners[owner] == nil {

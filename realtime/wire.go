@@ -250,9 +250,9 @@ func (h *hub) sweeper(every time.Duration, done chan struct{}) {
 			close(done)
 			return
 		case now := <-t.C:
-			conns, bare := h.wired(now)
-			for i, c := range conns {
-				if bare[i] || c.wire.expired(c, now) || peerGone(c.wire.raw, buf[:]) {
+			bare := h.bareTimeout()
+			for _, c := range h.wired() {
+				if h.bareFor(c, now) >= bare || c.wire.expired(c, now) || peerGone(c.wire.raw, buf[:]) {
 					c.drop(nil)
 				}
 			}
@@ -260,20 +260,17 @@ func (h *hub) sweeper(every time.Duration, done chan struct{}) {
 	}
 }
 
-// wired returns the hijacked connections, and for each whether it has
-// held no topic for the bare timeout at now.
-func (h *hub) wired(now time.Time) (conns []*conn, bare []bool) {
+// wired returns the hijacked connections.
+func (h *hub) wired() []*conn {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	conns = make([]*conn, 0, len(h.conns))
-	bare = make([]bool, 0, len(h.conns))
+	out := make([]*conn, 0, len(h.conns))
 	for _, c := range h.conns {
 		if c.wire != nil {
-			conns = append(conns, c)
-			bare = append(bare, bareForLocked(c, now) >= h.cfg.BareTimeout)
+			out = append(out, c)
 		}
 	}
-	return conns, bare
+	return out
 }
 
 // stopWires ends the sweeper and closes every hijacked connection, which
@@ -285,8 +282,7 @@ func (h *hub) stopWires() {
 	if h.sweepDone != nil {
 		<-h.sweepDone
 	}
-	conns, _ := h.wired(time.Now())
-	for _, c := range conns {
+	for _, c := range h.wired() {
 		c.drop(nil)
 	}
 }
