@@ -9,6 +9,7 @@ import (
 	"log"
 	"os"
 
+	"github.com/crews/hearth/checkpoint"
 	"github.com/crews/hearth/config"
 	"github.com/crews/hearth/crews"
 	"github.com/crews/hearth/diskfull"
@@ -46,6 +47,9 @@ func main() {
 
 	config.Register(app, cfg)
 	replica.Register(app, cfg.Replica)
+	// Copies the write-ahead logs back between requests' commits; a
+	// replicated data.db is Litestream's to checkpoint and is left alone.
+	checkpoint.Register(app, checkpoint.Config{})
 	diskfull.Register(app)
 	metrics.Register(app, cfg.Metrics)
 	logs.Register(app, cfg.Log)

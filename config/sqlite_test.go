@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -10,8 +11,9 @@ import (
 )
 
 // TestSQLitePragmas: Hearth's connections are PocketBase's in every
-// pragma but the cache size, so that a PocketBase upgrade that changes its
-// pragmas fails here instead of being silently dropped.
+// pragma but the cache size and the checkpoint threshold, so that a
+// PocketBase upgrade that changes its pragmas fails here instead of being
+// silently dropped.
 func TestSQLitePragmas(t *testing.T) {
 	pragmas := func(open func(string) (*dbx.DB, error)) map[string]string {
 		db, err := open(filepath.Join(t.TempDir(), "data.db"))
@@ -20,7 +22,7 @@ func TestSQLitePragmas(t *testing.T) {
 		}
 		defer db.Close()
 		out := map[string]string{}
-		for _, p := range []string{"busy_timeout", "journal_mode", "journal_size_limit", "synchronous", "foreign_keys", "temp_store", "cache_size", "trusted_schema"} {
+		for _, p := range []string{"busy_timeout", "journal_mode", "journal_size_limit", "synchronous", "foreign_keys", "temp_store", "cache_size", "trusted_schema", "wal_autocheckpoint"} {
 			var v string
 			if err := db.NewQuery("PRAGMA " + p).Row(&v); err != nil {
 				t.Fatalf("PRAGMA %s: %v", p, err)
@@ -33,8 +35,16 @@ func TestSQLitePragmas(t *testing.T) {
 	if ours["cache_size"] != "-8000" {
 		t.Errorf("cache_size %s, want -%d", ours["cache_size"], config.SQLiteCacheKiB)
 	}
-	delete(ours, "cache_size")
-	delete(theirs, "cache_size")
+	// Never 0: nothing but a commit bounds the log when no background
+	// checkpoint completes (package checkpoint's never do under a steady
+	// write load).
+	if ours["wal_autocheckpoint"] != fmt.Sprint(config.WALAutocheckpoint) || config.WALAutocheckpoint <= 0 {
+		t.Errorf("wal_autocheckpoint %s, want %d", ours["wal_autocheckpoint"], config.WALAutocheckpoint)
+	}
+	for _, p := range []string{"cache_size", "wal_autocheckpoint"} {
+		delete(ours, p)
+		delete(theirs, p)
+	}
 	for p, v := range theirs {
 		if ours[p] != v {
 			t.Errorf("PRAGMA %s: Hearth %s, PocketBase %s", p, ours[p], v)
