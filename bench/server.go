@@ -30,12 +30,34 @@ func startServer(name, bin, template, work string) (*server, error) {
 	if out, err := exec.Command("cp", "-a", template, dir).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("copy data for %s: %v: %s", name, err, out)
 	}
-	port, err := freePort()
-	if err != nil {
+	os.Remove(filepath.Join(work, name+".log")) // launch appends: one log per run
+	s := &server{name: name, bin: bin, dir: dir}
+	if err := s.launch(work); err != nil {
 		return nil, err
 	}
+	return s, nil
+}
+
+// restart stops the server and runs it again on its data dir: a fresh
+// process, holding none of the memory an earlier run's clients made it
+// take (the Go runtime returns freed memory to the system only minutes
+// later, so RSS growth measured on a server that had clients before
+// understates what new ones cost).
+func (s *server) restart(work string) error {
+	s.stop()
+	return s.launch(work)
+}
+
+// launch runs the binary on s's data dir on a free loopback port and waits
+// until it is healthy.
+func (s *server) launch(work string) error {
+	name, bin, dir := s.name, s.bin, s.dir
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	s := &server{name: name, bin: bin, dir: dir, url: "http://" + addr}
+	s.url = "http://" + addr
 	if name == "hearth" {
 		s.cmd = exec.Command(bin, "serve")
 		s.cmd.Env = append(os.Environ(),
@@ -44,14 +66,15 @@ func startServer(name, bin, template, work string) (*server, error) {
 	} else {
 		s.cmd = exec.Command(bin, "serve", "--http", addr, "--dir", dir)
 	}
-	logFile, err := os.Create(filepath.Join(work, name+".log"))
+	logFile, err := os.OpenFile(filepath.Join(work, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	defer logFile.Close() // the child has its own descriptor
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	begin := time.Now()
 	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return fmt.Errorf("start %s: %w", name, err)
 	}
 	for {
 		if resp, err := http.Get(s.url + "/api/health"); err == nil {
@@ -62,12 +85,12 @@ func startServer(name, bin, template, work string) (*server, error) {
 		}
 		if time.Since(begin) > 60*time.Second {
 			s.stop()
-			return nil, fmt.Errorf("%s did not become healthy (see %s.log)", name, name)
+			return fmt.Errorf("%s did not become healthy (see %s.log)", name, name)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.started = time.Since(begin)
-	return s, nil
+	return nil
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
