@@ -42,9 +42,9 @@ var sqlitePragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pra
 	fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)", SQLiteCacheKiB, WALAutocheckpoint) + "&_defensive=1"
 
 // DBConnect opens an SQLite database of the data dir as PocketBase does,
-// with Hearth's cache size, on connections that keep their statements
-// compiled (internal/sqlitecache). dbx chooses its SQL builder by the name
-// "sqlite".
+// with Hearth's cache size and checkpoint threshold, on connections that
+// keep their statements compiled (internal/sqlitecache). dbx chooses its
+// SQL builder by the name "sqlite".
 func DBConnect(path string) (*dbx.DB, error) {
 	db, err := sql.Open(sqlitecache.DriverName, path+sqlitePragmas)
 	if err != nil {
