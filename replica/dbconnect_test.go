@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crews/hearth/internal/hearthtest"
 	"github.com/crews/hearth/metrics"
@@ -52,6 +53,30 @@ func checkpoints(t *testing.T, app core.App, mode string) float64 {
 	return 0
 }
 
+// waitAttached waits until Litestream has taken data.db in, which the
+// stream's loop does on its first tick once the replica answers. Until
+// then a checkpoint statement is run by Hearth's own guard of the WAL
+// (hearth_replica_detached_checkpoints_total), not by Litestream.
+func waitAttached(t *testing.T, app core.App) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		families, err := metrics.Gatherer(app).Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			if f.GetName() == "hearth_replica_detached" && len(f.GetMetric()) == 1 && f.GetMetric()[0].GetGauge().GetValue() == 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replication did not take data.db in within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func labelValue(m *dto.Metric, name string) string {
 	for _, l := range m.GetLabel() {
 		if l.GetName() == name {
@@ -82,6 +107,8 @@ func TestCheckpointStatementsGoThroughTheReplica(t *testing.T) {
 	if err := app.AuxNonconcurrentDB().NewQuery("PRAGMA wal_autocheckpoint").Row(&n); err != nil || n == 0 {
 		t.Errorf("auxiliary.db: wal_autocheckpoint = %d, %v; want SQLite's default (it is not replicated)", n, err)
 	}
+
+	waitAttached(t, app)
 
 	// Another reader holds a snapshot while writes follow it.
 	reader, err := sql.Open("sqlite", filepath.Join(app.DataDir(), "data.db"))
