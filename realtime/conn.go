@@ -36,7 +36,7 @@ type conn struct {
 	count     int       // its topics, both paths, for the owner's topic cap
 	since     uint64    // when it last subscribed, in hub.subscribed: the oldest is evicted first
 	inBroker  bool      // also registered in PocketBase's broker
-	bare      time.Time // since when it holds no topic (zero while it holds some): DefaultBareTimeout
+	bare      time.Time // since when it holds no topic (zero while it holds some): Config.BareTimeout
 	gone      bool      // unregistered: a late subscription must not index it
 }
 

@@ -36,21 +36,8 @@ func replicatedApp(t *testing.T) *core.BaseApp {
 
 func checkpoints(t *testing.T, app core.App, mode string) float64 {
 	t.Helper()
-	families, err := metrics.Gatherer(app).Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != "hearth_sqlite_checkpoints_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if labelValue(m, "mode") == mode {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	v, _ := metric(t, app, "hearth_sqlite_checkpoints_total", func(m *dto.Metric) bool { return labelValue(m, "mode") == mode })
+	return v
 }
 
 // waitAttached waits until Litestream has taken data.db in, which the
@@ -61,20 +48,38 @@ func waitAttached(t *testing.T, app core.App) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		families, err := metrics.Gatherer(app).Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range families {
-			if f.GetName() == "hearth_replica_detached" && len(f.GetMetric()) == 1 && f.GetMetric()[0].GetGauge().GetValue() == 0 {
-				return
-			}
+		if v, ok := metric(t, app, "hearth_replica_detached", func(*dto.Metric) bool { return true }); ok && v == 0 {
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("replication did not take data.db in within 10 s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// metric returns the value of the first sample of the family name that
+// match selects, and whether there was one.
+func metric(t *testing.T, app core.App, name string, match func(*dto.Metric) bool) (float64, bool) {
+	t.Helper()
+	families, err := metrics.Gatherer(app).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if match(m) {
+				if c := m.GetCounter(); c != nil {
+					return c.GetValue(), true
+				}
+				return m.GetGauge().GetValue(), true
+			}
+		}
+	}
+	return 0, false
 }
 
 func labelValue(m *dto.Metric, name string) string {
